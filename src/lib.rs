@@ -1,0 +1,4 @@
+//! walletwire
+#![forbid(unsafe_code)]
+
+pub mod relay;

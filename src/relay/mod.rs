@@ -1,0 +1,2 @@
+//! Centrifugo client protocol (JSON encoding): the wire types shared by the relay server and
+//! the SDK's relay driver.
