@@ -1,4 +1,7 @@
 //! walletwire
 #![forbid(unsafe_code)]
 
+pub mod base64url;
+pub mod crypto;
+pub mod protocol;
 pub mod relay;

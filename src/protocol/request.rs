@@ -1,0 +1,180 @@
+//! The session request: what the dApp shows as a QR code or deep link (`docs/PROTOCOL.md` §2).
+
+use serde::{Deserialize, Serialize};
+
+use super::Error;
+use super::channel::{self, HANDSHAKE_PREFIX};
+use crate::base64url;
+use crate::crypto::PublicKey;
+
+/// Protocol version spoken by this build.
+pub const PROTOCOL_VERSION: u64 = 1;
+/// URI scheme and path before the encoded request.
+pub const URI_PREFIX: &str = "walletwire:connect?r=";
+/// Longest URI accepted: fits a version-15 QR code at medium error correction.
+pub const MAX_URI_LEN: usize = 2048;
+/// Longest request JSON accepted.
+pub const MAX_REQUEST_JSON_LEN: usize = 1500;
+
+/// How the wallet proves itself to the dApp.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Mode {
+    /// The user types a six-digit code shown by the wallet (default).
+    #[default]
+    Untrusted,
+    /// No code: the first wallet to answer is accepted; for same-device and trusted setups.
+    Trusted,
+}
+
+impl Mode {
+    /// The wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Untrusted => "untrusted",
+            Self::Trusted => "trusted",
+        }
+    }
+}
+
+/// Name, URL and icon one side shows of itself to the other.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct Metadata {
+    /// Display name, 1 to 64 characters.
+    pub name: String,
+    /// Home page, up to 256 bytes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    /// Icon URL, up to 512 bytes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub icon: Option<String>,
+}
+
+impl Metadata {
+    /// Checks the length limits.
+    pub fn validate(&self) -> Result<(), &'static str> {
+        let name_len = self.name.chars().count();
+        if name_len == 0 || name_len > 64 || self.name.chars().any(char::is_control) {
+            return Err("metadata name must be 1-64 printable characters");
+        }
+        if self.url.as_ref().is_some_and(|u| u.len() > 256) {
+            return Err("metadata url longer than 256 bytes");
+        }
+        if self.icon.as_ref().is_some_and(|u| u.len() > 512) {
+            return Err("metadata icon longer than 512 bytes");
+        }
+        Ok(())
+    }
+}
+
+/// A parsed, validated session request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SessionRequest {
+    /// Protocol version, always [`PROTOCOL_VERSION`].
+    pub v: u64,
+    /// Lowercase UUID v4 naming this request; the HKDF salt.
+    pub id: String,
+    /// Connection mode.
+    pub mode: Mode,
+    /// `handshake:<uuid>`, where the wallet publishes its offer.
+    pub channel: String,
+    /// The dApp's X25519 public key, base64url.
+    pub public_key: String,
+    /// Unix milliseconds after which a wallet must not answer.
+    pub expires_at: u64,
+    /// Relay WebSocket URL both sides use.
+    pub relay: String,
+    /// What the wallet shows about the dApp.
+    pub dapp: Metadata,
+}
+
+impl SessionRequest {
+    /// The dApp public key as bytes; valid after [`SessionRequest::validate`].
+    pub fn dapp_public_key(&self) -> Result<PublicKey, Error> {
+        base64url::decode_array(&self.public_key)
+            .map(PublicKey)
+            .ok_or(Error::InvalidRequest("publicKey is not 32 bytes of base64url"))
+    }
+
+    /// Checks every field; does not look at expiry.
+    pub fn validate(&self) -> Result<(), Error> {
+        if self.v != PROTOCOL_VERSION {
+            return Err(Error::UnsupportedVersion(self.v));
+        }
+        if !channel::is_uuid(&self.id) {
+            return Err(Error::InvalidRequest("id is not a lowercase UUID"));
+        }
+        if !channel::is_channel(&self.channel, HANDSHAKE_PREFIX) {
+            return Err(Error::InvalidRequest("channel is not handshake:<uuid>"));
+        }
+        self.dapp_public_key()?;
+        let relay_ok = (self.relay.starts_with("ws://") || self.relay.starts_with("wss://"))
+            && self.relay.len() <= 256
+            && !self.relay.chars().any(|c| c.is_whitespace() || c.is_control());
+        if !relay_ok {
+            return Err(Error::InvalidRequest("relay is not a ws:// or wss:// URL"));
+        }
+        self.dapp.validate().map_err(Error::InvalidRequest)
+    }
+
+    /// The request as compact JSON.
+    pub fn to_json(&self) -> String {
+        // Serializing plain strings and integers cannot fail.
+        serde_json::to_string(self).expect("session request serializes")
+    }
+
+    /// `walletwire:connect?r=<base64url(JSON)>`.
+    pub fn to_uri(&self) -> String {
+        format!("{URI_PREFIX}{}", base64url::encode(self.to_json().as_bytes()))
+    }
+
+    /// Parses and validates request JSON (version checked first so that a future version
+    /// gets `UnsupportedVersion`, not a field error). Expiry is not checked here.
+    pub fn from_json(json: &str) -> Result<Self, Error> {
+        if json.len() > MAX_REQUEST_JSON_LEN {
+            return Err(Error::RequestTooLarge);
+        }
+        #[derive(Deserialize)]
+        struct Version {
+            v: Option<serde_json::Value>,
+        }
+        let version: Version =
+            serde_json::from_str(json).map_err(|_| Error::InvalidRequest("not a JSON object"))?;
+        match version.v.as_ref().and_then(serde_json::Value::as_u64) {
+            Some(PROTOCOL_VERSION) => {}
+            Some(other) => return Err(Error::UnsupportedVersion(other)),
+            None => return Err(Error::InvalidRequest("missing version")),
+        }
+        let request: Self = serde_json::from_str(json)
+            .map_err(|_| Error::InvalidRequest("missing or mistyped field"))?;
+        request.validate()?;
+        Ok(request)
+    }
+
+    /// Parses a `walletwire:connect?r=...` URI, or the bare JSON a QR scanner may hand over.
+    pub fn from_uri(uri: &str) -> Result<Self, Error> {
+        let uri = uri.trim();
+        if uri.len() > MAX_URI_LEN {
+            return Err(Error::RequestTooLarge);
+        }
+        if uri.starts_with('{') {
+            return Self::from_json(uri);
+        }
+        let encoded = uri
+            .strip_prefix(URI_PREFIX)
+            .ok_or(Error::InvalidRequest("not a walletwire:connect URI"))?;
+        let bytes =
+            base64url::decode(encoded).ok_or(Error::InvalidRequest("r is not base64url"))?;
+        let json = String::from_utf8(bytes).map_err(|_| Error::InvalidRequest("r is not UTF-8"))?;
+        Self::from_json(&json)
+    }
+
+    /// Refuses a request whose expiry passed, allowing `skew_ms` for clocks that disagree.
+    pub fn check_fresh(&self, now_ms: u64, skew_ms: u64) -> Result<(), Error> {
+        if now_ms > self.expires_at.saturating_add(skew_ms) {
+            return Err(Error::RequestExpired);
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,352 @@
+//! An established session, the same for both roles: sealing and opening frames, sequence
+//! numbers, requests and their timeouts, ping, close and expiry (`docs/PROTOCOL.md` §6).
+
+use std::collections::VecDeque;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use super::message::{Frame, MAX_MESSAGE_LEN, Payload, RpcError, frame_aad};
+use super::record::{AwaitingAck, Record, SessionRecord};
+use super::rpc::Correlation;
+use super::{
+    Discard, Disconnect, Error, Event, Limits, Metadata, Mode, Output, Role, State,
+    StreamPosition, session_key,
+};
+use crate::base64url;
+use crate::crypto::{Key, RandomSource};
+
+/// What the application may know about a session.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SessionInfo {
+    /// Session id (the UUID of its channel).
+    pub id: String,
+    /// `session:<uuid>`.
+    pub channel: String,
+    /// Our role.
+    pub role: Role,
+    /// Mode the session was made in.
+    pub mode: Mode,
+    /// The peer's metadata.
+    pub peer: Metadata,
+    /// Relay URL.
+    pub relay: String,
+    /// Unix ms when the session expires unless used.
+    pub expires_at: u64,
+}
+
+/// Whether the session goes on after an input.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Flow {
+    Continue,
+    Ended,
+}
+
+/// Established session state.
+#[derive(Debug)]
+pub struct Session {
+    pub(crate) info: SessionInfo,
+    send_key: Key,
+    recv_key: Key,
+    send_seq: u64,
+    recv_next: u64,
+    position: Option<StreamPosition>,
+    rpc: Correlation,
+    limits: Limits,
+    next_ping: u64,
+    /// Wallet in untrusted mode before the dApp's ack.
+    pub(crate) awaiting_ack: Option<AwaitingAck>,
+}
+
+impl Session {
+    pub(crate) fn new(
+        info: SessionInfo,
+        send_key: Key,
+        recv_key: Key,
+        position: Option<StreamPosition>,
+        limits: Limits,
+    ) -> Self {
+        Self {
+            info,
+            send_key,
+            recv_key,
+            send_seq: 0,
+            recv_next: 0,
+            position,
+            rpc: Correlation::default(),
+            limits,
+            next_ping: 0,
+            awaiting_ack: None,
+        }
+    }
+
+    pub(crate) fn from_record(record: &SessionRecord, limits: Limits) -> Self {
+        Self {
+            info: record.info.clone(),
+            send_key: Key::from_bytes(record.send_key),
+            recv_key: Key::from_bytes(record.recv_key),
+            send_seq: record.send_seq,
+            recv_next: record.recv_next,
+            position: record.position.clone(),
+            rpc: Correlation::starting_at(record.next_request_id),
+            limits,
+            next_ping: 0,
+            awaiting_ack: record.awaiting_ack.clone(),
+        }
+    }
+
+    pub(crate) fn to_record(&self) -> SessionRecord {
+        SessionRecord {
+            info: self.info.clone(),
+            send_key: *self.send_key.as_bytes(),
+            recv_key: *self.recv_key.as_bytes(),
+            send_seq: self.send_seq,
+            recv_next: self.recv_next,
+            position: self.position.clone(),
+            next_request_id: self.rpc.next_id(),
+            awaiting_ack: self.awaiting_ack.clone(),
+        }
+    }
+
+    pub(crate) fn position(&self) -> Option<StreamPosition> {
+        self.position.clone()
+    }
+
+    pub(crate) fn store(&self, out: &mut VecDeque<Output>) {
+        out.push_back(Output::Store {
+            key: session_key(&self.info.id),
+            record: Record::Session(self.to_record()).encode(),
+        });
+    }
+
+    fn touch(&mut self, now: u64) {
+        self.info.expires_at = now.saturating_add(self.limits.session_ttl_ms);
+    }
+
+    /// Seals and publishes one payload; stores the advanced counter first.
+    pub(crate) fn send(
+        &mut self,
+        payload: &Payload,
+        now: u64,
+        rng: &mut dyn RandomSource,
+        out: &mut VecDeque<Output>,
+    ) -> Result<(), Error> {
+        // Payloads hold only JSON values, which always serialize.
+        let plain = serde_json::to_vec(payload).expect("payload serializes");
+        if plain.len() > self.limits.max_payload {
+            return Err(Error::PayloadTooLarge { size: plain.len(), max: self.limits.max_payload });
+        }
+        let role = self.info.role;
+        let aad = frame_aad(&self.info.channel, role, self.send_seq);
+        let sealed = self.send_key.seal(rng, &aad, &plain);
+        let frame = Frame { from: role, seq: self.send_seq, sealed: base64url::encode(&sealed) };
+        self.send_seq += 1;
+        self.touch(now);
+        self.store(out);
+        out.push_back(Output::Publish {
+            channel: self.info.channel.clone(),
+            // A struct of strings and integers always serializes.
+            data: serde_json::to_string(&frame).expect("frame serializes"),
+        });
+        Ok(())
+    }
+
+    pub(crate) fn request(
+        &mut self,
+        method: &str,
+        params: Value,
+        timeout_ms: Option<u64>,
+        now: u64,
+        rng: &mut dyn RandomSource,
+        out: &mut VecDeque<Output>,
+    ) -> Result<u64, Error> {
+        if self.rpc.pending() >= self.limits.max_pending_requests {
+            return Err(Error::TooManyPending);
+        }
+        let timeout = timeout_ms.unwrap_or(self.limits.request_timeout_ms);
+        let id = self.rpc.start(now.saturating_add(timeout));
+        let payload = Payload::Req { id, method: method.to_owned(), params };
+        if let Err(e) = self.send(&payload, now, rng, out) {
+            self.rpc.abandon(id);
+            return Err(e);
+        }
+        Ok(id)
+    }
+
+    pub(crate) fn respond(
+        &mut self,
+        id: u64,
+        outcome: Result<Value, RpcError>,
+        now: u64,
+        rng: &mut dyn RandomSource,
+        out: &mut VecDeque<Output>,
+    ) -> Result<(), Error> {
+        if !self.rpc.answer(id) {
+            return Err(Error::UnknownRequest);
+        }
+        let payload = match outcome {
+            Ok(result) => Payload::Res { id, result, error: None },
+            Err(error) => Payload::Res { id, result: Value::Null, error: Some(error) },
+        };
+        match self.send(&payload, now, rng, out) {
+            Err(Error::PayloadTooLarge { size, max }) => {
+                // The answer must still settle the peer's request: send a small error instead.
+                let error = RpcError {
+                    code: -32603,
+                    message: format!("response of {size} bytes exceeds the limit of {max}"),
+                };
+                self.send(&Payload::Res { id, result: Value::Null, error: Some(error) }, now, rng, out)
+            }
+            other => other,
+        }
+    }
+
+    pub(crate) fn ping(
+        &mut self,
+        now: u64,
+        rng: &mut dyn RandomSource,
+        out: &mut VecDeque<Output>,
+    ) -> Result<u64, Error> {
+        let n = self.next_ping;
+        self.next_ping += 1;
+        self.send(&Payload::Ping { n }, now, rng, out)?;
+        Ok(n)
+    }
+
+    /// Local close: tells the peer, settles pending requests, forgets the session.
+    pub(crate) fn close(
+        &mut self,
+        reason: &str,
+        now: u64,
+        rng: &mut dyn RandomSource,
+        out: &mut VecDeque<Output>,
+    ) {
+        let close = Payload::Close { reason: reason.chars().take(200).collect() };
+        // A 200-character reason always fits the payload limit.
+        let _ = self.send(&close, now, rng, out);
+        self.end(Disconnect::Local, Error::Cancelled, out);
+    }
+
+    fn end(&mut self, why: Disconnect, pending_error: Error, out: &mut VecDeque<Output>) {
+        for id in self.rpc.drain() {
+            out.push_back(Output::Event(Event::Response { id, result: Err(pending_error.clone()) }));
+        }
+        out.push_back(Output::Unsubscribe { channel: self.info.channel.clone() });
+        out.push_back(Output::Remove { key: session_key(&self.info.id) });
+        out.push_back(Output::Event(Event::State(State::Disconnected)));
+        out.push_back(Output::Event(Event::Disconnected(why)));
+    }
+
+    /// Authenticates a frame and applies the sequence rules; returns the payload.
+    pub(crate) fn open(&mut self, data: &str, out: &mut VecDeque<Output>) -> Result<Payload, Discard> {
+        if data.len() > MAX_MESSAGE_LEN {
+            return Err(Discard::TooLarge);
+        }
+        let frame: Frame = serde_json::from_str(data).map_err(|_| Discard::Malformed)?;
+        if frame.from == self.info.role {
+            return Err(Discard::Own);
+        }
+        let sealed = base64url::decode(&frame.sealed).ok_or(Discard::Malformed)?;
+        let aad = frame_aad(&self.info.channel, frame.from, frame.seq);
+        let plain = self.recv_key.open(&aad, &sealed).map_err(|_| Discard::Decrypt)?;
+        if frame.seq < self.recv_next {
+            return Err(Discard::Replay);
+        }
+        if frame.seq > self.recv_next {
+            out.push_back(Output::Event(Event::MessagesLost { count: Some(frame.seq - self.recv_next) }));
+        }
+        self.recv_next = frame.seq + 1;
+        serde_json::from_slice(&plain).map_err(|_| Discard::Malformed)
+    }
+
+    /// Records the relay position of a processed publication.
+    pub(crate) fn advance(&mut self, position: Option<StreamPosition>) {
+        if let Some(p) = position {
+            self.position = Some(p);
+        }
+    }
+
+    /// Handles a session-channel publication of an established session.
+    pub(crate) fn handle_frame(
+        &mut self,
+        data: &str,
+        position: Option<StreamPosition>,
+        now: u64,
+        rng: &mut dyn RandomSource,
+        out: &mut VecDeque<Output>,
+    ) -> Result<Flow, Discard> {
+        let payload = self.open(data, out);
+        // Even a discarded publication moves the recovery position past it.
+        self.advance(position);
+        let payload = match payload {
+            Ok(p) => p,
+            Err(e) => {
+                self.store(out);
+                return Err(e);
+            }
+        };
+        self.touch(now);
+        self.store(out);
+        self.apply(payload, now, rng, out)
+    }
+
+    pub(crate) fn apply(
+        &mut self,
+        payload: Payload,
+        now: u64,
+        rng: &mut dyn RandomSource,
+        out: &mut VecDeque<Output>,
+    ) -> Result<Flow, Discard> {
+        match payload {
+            Payload::Ack => return Err(Discard::Unexpected),
+            Payload::Ping { n } => {
+                // A pong is tiny; it fits the payload limit.
+                let _ = self.send(&Payload::Pong { n }, now, rng, out);
+            }
+            Payload::Pong { n } => out.push_back(Output::Event(Event::Pong { n })),
+            Payload::Close { reason } => {
+                self.end(Disconnect::Peer { reason }, Error::PeerClosed, out);
+                return Ok(Flow::Ended);
+            }
+            Payload::Req { id, method, params } => {
+                if !self.rpc.receive(id) {
+                    return Err(Discard::Replay);
+                }
+                out.push_back(Output::Event(Event::Request { id, method, params }));
+            }
+            Payload::Res { id, result, error } => {
+                if !self.rpc.settle(id) {
+                    return Err(Discard::Unexpected);
+                }
+                let result = match error {
+                    Some(RpcError { code, message }) => Err(Error::Remote { code, message }),
+                    None => Ok(result),
+                };
+                out.push_back(Output::Event(Event::Response { id, result }));
+            }
+            Payload::Note { method, params } => {
+                out.push_back(Output::Event(Event::Notification { method, params }));
+            }
+        }
+        Ok(Flow::Continue)
+    }
+
+    pub(crate) fn poll_timeout(&self) -> Option<u64> {
+        let expiry = Some(self.info.expires_at);
+        let ack = self.awaiting_ack.as_ref().map(|a| a.deadline);
+        [expiry, ack, self.rpc.next_deadline()].into_iter().flatten().min()
+    }
+
+    /// Request timeouts and session expiry.
+    pub(crate) fn handle_timeout(&mut self, now: u64, out: &mut VecDeque<Output>) -> Flow {
+        if now >= self.info.expires_at {
+            self.end(Disconnect::Failed(Error::SessionExpired), Error::SessionExpired, out);
+            return Flow::Ended;
+        }
+        for id in self.rpc.expire(now) {
+            out.push_back(Output::Event(Event::Response { id, result: Err(Error::Timeout) }));
+        }
+        Flow::Continue
+    }
+}
