@@ -1,0 +1,19 @@
+//! The command line of `walletwire-server`.
+
+use std::net::SocketAddr;
+
+use clap::Parser;
+
+use crate::relay::options::RelayOptions;
+
+/// walletwire relay server: Centrifugo-compatible pub/sub for the relay flow.
+#[derive(Debug, Parser)]
+#[command(name = "walletwire-server", version, about)]
+pub struct Cli {
+    /// Address to listen on (`127.0.0.1:0` picks a free port; the real one is printed).
+    #[arg(long, default_value = "127.0.0.1:8000", env = "WALLETWIRE_LISTEN")]
+    pub listen: SocketAddr,
+    /// Relay options.
+    #[command(flatten)]
+    pub relay: RelayOptions,
+}
