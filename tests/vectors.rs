@@ -1,0 +1,93 @@
+//! The test vectors of `docs/PROTOCOL.md` §11, read from the document itself so that the
+//! document and the code cannot drift apart.
+
+use std::collections::HashMap;
+
+use walletwire::base64url;
+use walletwire::crypto::{Key, KeyPair, KeySchedule, PublicKey};
+use walletwire::protocol::{Frame, Payload, Role, frame_aad, offer_aad};
+
+fn vectors() -> HashMap<String, String> {
+    let doc = include_str!("../docs/PROTOCOL.md");
+    let start = doc.find("```vectors\n").expect("PROTOCOL.md has a vectors block") + 11;
+    let end = start + doc[start..].find("```").expect("vectors block is closed");
+    doc[start..end]
+        .lines()
+        .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
+        .map(|l| {
+            let (k, v) = l.split_once(" = ").expect("name = value");
+            (k.trim().to_owned(), v.trim().to_owned())
+        })
+        .collect()
+}
+
+fn hex(text: &str) -> Vec<u8> {
+    (0..text.len()).step_by(2).map(|i| u8::from_str_radix(&text[i..i + 2], 16).unwrap()).collect()
+}
+
+fn to_hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn arr<const N: usize>(text: &str) -> [u8; N] {
+    hex(text).try_into().unwrap()
+}
+
+#[test]
+fn key_schedule_vectors() {
+    let v = vectors();
+    let dapp = KeyPair::from_secret(arr(&v["dapp_secret"]));
+    let wallet = KeyPair::from_secret(arr(&v["wallet_secret"]));
+    assert_eq!(to_hex(&dapp.public().0), v["dapp_public"]);
+    assert_eq!(to_hex(&wallet.public().0), v["wallet_public"]);
+    let shared = dapp.agree(&wallet.public()).unwrap();
+    assert_eq!(to_hex(shared.as_bytes()), v["shared_secret"]);
+    assert_eq!(to_hex(wallet.agree(&dapp.public()).unwrap().as_bytes()), v["shared_secret"]);
+    let keys = KeySchedule::derive(&shared, &v["request_id"], &dapp.public(), &wallet.public());
+    assert_eq!(to_hex(keys.handshake.as_bytes()), v["handshake_key"]);
+    assert_eq!(to_hex(keys.dapp_to_wallet.as_bytes()), v["dapp_to_wallet_key"]);
+    assert_eq!(to_hex(keys.wallet_to_dapp.as_bytes()), v["wallet_to_dapp_key"]);
+}
+
+#[test]
+fn offer_vector() {
+    let v = vectors();
+    let key = Key::from_bytes(arr(&v["handshake_key"]));
+    let aad = offer_aad(&v["request_id"]);
+    assert_eq!(to_hex(&aad), v["offer_aad"]);
+    let sealed = key.seal_with_nonce(arr(&v["offer_nonce"]), &aad, v["offer_body"].as_bytes());
+    assert_eq!(base64url::encode(&sealed), v["offer_box"]);
+    assert_eq!(key.open(&aad, &sealed).unwrap(), v["offer_body"].as_bytes());
+    let pk = PublicKey(arr(&v["wallet_public"]));
+    let message = format!("{{\"t\":\"offer\",\"pk\":\"{}\",\"box\":\"{}\"}}", base64url::encode(&pk.0), v["offer_box"]);
+    assert_eq!(message, v["offer_message"]);
+}
+
+#[test]
+fn frame_vector() {
+    let v = vectors();
+    let key = Key::from_bytes(arr(&v["wallet_to_dapp_key"]));
+    let seq: u64 = v["frame_seq"].parse().unwrap();
+    let aad = frame_aad(&v["frame_channel"], Role::Wallet, seq);
+    assert_eq!(to_hex(&aad), v["frame_aad"]);
+    let payload: Payload = serde_json::from_str(&v["frame_payload"]).unwrap();
+    assert_eq!(serde_json::to_string(&payload).unwrap(), v["frame_payload"]);
+    let sealed = key.seal_with_nonce(arr(&v["frame_nonce"]), &aad, v["frame_payload"].as_bytes());
+    let frame = Frame { from: Role::Wallet, seq, sealed: base64url::encode(&sealed) };
+    assert_eq!(serde_json::to_string(&frame).unwrap(), v["frame"]);
+}
+
+#[test]
+fn otp_vector() {
+    struct Bytes(Vec<u8>);
+    impl walletwire::crypto::RandomSource for Bytes {
+        fn fill(&mut self, buf: &mut [u8]) {
+            let rest = self.0.split_off(buf.len());
+            buf.copy_from_slice(&self.0);
+            self.0 = rest;
+        }
+    }
+    let v = vectors();
+    let otp = walletwire::protocol::Otp::generate(&mut Bytes(hex(&v["otp_random"])));
+    assert_eq!(otp.as_str(), v["otp"]);
+}
