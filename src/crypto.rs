@@ -68,7 +68,9 @@ pub struct KeyPair {
 
 impl core::fmt::Debug for KeyPair {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.debug_struct("KeyPair").field("public", &self.public).finish_non_exhaustive()
+        f.debug_struct("KeyPair")
+            .field("public", &self.public)
+            .finish_non_exhaustive()
     }
 }
 
@@ -154,7 +156,13 @@ impl Key {
         // Encryption only fails when the plaintext exceeds the cipher's 256 GiB limit, far
         // above any frame the relay accepts.
         let sealed = cipher
-            .encrypt(XNonce::from_slice(&nonce), Payload { msg: plaintext, aad })
+            .encrypt(
+                XNonce::from_slice(&nonce),
+                Payload {
+                    msg: plaintext,
+                    aad,
+                },
+            )
             .expect("plaintext below the XChaCha20-Poly1305 length limit");
         out.extend_from_slice(&sealed);
         out
@@ -247,10 +255,16 @@ mod tests {
     #[test]
     fn low_order_public_key_is_refused() {
         let pair = KeyPair::from_secret([7; 32]);
-        assert_eq!(pair.agree(&PublicKey([0; 32])).unwrap_err(), CryptoError::WeakPublicKey);
+        assert_eq!(
+            pair.agree(&PublicKey([0; 32])).unwrap_err(),
+            CryptoError::WeakPublicKey
+        );
         let mut one = [0u8; 32];
         one[0] = 1;
-        assert_eq!(pair.agree(&PublicKey(one)).unwrap_err(), CryptoError::WeakPublicKey);
+        assert_eq!(
+            pair.agree(&PublicKey(one)).unwrap_err(),
+            CryptoError::WeakPublicKey
+        );
     }
 
     #[test]
@@ -268,6 +282,9 @@ mod tests {
     fn debug_prints_no_secret() {
         let pair = KeyPair::from_secret([0xAB; 32]);
         let text = format!("{pair:?} {:?}", Key([0xAB; 32]));
-        assert!(!text.contains("171") && !text.to_lowercase().contains("abab"), "{text}");
+        assert!(
+            !text.contains("171") && !text.to_lowercase().contains("abab"),
+            "{text}"
+        );
     }
 }

@@ -11,7 +11,10 @@ fn genuine() -> (Pair, String, String) {
     let channel = pair.dapp.conn.session().unwrap().channel.clone();
     pair.dapp.frozen = true;
     let now = pair.now;
-    pair.wallet().conn.notify("n", json!({"k": "v"}), now).unwrap();
+    pair.wallet()
+        .conn
+        .notify("n", json!({"k": "v"}), now)
+        .unwrap();
     pair.drive();
     let frame = pair.wallet().published.last().unwrap().1.clone();
     (pair, channel, frame)

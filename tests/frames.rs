@@ -17,15 +17,24 @@ fn pair_with_frames(n: usize, seed: u64) -> (Pair, String, Vec<String>) {
         pair.wallet().conn.notify("n", json!(i), now).unwrap();
     }
     pair.drive();
-    let frames = pair.wallet().published.iter().filter(|(c, _)| *c == channel).map(|(_, d)| d.clone()).collect();
+    let frames = pair
+        .wallet()
+        .published
+        .iter()
+        .filter(|(c, _)| *c == channel)
+        .map(|(_, d)| d.clone())
+        .collect();
     (pair, channel, frames)
 }
 
 fn notifications(events: &[Event]) -> Vec<i64> {
-    events.iter().filter_map(|e| match e {
-        Event::Notification { params, .. } => params.as_i64(),
-        _ => None,
-    }).collect()
+    events
+        .iter()
+        .filter_map(|e| match e {
+            Event::Notification { params, .. } => params.as_i64(),
+            _ => None,
+        })
+        .collect()
 }
 
 fn feed(pair: &mut Pair, channel: &str, data: &str) -> Result<(), Discard> {
@@ -63,8 +72,14 @@ fn reordered_frames_report_a_gap_and_never_deliver_twice() {
     assert!(events.contains(&Event::MessagesLost { count: Some(1) }));
     assert_eq!(notifications(&events), vec![0, 2]);
     // The gap is reported before the frame after it.
-    let lost = events.iter().position(|e| matches!(e, Event::MessagesLost { .. })).unwrap();
-    let two = events.iter().position(|e| matches!(e, Event::Notification { params, .. } if params == &json!(2))).unwrap();
+    let lost = events
+        .iter()
+        .position(|e| matches!(e, Event::MessagesLost { .. }))
+        .unwrap();
+    let two = events
+        .iter()
+        .position(|e| matches!(e, Event::Notification { params, .. } if params == &json!(2)))
+        .unwrap();
     assert!(lost < two);
 }
 
@@ -75,26 +90,82 @@ fn tampered_truncated_and_forged_frames_are_dropped() {
     // Flip one character of the box.
     let mut sealed = frame.sealed.clone().into_bytes();
     sealed[40] = if sealed[40] == b'A' { b'B' } else { b'A' };
-    let tampered = Frame { sealed: String::from_utf8(sealed).unwrap(), ..frame.clone() };
-    assert_eq!(feed(&mut pair, &channel, &serde_json::to_string(&tampered).unwrap()), Err(Discard::Decrypt));
+    let tampered = Frame {
+        sealed: String::from_utf8(sealed).unwrap(),
+        ..frame.clone()
+    };
+    assert_eq!(
+        feed(
+            &mut pair,
+            &channel,
+            &serde_json::to_string(&tampered).unwrap()
+        ),
+        Err(Discard::Decrypt)
+    );
     // Truncated box.
     let bytes = walletwire::base64url::decode(&frame.sealed).unwrap();
-    let truncated = Frame { sealed: walletwire::base64url::encode(&bytes[..bytes.len() - 1]), ..frame.clone() };
-    assert_eq!(feed(&mut pair, &channel, &serde_json::to_string(&truncated).unwrap()), Err(Discard::Decrypt));
-    let truncated = Frame { sealed: walletwire::base64url::encode(&bytes[..30]), ..frame.clone() };
-    assert_eq!(feed(&mut pair, &channel, &serde_json::to_string(&truncated).unwrap()), Err(Discard::Decrypt));
+    let truncated = Frame {
+        sealed: walletwire::base64url::encode(&bytes[..bytes.len() - 1]),
+        ..frame.clone()
+    };
+    assert_eq!(
+        feed(
+            &mut pair,
+            &channel,
+            &serde_json::to_string(&truncated).unwrap()
+        ),
+        Err(Discard::Decrypt)
+    );
+    let truncated = Frame {
+        sealed: walletwire::base64url::encode(&bytes[..30]),
+        ..frame.clone()
+    };
+    assert_eq!(
+        feed(
+            &mut pair,
+            &channel,
+            &serde_json::to_string(&truncated).unwrap()
+        ),
+        Err(Discard::Decrypt)
+    );
     // Sequence number rewritten by the relay (it is in the associated data).
-    let reseq = Frame { seq: 7, ..frame.clone() };
-    assert_eq!(feed(&mut pair, &channel, &serde_json::to_string(&reseq).unwrap()), Err(Discard::Decrypt));
+    let reseq = Frame {
+        seq: 7,
+        ..frame.clone()
+    };
+    assert_eq!(
+        feed(&mut pair, &channel, &serde_json::to_string(&reseq).unwrap()),
+        Err(Discard::Decrypt)
+    );
     // Direction rewritten: a wallet frame claiming to come from the dApp is our "own" and
     // never processed; under the wrong key it would not decrypt either.
-    let reflected = Frame { from: walletwire::protocol::Role::Dapp, ..frame.clone() };
-    assert_eq!(feed(&mut pair, &channel, &serde_json::to_string(&reflected).unwrap()), Err(Discard::Own));
+    let reflected = Frame {
+        from: walletwire::protocol::Role::Dapp,
+        ..frame.clone()
+    };
+    assert_eq!(
+        feed(
+            &mut pair,
+            &channel,
+            &serde_json::to_string(&reflected).unwrap()
+        ),
+        Err(Discard::Own)
+    );
     // Junk of every shape.
-    for junk in ["", "{", "null", "42", "{\"from\":\"wallet\",\"seq\":-1,\"box\":\"\"}", "{\"from\":\"wallet\",\"seq\":0,\"box\":\"***\"}"] {
+    for junk in [
+        "",
+        "{",
+        "null",
+        "42",
+        "{\"from\":\"wallet\",\"seq\":-1,\"box\":\"\"}",
+        "{\"from\":\"wallet\",\"seq\":0,\"box\":\"***\"}",
+    ] {
         assert!(feed(&mut pair, &channel, junk).is_err(), "{junk}");
     }
-    let huge = format!("{{\"from\":\"wallet\",\"seq\":0,\"box\":\"{}\"}}", "A".repeat(70_000));
+    let huge = format!(
+        "{{\"from\":\"wallet\",\"seq\":0,\"box\":\"{}\"}}",
+        "A".repeat(70_000)
+    );
     assert_eq!(feed(&mut pair, &channel, &huge), Err(Discard::TooLarge));
     // The genuine frame still goes through after all that.
     assert_eq!(feed(&mut pair, &channel, &frames[0]), Ok(()));
@@ -106,9 +177,19 @@ fn frames_from_another_session_channel_are_dropped() {
     // Two independent sessions: a frame of one replayed into the other does not open.
     let (mut a, a_channel, a_frames) = pair_with_frames(1, 10);
     let (_b, _b_channel, b_frames) = pair_with_frames(1, 20);
-    assert_eq!(feed(&mut a, &a_channel, &b_frames[0]), Err(Discard::Decrypt));
+    assert_eq!(
+        feed(&mut a, &a_channel, &b_frames[0]),
+        Err(Discard::Decrypt)
+    );
     // The same frame delivered on a channel this connection does not own is refused too.
-    assert_eq!(feed(&mut a, "session:00000000-0000-4000-8000-000000000000", &a_frames[0]), Err(Discard::UnknownChannel));
+    assert_eq!(
+        feed(
+            &mut a,
+            "session:00000000-0000-4000-8000-000000000000",
+            &a_frames[0]
+        ),
+        Err(Discard::UnknownChannel)
+    );
 }
 
 #[test]
@@ -117,19 +198,35 @@ fn own_frames_echoed_by_the_relay_are_ignored() {
     let now = pair.now;
     pair.dapp.conn.notify("echo", json!(1), now).unwrap();
     pair.drive();
-    assert!(!pair.dapp.has_event(|e| matches!(e, Event::Notification { .. })));
-    assert!(pair.wallet().has_event(|e| matches!(e, Event::Notification { .. })));
+    assert!(
+        !pair
+            .dapp
+            .has_event(|e| matches!(e, Event::Notification { .. }))
+    );
+    assert!(
+        pair.wallet()
+            .has_event(|e| matches!(e, Event::Notification { .. }))
+    );
 }
 
 #[test]
 fn messages_lost_when_relay_cannot_recover() {
     let mut pair = Pair::connected(Mode::Trusted);
     let record = pair.dapp.records(pair.now).pop().unwrap();
-    let walletwire::protocol::Record::Session(record) = record else { panic!("session record") };
+    let walletwire::protocol::Record::Session(record) = record else {
+        panic!("session record")
+    };
     pair.relay.restart(); // memory broker restarted: every epoch changes
-    let conn = walletwire::protocol::DappConnection::resume_session(&record, SeededRandom::boxed(9), Default::default());
+    let conn = walletwire::protocol::DappConnection::resume_session(
+        &record,
+        SeededRandom::boxed(9),
+        Default::default(),
+    );
     pair.dapp = Peer::new(conn);
     pair.drive();
-    assert!(pair.dapp.has_event(|e| *e == Event::MessagesLost { count: None }));
+    assert!(
+        pair.dapp
+            .has_event(|e| *e == Event::MessagesLost { count: None })
+    );
     assert!(pair.dapp.has_event(is_connected));
 }

@@ -4,61 +4,127 @@ mod common;
 
 use common::*;
 use serde_json::json;
-use walletwire::protocol::{Disconnect, Error, Event, Mode, Payload, State};
+use walletwire::protocol::{Disconnect, Error, Event, Mode, State};
 
 #[test]
 fn trusted_pairing_requests_both_ways_and_close() {
     let mut pair = Pair::connected(Mode::Trusted);
     assert!(pair.wallet().has_event(is_connected));
     assert!(pair.dapp.has_event(is_connected));
-    assert!(!pair.wallet().has_event(|e| matches!(e, Event::DisplayOtp { .. })), "no OTP in trusted mode");
+    assert!(
+        !pair
+            .wallet()
+            .has_event(|e| matches!(e, Event::DisplayOtp { .. })),
+        "no OTP in trusted mode"
+    );
     // No ack is sent in trusted mode: the dApp published nothing on the session channel.
     assert!(pair.dapp.published.is_empty());
 
     // dApp -> wallet request.
     let now = pair.now;
-    let id = pair.dapp.conn.request("accounts.list", json!({}), None, now).unwrap();
+    let id = pair
+        .dapp
+        .conn
+        .request("accounts.list", json!({}), None, now)
+        .unwrap();
     pair.drive();
-    let (wid, method) = pair.wallet().events.iter().find_map(|e| match e {
-        Event::Request { id, method, .. } => Some((*id, method.clone())),
-        _ => None,
-    }).unwrap();
+    let (wid, method) = pair
+        .wallet()
+        .events
+        .iter()
+        .find_map(|e| match e {
+            Event::Request { id, method, .. } => Some((*id, method.clone())),
+            _ => None,
+        })
+        .unwrap();
     assert_eq!(method, "accounts.list");
-    pair.wallet().conn.respond(wid, Ok(json!(["acc-1"])), now).unwrap();
+    pair.wallet()
+        .conn
+        .respond(wid, Ok(json!(["acc-1"])), now)
+        .unwrap();
     pair.drive();
-    assert!(pair.dapp.has_event(|e| *e == Event::Response { id, result: Ok(json!(["acc-1"])) }));
+    assert!(pair.dapp.has_event(|e| *e
+        == Event::Response {
+            id,
+            result: Ok(json!(["acc-1"]))
+        }));
 
     // wallet -> dApp request, rejected by the dApp.
-    let wreq = pair.wallet().conn.request("dapp.ping", json!(1), None, now).unwrap();
+    let wreq = pair
+        .wallet()
+        .conn
+        .request("dapp.ping", json!(1), None, now)
+        .unwrap();
     pair.drive();
-    let did = pair.dapp.events.iter().find_map(|e| match e {
-        Event::Request { id, .. } => Some(*id),
-        _ => None,
-    }).unwrap();
-    pair.dapp.conn.respond(did, Err(walletwire::protocol::RpcError { code: 4001, message: "no".into() }), now).unwrap();
+    let did = pair
+        .dapp
+        .events
+        .iter()
+        .find_map(|e| match e {
+            Event::Request { id, .. } => Some(*id),
+            _ => None,
+        })
+        .unwrap();
+    pair.dapp
+        .conn
+        .respond(
+            did,
+            Err(walletwire::protocol::RpcError {
+                code: 4001,
+                message: "no".into(),
+            }),
+            now,
+        )
+        .unwrap();
     pair.drive();
-    assert!(pair.wallet().has_event(|e| *e == Event::Response {
-        id: wreq,
-        result: Err(Error::Remote { code: 4001, message: "no".into() })
-    }));
+    assert!(pair.wallet().has_event(|e| *e
+        == Event::Response {
+            id: wreq,
+            result: Err(Error::Remote {
+                code: 4001,
+                message: "no".into()
+            })
+        }));
 
     // Notifications and pings.
-    pair.dapp.conn.notify("chain.changed", json!({"chain": 2}), now).unwrap();
+    pair.dapp
+        .conn
+        .notify("chain.changed", json!({"chain": 2}), now)
+        .unwrap();
     let n = pair.wallet().conn.ping(now).unwrap();
     pair.drive();
-    assert!(pair.wallet().has_event(|e| matches!(e, Event::Notification { method, .. } if method == "chain.changed")));
+    assert!(pair.wallet().has_event(
+        |e| matches!(e, Event::Notification { method, .. } if method == "chain.changed")
+    ));
     assert!(pair.wallet().has_event(|e| *e == Event::Pong { n }));
 
     // The dApp closes: the wallet learns it, pending requests settle, records are gone.
-    let pending = pair.wallet().conn.request("never.answered", json!(null), None, now).unwrap();
+    let pending = pair
+        .wallet()
+        .conn
+        .request("never.answered", json!(null), None, now)
+        .unwrap();
     pair.drive();
     pair.dapp.conn.close("bye", now);
     pair.drive();
-    assert!(pair.wallet().has_event(|e| *e == Event::Disconnected(Disconnect::Peer { reason: "bye".into() })));
-    assert!(pair.wallet().has_event(|e| *e == Event::Response { id: pending, result: Err(Error::PeerClosed) }));
-    assert!(pair.dapp.has_event(|e| *e == Event::Disconnected(Disconnect::Local)));
+    assert!(pair.wallet().has_event(|e| *e
+        == Event::Disconnected(Disconnect::Peer {
+            reason: "bye".into()
+        })));
+    assert!(pair.wallet().has_event(|e| *e
+        == Event::Response {
+            id: pending,
+            result: Err(Error::PeerClosed)
+        }));
+    assert!(
+        pair.dapp
+            .has_event(|e| *e == Event::Disconnected(Disconnect::Local))
+    );
     assert!(pair.dapp.store.is_empty() && pair.wallet().store.is_empty());
-    assert_eq!(pair.dapp.conn.request("x", json!(null), None, now), Err(Error::InvalidState("closed")));
+    assert_eq!(
+        pair.dapp.conn.request("x", json!(null), None, now),
+        Err(Error::InvalidState("closed"))
+    );
 }
 
 #[test]
@@ -67,10 +133,16 @@ fn frozen_dapp_picks_the_offer_from_history_after_expiry() {
     let request = pair.request();
     pair.dapp.frozen = true; // the OS suspends the tab as the user deep-links to the wallet
     pair.scan();
-    assert!(pair.wallet().has_event(is_connected), "wallet connected optimistically");
+    assert!(
+        pair.wallet().has_event(is_connected),
+        "wallet connected optimistically"
+    );
     // The wallet sends a request before the dApp is even awake.
     let now = pair.now;
-    pair.wallet().conn.request("hello", json!("early"), Some(600_000), now).unwrap();
+    pair.wallet()
+        .conn
+        .request("hello", json!("early"), Some(600_000), now)
+        .unwrap();
     pair.drive();
     // The tab wakes long after the request expired: the expiry timer fires first, but the
     // dApp syncs before giving up and finds the offer.
@@ -78,8 +150,11 @@ fn frozen_dapp_picks_the_offer_from_history_after_expiry() {
     pair.advance_to(request.expires_at + 5_000);
     assert!(pair.dapp.has_event(is_connected));
     assert!(!pair.dapp.has_event(|e| matches!(e, Event::Disconnected(_))));
-    assert!(pair.dapp.has_event(|e| matches!(e, Event::Request { method, .. } if method == "hello")),
-        "frames the wallet sent before the dApp joined are recovered");
+    assert!(
+        pair.dapp
+            .has_event(|e| matches!(e, Event::Request { method, .. } if method == "hello")),
+        "frames the wallet sent before the dApp joined are recovered"
+    );
 }
 
 #[test]
@@ -87,11 +162,23 @@ fn request_expires_when_no_wallet_answers() {
     let mut pair = Pair::new(Mode::Trusted);
     let request = pair.request();
     pair.advance_to(request.expires_at + 1);
-    assert!(pair.dapp.has_event(|e| *e == Event::Disconnected(Disconnect::Failed(Error::RequestExpired))));
-    assert!(pair.dapp.has_event(|e| *e == Event::State(State::Disconnected)));
+    assert!(
+        pair.dapp
+            .has_event(|e| *e == Event::Disconnected(Disconnect::Failed(Error::RequestExpired)))
+    );
+    assert!(
+        pair.dapp
+            .has_event(|e| *e == Event::State(State::Disconnected))
+    );
     assert!(pair.dapp.store.is_empty(), "pending record removed");
     // A wallet scanning the expired QR refuses it.
-    let err = walletwire::protocol::WalletConnection::accept(&request, wallet_options(), request.expires_at + 60_000, SeededRandom::boxed(3)).unwrap_err();
+    let err = walletwire::protocol::WalletConnection::accept(
+        &request,
+        wallet_options(),
+        request.expires_at + 60_000,
+        SeededRandom::boxed(3),
+    )
+    .unwrap_err();
     assert_eq!(err, Error::RequestExpired);
 }
 
@@ -99,18 +186,41 @@ fn request_expires_when_no_wallet_answers() {
 fn request_timeout_settles_with_timeout() {
     let mut pair = Pair::connected(Mode::Trusted);
     let now = pair.now;
-    let id = pair.dapp.conn.request("slow", json!(null), Some(5_000), now).unwrap();
+    let id = pair
+        .dapp
+        .conn
+        .request("slow", json!(null), Some(5_000), now)
+        .unwrap();
     pair.drive();
     pair.advance(4_999);
     assert!(!pair.dapp.has_event(|e| matches!(e, Event::Response { .. })));
     pair.advance(1);
-    assert!(pair.dapp.has_event(|e| *e == Event::Response { id, result: Err(Error::Timeout) }));
+    assert!(pair.dapp.has_event(|e| *e
+        == Event::Response {
+            id,
+            result: Err(Error::Timeout)
+        }));
     // The late answer is ignored rather than delivered twice.
-    let wid = pair.wallet().events.iter().find_map(|e| match e { Event::Request { id, .. } => Some(*id), _ => None }).unwrap();
+    let wid = pair
+        .wallet()
+        .events
+        .iter()
+        .find_map(|e| match e {
+            Event::Request { id, .. } => Some(*id),
+            _ => None,
+        })
+        .unwrap();
     let now = pair.now;
     pair.wallet().conn.respond(wid, Ok(json!(1)), now).unwrap();
     pair.drive();
-    assert_eq!(pair.dapp.events.iter().filter(|e| matches!(e, Event::Response { .. })).count(), 1);
+    assert_eq!(
+        pair.dapp
+            .events
+            .iter()
+            .filter(|e| matches!(e, Event::Response { .. }))
+            .count(),
+        1
+    );
 }
 
 #[test]
@@ -118,15 +228,26 @@ fn oversize_payload_is_refused_before_sending() {
     let mut pair = Pair::connected(Mode::Trusted);
     let now = pair.now;
     let big = "x".repeat(60_000);
-    let err = pair.dapp.conn.request("big", json!(big), None, now).unwrap_err();
+    let err = pair
+        .dapp
+        .conn
+        .request("big", json!(big), None, now)
+        .unwrap_err();
     assert_eq!(err.code(), "payload_too_large");
     pair.drive();
-    assert!(pair.wallet().events.iter().all(|e| !matches!(e, Event::Request { .. })));
+    assert!(
+        pair.wallet()
+            .events
+            .iter()
+            .all(|e| !matches!(e, Event::Request { .. }))
+    );
     // The session still works afterwards.
     pair.dapp.conn.notify("small", json!(1), now).unwrap();
     pair.drive();
-    assert!(pair.wallet().has_event(|e| matches!(e, Event::Notification { .. })));
-    let _ = Payload::Ack;
+    assert!(
+        pair.wallet()
+            .has_event(|e| matches!(e, Event::Notification { .. }))
+    );
 }
 
 #[test]
@@ -134,6 +255,12 @@ fn session_expires_after_its_ttl_without_use() {
     let mut pair = Pair::connected(Mode::Trusted);
     let ttl = walletwire::protocol::Limits::default().session_ttl_ms;
     pair.advance(ttl + 1);
-    assert!(pair.dapp.has_event(|e| *e == Event::Disconnected(Disconnect::Failed(Error::SessionExpired))));
-    assert!(pair.wallet().has_event(|e| *e == Event::Disconnected(Disconnect::Failed(Error::SessionExpired))));
+    assert!(
+        pair.dapp
+            .has_event(|e| *e == Event::Disconnected(Disconnect::Failed(Error::SessionExpired)))
+    );
+    assert!(
+        pair.wallet()
+            .has_event(|e| *e == Event::Disconnected(Disconnect::Failed(Error::SessionExpired)))
+    );
 }

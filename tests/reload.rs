@@ -12,8 +12,12 @@ fn reload_dapp(pair: &mut Pair) {
     let records = pair.dapp.records(pair.now);
     assert_eq!(records.len(), 1, "one record stored");
     let conn = match &records[0] {
-        Record::Pending(p) => DappConnection::resume_pending(p, SeededRandom::boxed(77), Default::default()),
-        Record::Session(s) => DappConnection::resume_session(s, SeededRandom::boxed(77), Default::default()),
+        Record::Pending(p) => {
+            DappConnection::resume_pending(p, SeededRandom::boxed(77), Default::default())
+        }
+        Record::Session(s) => {
+            DappConnection::resume_session(s, SeededRandom::boxed(77), Default::default())
+        }
     };
     let store = std::mem::take(&mut pair.dapp.store);
     pair.dapp = Peer::new(conn);
@@ -28,12 +32,21 @@ fn dapp_reload_while_waiting_for_the_otp_resumes_the_handshake() {
     let otp = pair.wallet_otp();
     let now = pair.now;
     let bad = if otp == "000000" { "111111" } else { "000000" };
-    assert_eq!(pair.dapp.conn.submit_otp(bad, now), Err(Error::OtpMismatch { attempts_left: 2 }));
+    assert_eq!(
+        pair.dapp.conn.submit_otp(bad, now),
+        Err(Error::OtpMismatch { attempts_left: 2 })
+    );
     pair.drive();
     reload_dapp(&mut pair);
     // The offer is read again from the relay and the prompt comes back with the attempts
     // left as they were: reloading cannot reset the count.
-    assert!(pair.dapp.has_event(|e| matches!(e, Event::OtpRequired { attempts_left: 2, .. })));
+    assert!(pair.dapp.has_event(|e| matches!(
+        e,
+        Event::OtpRequired {
+            attempts_left: 2,
+            ..
+        }
+    )));
     let now = pair.now;
     pair.dapp.conn.submit_otp(&otp, now).unwrap();
     pair.drive();
@@ -58,9 +71,15 @@ fn wallet_reload_while_awaiting_the_ack_shows_the_code_again() {
     let otp = pair.wallet_otp();
     let now = pair.now;
     let records = pair.wallet().records(now);
-    let Some(Record::Session(record)) = records.into_iter().next() else { panic!("wallet record") };
+    let Some(Record::Session(record)) = records.into_iter().next() else {
+        panic!("wallet record")
+    };
     assert!(record.awaiting_ack.is_some());
-    let mut wallet = Peer::new(WalletConnection::resume(&record, SeededRandom::boxed(5), Default::default()));
+    let mut wallet = Peer::new(WalletConnection::resume(
+        &record,
+        SeededRandom::boxed(5),
+        Default::default(),
+    ));
     wallet.store = std::mem::take(&mut pair.wallet().store);
     pair.wallet = Some(wallet);
     pair.drive();
@@ -83,15 +102,33 @@ fn session_survives_reloads_on_both_sides_without_loss_or_duplicates() {
     pair.drive();
     pair.dapp.frozen = false;
     reload_dapp(&mut pair);
-    let got: Vec<_> = pair.dapp.events.iter().filter_map(|e| match e { Event::Notification { params, .. } => params.as_i64(), _ => None }).collect();
+    let got: Vec<_> = pair
+        .dapp
+        .events
+        .iter()
+        .filter_map(|e| match e {
+            Event::Notification { params, .. } => params.as_i64(),
+            _ => None,
+        })
+        .collect();
     assert_eq!(got, vec![0, 1, 2]);
     // Reload again: nothing is delivered twice, and our sequence numbers continue.
     reload_dapp(&mut pair);
-    assert!(!pair.dapp.has_event(|e| matches!(e, Event::Notification { .. })));
+    assert!(
+        !pair
+            .dapp
+            .has_event(|e| matches!(e, Event::Notification { .. }))
+    );
     let now = pair.now;
-    pair.dapp.conn.request("after.reload", json!(null), None, now).unwrap();
+    pair.dapp
+        .conn
+        .request("after.reload", json!(null), None, now)
+        .unwrap();
     pair.drive();
-    assert!(pair.wallet().has_event(|e| matches!(e, Event::Request { method, .. } if method == "after.reload")));
+    assert!(
+        pair.wallet()
+            .has_event(|e| matches!(e, Event::Request { method, .. } if method == "after.reload"))
+    );
 }
 
 #[test]
@@ -100,14 +137,32 @@ fn stored_records_from_another_version_or_corrupted_are_refused() {
     let text = pair.dapp.store.values().next().unwrap().clone();
     assert!(Record::decode(&text, pair.now).is_ok());
     let other_version = text.replacen("\"v\":1", "\"v\":2", 1);
-    assert_eq!(Record::decode(&other_version, pair.now), Err(RecordError::Version(2)));
-    assert_eq!(Record::decode(&text[..text.len() / 2], pair.now), Err(RecordError::Corrupt));
+    assert_eq!(
+        Record::decode(&other_version, pair.now),
+        Err(RecordError::Version(2))
+    );
+    assert_eq!(
+        Record::decode(&text[..text.len() / 2], pair.now),
+        Err(RecordError::Corrupt)
+    );
     assert_eq!(Record::decode("", pair.now), Err(RecordError::Corrupt));
-    assert_eq!(Record::decode("{\"v\":1,\"kind\":\"session\"}", pair.now), Err(RecordError::Corrupt));
-    assert_eq!(Record::decode("{\"v\":\"1\"}", pair.now), Err(RecordError::Corrupt));
-    assert_eq!(Record::decode(&"x".repeat(20_000), pair.now), Err(RecordError::Corrupt));
+    assert_eq!(
+        Record::decode("{\"v\":1,\"kind\":\"session\"}", pair.now),
+        Err(RecordError::Corrupt)
+    );
+    assert_eq!(
+        Record::decode("{\"v\":\"1\"}", pair.now),
+        Err(RecordError::Corrupt)
+    );
+    assert_eq!(
+        Record::decode(&"x".repeat(20_000), pair.now),
+        Err(RecordError::Corrupt)
+    );
     let bad_key = text.replacen("\"sendKey\":\"", "\"sendKey\":\"A", 1);
-    assert_eq!(Record::decode(&bad_key, pair.now), Err(RecordError::Corrupt));
+    assert_eq!(
+        Record::decode(&bad_key, pair.now),
+        Err(RecordError::Corrupt)
+    );
     let far_future = pair.now + 8 * 24 * 3600 * 1000;
     assert_eq!(Record::decode(&text, far_future), Err(RecordError::Expired));
 }

@@ -10,7 +10,10 @@ fn valid() -> SessionRequest {
 }
 
 fn uri_of(json: &str) -> String {
-    format!("walletwire:connect?r={}", base64url::encode(json.as_bytes()))
+    format!(
+        "walletwire:connect?r={}",
+        base64url::encode(json.as_bytes())
+    )
 }
 
 #[test]
@@ -20,7 +23,10 @@ fn round_trips_through_the_uri() {
     assert!(uri.starts_with("walletwire:connect?r="));
     assert!(uri.len() < 1000, "fits a small QR code: {}", uri.len());
     assert_eq!(SessionRequest::from_uri(&uri).unwrap(), request);
-    assert_eq!(SessionRequest::from_uri(&request.to_json()).unwrap(), request);
+    assert_eq!(
+        SessionRequest::from_uri(&request.to_json()).unwrap(),
+        request
+    );
 }
 
 #[test]
@@ -34,7 +40,11 @@ fn refuses_what_is_not_ours_or_malformed() {
         ("", "invalid_request"),
     ];
     for (uri, code) in cases {
-        assert_eq!(SessionRequest::from_uri(uri).unwrap_err().code(), *code, "{uri}");
+        assert_eq!(
+            SessionRequest::from_uri(uri).unwrap_err().code(),
+            *code,
+            "{uri}"
+        );
     }
     let json = valid().to_json();
     let broken = [
@@ -58,20 +68,45 @@ fn refuses_what_is_not_ours_or_malformed() {
 fn refuses_unknown_versions_oversize_and_expired() {
     let request = valid();
     let json = request.to_json().replace("\"v\":1", "\"v\":2");
-    assert_eq!(SessionRequest::from_uri(&uri_of(&json)), Err(Error::UnsupportedVersion(2)));
-    let padded = request.to_json().replace("\"name\":\"Test dApp\"", &format!("\"name\":\"Test dApp\",\"pad\":\"{}\"", "x".repeat(2000)));
-    assert_eq!(SessionRequest::from_uri(&uri_of(&padded)), Err(Error::RequestTooLarge));
-    assert_eq!(SessionRequest::from_uri(&"x".repeat(5000)), Err(Error::RequestTooLarge));
+    assert_eq!(
+        SessionRequest::from_uri(&uri_of(&json)),
+        Err(Error::UnsupportedVersion(2))
+    );
+    let padded = request.to_json().replace(
+        "\"name\":\"Test dApp\"",
+        &format!("\"name\":\"Test dApp\",\"pad\":\"{}\"", "x".repeat(2000)),
+    );
+    assert_eq!(
+        SessionRequest::from_uri(&uri_of(&padded)),
+        Err(Error::RequestTooLarge)
+    );
+    assert_eq!(
+        SessionRequest::from_uri(&"x".repeat(5000)),
+        Err(Error::RequestTooLarge)
+    );
     let late = request.expires_at + 31_000;
-    assert_eq!(WalletConnection::accept(&request, wallet_options(), late, SeededRandom::boxed(1)).unwrap_err(), Error::RequestExpired);
+    assert_eq!(
+        WalletConnection::accept(&request, wallet_options(), late, SeededRandom::boxed(1))
+            .unwrap_err(),
+        Error::RequestExpired
+    );
     // Within the clock-skew allowance it is still accepted.
-    assert!(WalletConnection::accept(&request, wallet_options(), request.expires_at + 29_000, SeededRandom::boxed(1)).is_ok());
+    assert!(
+        WalletConnection::accept(
+            &request,
+            wallet_options(),
+            request.expires_at + 29_000,
+            SeededRandom::boxed(1)
+        )
+        .is_ok()
+    );
 }
 
 #[test]
 fn refuses_a_low_order_dapp_key() {
     let mut request = valid();
     request.public_key = base64url::encode(&[0u8; 32]);
-    let err = WalletConnection::accept(&request, wallet_options(), T0, SeededRandom::boxed(1)).unwrap_err();
+    let err = WalletConnection::accept(&request, wallet_options(), T0, SeededRandom::boxed(1))
+        .unwrap_err();
     assert_eq!(err.code(), "weak_key");
 }

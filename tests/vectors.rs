@@ -9,7 +9,10 @@ use walletwire::protocol::{Frame, Payload, Role, frame_aad, offer_aad};
 
 fn vectors() -> HashMap<String, String> {
     let doc = include_str!("../docs/PROTOCOL.md");
-    let start = doc.find("```vectors\n").expect("PROTOCOL.md has a vectors block") + 11;
+    let start = doc
+        .find("```vectors\n")
+        .expect("PROTOCOL.md has a vectors block")
+        + 11;
     let end = start + doc[start..].find("```").expect("vectors block is closed");
     doc[start..end]
         .lines()
@@ -22,7 +25,10 @@ fn vectors() -> HashMap<String, String> {
 }
 
 fn hex(text: &str) -> Vec<u8> {
-    (0..text.len()).step_by(2).map(|i| u8::from_str_radix(&text[i..i + 2], 16).unwrap()).collect()
+    (0..text.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&text[i..i + 2], 16).unwrap())
+        .collect()
 }
 
 fn to_hex(bytes: &[u8]) -> String {
@@ -42,11 +48,20 @@ fn key_schedule_vectors() {
     assert_eq!(to_hex(&wallet.public().0), v["wallet_public"]);
     let shared = dapp.agree(&wallet.public()).unwrap();
     assert_eq!(to_hex(shared.as_bytes()), v["shared_secret"]);
-    assert_eq!(to_hex(wallet.agree(&dapp.public()).unwrap().as_bytes()), v["shared_secret"]);
+    assert_eq!(
+        to_hex(wallet.agree(&dapp.public()).unwrap().as_bytes()),
+        v["shared_secret"]
+    );
     let keys = KeySchedule::derive(&shared, &v["request_id"], &dapp.public(), &wallet.public());
     assert_eq!(to_hex(keys.handshake.as_bytes()), v["handshake_key"]);
-    assert_eq!(to_hex(keys.dapp_to_wallet.as_bytes()), v["dapp_to_wallet_key"]);
-    assert_eq!(to_hex(keys.wallet_to_dapp.as_bytes()), v["wallet_to_dapp_key"]);
+    assert_eq!(
+        to_hex(keys.dapp_to_wallet.as_bytes()),
+        v["dapp_to_wallet_key"]
+    );
+    assert_eq!(
+        to_hex(keys.wallet_to_dapp.as_bytes()),
+        v["wallet_to_dapp_key"]
+    );
 }
 
 #[test]
@@ -59,7 +74,11 @@ fn offer_vector() {
     assert_eq!(base64url::encode(&sealed), v["offer_box"]);
     assert_eq!(key.open(&aad, &sealed).unwrap(), v["offer_body"].as_bytes());
     let pk = PublicKey(arr(&v["wallet_public"]));
-    let message = format!("{{\"t\":\"offer\",\"pk\":\"{}\",\"box\":\"{}\"}}", base64url::encode(&pk.0), v["offer_box"]);
+    let message = format!(
+        "{{\"t\":\"offer\",\"pk\":\"{}\",\"box\":\"{}\"}}",
+        base64url::encode(&pk.0),
+        v["offer_box"]
+    );
     assert_eq!(message, v["offer_message"]);
 }
 
@@ -73,7 +92,11 @@ fn frame_vector() {
     let payload: Payload = serde_json::from_str(&v["frame_payload"]).unwrap();
     assert_eq!(serde_json::to_string(&payload).unwrap(), v["frame_payload"]);
     let sealed = key.seal_with_nonce(arr(&v["frame_nonce"]), &aad, v["frame_payload"].as_bytes());
-    let frame = Frame { from: Role::Wallet, seq, sealed: base64url::encode(&sealed) };
+    let frame = Frame {
+        from: Role::Wallet,
+        seq,
+        sealed: base64url::encode(&sealed),
+    };
     assert_eq!(serde_json::to_string(&frame).unwrap(), v["frame"]);
 }
 

@@ -28,7 +28,7 @@ impl Ctx<'_> {
 #[allow(missing_debug_implementations)]
 pub enum Step<H> {
     Stay(H),
-    Connected(Session),
+    Connected(Box<Session>),
     Failed(Error),
 }
 
@@ -52,7 +52,7 @@ pub trait Handshake: Sized {
 
 pub enum Phase<H> {
     Handshake(H),
-    Connected(Session),
+    Connected(Box<Session>),
     /// Over; keeps the reason so late calls (a fourth OTP) get the right error.
     Closed(Option<Error>),
 }
@@ -73,13 +73,20 @@ impl<H> core::fmt::Debug for Connection<H> {
             Phase::Connected(_) => "connected",
             Phase::Closed(_) => "closed",
         };
-        f.debug_struct("Connection").field("phase", &phase).finish_non_exhaustive()
+        f.debug_struct("Connection")
+            .field("phase", &phase)
+            .finish_non_exhaustive()
     }
 }
 
 impl<H: Handshake> Connection<H> {
     pub(crate) fn with_phase(phase: Phase<H>, rng: Box<dyn RandomSource>, limits: Limits) -> Self {
-        Self { phase, out: VecDeque::new(), rng, limits }
+        Self {
+            phase,
+            out: VecDeque::new(),
+            rng,
+            limits,
+        }
     }
 
     /// Runs one handshake step and applies its outcome.
@@ -87,7 +94,11 @@ impl<H: Handshake> Connection<H> {
         let Phase::Handshake(h) = core::mem::replace(&mut self.phase, Phase::Closed(None)) else {
             unreachable!("step is only called in the handshake phase");
         };
-        let mut ctx = Ctx { out: &mut self.out, rng: self.rng.as_mut(), limits: &self.limits };
+        let mut ctx = Ctx {
+            out: &mut self.out,
+            rng: self.rng.as_mut(),
+            limits: &self.limits,
+        };
         self.phase = match f(h, &mut ctx) {
             Step::Stay(h) => Phase::Handshake(h),
             Step::Connected(session) => {
@@ -101,7 +112,9 @@ impl<H: Handshake> Connection<H> {
 
     fn failed(error: Error, ctx: &mut Ctx) -> Phase<H> {
         ctx.emit(Event::State(State::Disconnected));
-        ctx.emit(Event::Disconnected(super::Disconnect::Failed(error.clone())));
+        ctx.emit(Event::Disconnected(super::Disconnect::Failed(
+            error.clone(),
+        )));
         Phase::Closed(Some(error))
     }
 
@@ -137,11 +150,12 @@ impl<H: Handshake> Connection<H> {
     pub fn handle_subscribed(&mut self, channel: &str, top: StreamPosition, now: u64) {
         match &mut self.phase {
             Phase::Handshake(_) => self.step(|h, ctx| h.subscribed(channel, top, now, ctx)),
-            Phase::Connected(s) if s.info.channel == channel => {
-                if s.position().is_none_or(|p| p.epoch != top.epoch) {
-                    s.advance(Some(top));
-                    s.store(&mut self.out);
-                }
+            Phase::Connected(s)
+                if s.info.channel == channel
+                    && s.position().is_none_or(|p| p.epoch != top.epoch) =>
+            {
+                s.advance(Some(top));
+                s.store(&mut self.out);
             }
             _ => {}
         }
@@ -156,7 +170,8 @@ impl<H: Handshake> Connection<H> {
             Phase::Closed(_) => false,
         };
         if ours {
-            self.out.push_back(Output::Event(Event::MessagesLost { count: None }));
+            self.out
+                .push_back(Output::Event(Event::MessagesLost { count: None }));
         }
     }
 
@@ -210,7 +225,9 @@ impl<H: Handshake> Connection<H> {
     }
 
     /// The session with the rng and output queue, borrowed apart.
-    fn parts(&mut self) -> Result<(&mut Session, &mut dyn RandomSource, &mut VecDeque<Output>), Error> {
+    fn parts(
+        &mut self,
+    ) -> Result<(&mut Session, &mut dyn RandomSource, &mut VecDeque<Output>), Error> {
         match &mut self.phase {
             Phase::Connected(s) => Ok((s, self.rng.as_mut(), &mut self.out)),
             Phase::Handshake(_) => Err(Error::InvalidState("connecting")),
@@ -234,12 +251,20 @@ impl<H: Handshake> Connection<H> {
     /// Sends a notification (no response).
     pub fn notify(&mut self, method: &str, params: Value, now: u64) -> Result<(), Error> {
         let (session, rng, out) = self.parts()?;
-        let payload = super::Payload::Note { method: method.to_owned(), params };
+        let payload = super::Payload::Note {
+            method: method.to_owned(),
+            params,
+        };
         session.send(&payload, now, rng, out)
     }
 
     /// Answers the peer's request `id` with a result or an error.
-    pub fn respond(&mut self, id: u64, outcome: Result<Value, RpcError>, now: u64) -> Result<(), Error> {
+    pub fn respond(
+        &mut self,
+        id: u64,
+        outcome: Result<Value, RpcError>,
+        now: u64,
+    ) -> Result<(), Error> {
         let (session, rng, out) = self.parts()?;
         session.respond(id, outcome, now, rng, out)
     }
@@ -256,7 +281,11 @@ impl<H: Handshake> Connection<H> {
         match core::mem::replace(&mut self.phase, Phase::Closed(Some(Error::Cancelled))) {
             Phase::Connected(mut s) => s.close(reason, now, self.rng.as_mut(), &mut self.out),
             Phase::Handshake(h) => {
-                let mut ctx = Ctx { out: &mut self.out, rng: self.rng.as_mut(), limits: &self.limits };
+                let mut ctx = Ctx {
+                    out: &mut self.out,
+                    rng: self.rng.as_mut(),
+                    limits: &self.limits,
+                };
                 h.abandon(&mut ctx);
                 ctx.emit(Event::State(State::Disconnected));
                 ctx.emit(Event::Disconnected(super::Disconnect::Local));

@@ -14,8 +14,8 @@ use super::record::{PendingRecord, Record, SessionRecord};
 use super::request::{Metadata, Mode, PROTOCOL_VERSION, SessionRequest};
 use super::session::{Session, SessionInfo};
 use super::{
-    Discard, Error, Event, Limits, MAX_MESSAGE_LEN, Output, SESSION_PREFIX, State,
-    StreamPosition, is_channel, pending_key, random_uuid,
+    Discard, Error, Event, Limits, MAX_MESSAGE_LEN, Output, SESSION_PREFIX, State, StreamPosition,
+    is_channel, pending_key, random_uuid,
 };
 use crate::base64url;
 use crate::crypto::{KeyPair, KeySchedule, PublicKey, RandomSource};
@@ -111,12 +111,19 @@ impl Pending {
             attempts_left: self.attempts_left,
             otp_prompted: self.otp_prompted,
         });
-        Output::Store { key: pending_key(&self.request.id), record: record.encode() }
+        Output::Store {
+            key: pending_key(&self.request.id),
+            record: record.encode(),
+        }
     }
 
     fn cleanup(&self, ctx: &mut Ctx) {
-        ctx.out.push_back(Output::Unsubscribe { channel: self.request.channel.clone() });
-        ctx.out.push_back(Output::Remove { key: pending_key(&self.request.id) });
+        ctx.out.push_back(Output::Unsubscribe {
+            channel: self.request.channel.clone(),
+        });
+        ctx.out.push_back(Output::Remove {
+            key: pending_key(&self.request.id),
+        });
     }
 
     /// Decrypts and checks an offer message.
@@ -131,9 +138,20 @@ impl Pending {
         let wallet_public =
             PublicKey(base64url::decode_array(&message.pk).ok_or(Discard::Malformed)?);
         let sealed = base64url::decode(&message.sealed).ok_or(Discard::Malformed)?;
-        let shared = self.keys.agree(&wallet_public).map_err(|_| Discard::Decrypt)?;
-        let keys = KeySchedule::derive(&shared, &self.request.id, &self.keys.public(), &wallet_public);
-        let plain = keys.handshake.open(&offer_aad(&self.request.id), &sealed).map_err(|_| Discard::Decrypt)?;
+        let shared = self
+            .keys
+            .agree(&wallet_public)
+            .map_err(|_| Discard::Decrypt)?;
+        let keys = KeySchedule::derive(
+            &shared,
+            &self.request.id,
+            &self.keys.public(),
+            &wallet_public,
+        );
+        let plain = keys
+            .handshake
+            .open(&offer_aad(&self.request.id), &sealed)
+            .map_err(|_| Discard::Decrypt)?;
         let body: OfferBody = serde_json::from_slice(&plain).map_err(|_| Discard::Malformed)?;
         if !is_channel(&body.channel, SESSION_PREFIX) || body.wallet.validate().is_err() {
             return Err(Discard::Malformed);
@@ -141,12 +159,23 @@ impl Pending {
         let (otp, deadline) = match (self.request.mode, &body.otp, body.otp_deadline) {
             (Mode::Trusted, _, _) => (None, 0),
             (Mode::Untrusted, Some(code), Some(deadline)) => {
-                let otp = Otp::parse(code).filter(|o| o.as_str() == code).ok_or(Discard::Malformed)?;
-                (Some(otp), deadline.min(now.saturating_add(MAX_OTP_WINDOW_MS)))
+                let otp = Otp::parse(code)
+                    .filter(|o| o.as_str() == code)
+                    .ok_or(Discard::Malformed)?;
+                (
+                    Some(otp),
+                    deadline.min(now.saturating_add(MAX_OTP_WINDOW_MS)),
+                )
             }
             (Mode::Untrusted, _, _) => return Err(Discard::Malformed),
         };
-        Ok(VerifiedOffer { wallet_public, keys, body, otp, deadline })
+        Ok(VerifiedOffer {
+            wallet_public,
+            keys,
+            body,
+            otp,
+            deadline,
+        })
     }
 
     /// Latest OTP deadline among the offers held.
@@ -159,12 +188,21 @@ impl Pending {
             self.otp_prompted = true;
             ctx.out.push_back(self.record());
             ctx.emit(Event::State(State::AwaitingOtp));
-            ctx.emit(Event::OtpRequired { deadline, attempts_left: self.attempts_left });
+            ctx.emit(Event::OtpRequired {
+                deadline,
+                attempts_left: self.attempts_left,
+            });
         }
     }
 
     /// Handles a handshake-channel publication in any listening state.
-    fn offer(mut self: Box<Self>, data: &str, now: u64, ctx: &mut Ctx, prompt: bool) -> (Result<Box<Self>, Step<DappHandshake>>, Result<(), Discard>) {
+    fn offer(
+        mut self: Box<Self>,
+        data: &str,
+        now: u64,
+        ctx: &mut Ctx,
+        prompt: bool,
+    ) -> (Result<Box<Self>, Step<DappHandshake>>, Result<(), Discard>) {
         let offer = match self.open_offer(data, now) {
             Ok(o) => o,
             Err(e) => return (Ok(self), Err(e)),
@@ -175,7 +213,11 @@ impl Pending {
                 if offer.deadline < now {
                     return (Ok(self), Err(Discard::Unexpected));
                 }
-                if self.offers.iter().any(|o| o.wallet_public == offer.wallet_public) {
+                if self
+                    .offers
+                    .iter()
+                    .any(|o| o.wallet_public == offer.wallet_public)
+                {
                     return (Ok(self), Err(Discard::Replay));
                 }
                 if self.offers.len() >= self.max_offers {
@@ -196,7 +238,8 @@ impl Pending {
         let mut matched = None;
         let mut matches = 0;
         for (i, offer) in self.offers.iter().enumerate() {
-            let hit = offer.otp.as_ref().is_some_and(|o| o.matches(typed)) & (offer.deadline >= now);
+            let hit =
+                offer.otp.as_ref().is_some_and(|o| o.matches(typed)) & (offer.deadline >= now);
             if hit {
                 matched = Some(i);
                 matches += 1;
@@ -211,14 +254,21 @@ impl Pending {
                 if self.attempts_left == 0 {
                     Err(Error::OtpAttemptsExhausted)
                 } else {
-                    Err(Error::OtpMismatch { attempts_left: self.attempts_left })
+                    Err(Error::OtpMismatch {
+                        attempts_left: self.attempts_left,
+                    })
                 }
             }
         }
     }
 
     /// Builds the session from an accepted offer and moves to the session channel.
-    fn connect(self: Box<Self>, accepted: Accepted, now: u64, ctx: &mut Ctx) -> Step<DappHandshake> {
+    fn connect(
+        self: Box<Self>,
+        accepted: Accepted,
+        now: u64,
+        ctx: &mut Ctx,
+    ) -> Step<DappHandshake> {
         let Accepted(offer) = accepted;
         let info = SessionInfo {
             // is_channel checked the prefix in open_offer.
@@ -251,7 +301,7 @@ impl Pending {
             }
             Mode::Trusted => session.store(ctx.out),
         }
-        Step::Connected(session)
+        Step::Connected(Box::new(session))
     }
 }
 
@@ -269,7 +319,13 @@ impl DappHandshake {
 }
 
 impl Handshake for DappHandshake {
-    fn subscribed(self, channel: &str, top: StreamPosition, _now: u64, ctx: &mut Ctx) -> Step<Self> {
+    fn subscribed(
+        self,
+        channel: &str,
+        top: StreamPosition,
+        _now: u64,
+        ctx: &mut Ctx,
+    ) -> Step<Self> {
         match self {
             Self::Subscribing(mut p) if p.request.channel == channel => {
                 if p.position.as_ref().is_none_or(|pos| pos.epoch != top.epoch) {
@@ -310,11 +366,15 @@ impl Handshake for DappHandshake {
 
     fn timeout(self, now: u64, ctx: &mut Ctx) -> Step<Self> {
         match self {
-            Self::Subscribing(p) if now >= p.request.expires_at => fail(p, Error::RequestExpired, ctx),
+            Self::Subscribing(p) if now >= p.request.expires_at => {
+                fail(p, Error::RequestExpired, ctx)
+            }
             Self::Listening(p) => match p.otp_deadline() {
                 Some(deadline) if now > deadline => fail(p, Error::OtpExpired, ctx),
                 None if now >= p.request.expires_at => {
-                    ctx.out.push_back(Output::Sync { channel: p.request.channel.clone() });
+                    ctx.out.push_back(Output::Sync {
+                        channel: p.request.channel.clone(),
+                    });
                     Step::Stay(Self::Syncing(p))
                 }
                 _ => Step::Stay(Self::Listening(p)),
@@ -350,7 +410,11 @@ impl Connection<DappHandshake> {
     /// Starts a handshake: makes the request and subscribes to its channel. The request is
     /// emitted ([`Event::SessionRequest`]) once the relay confirms the subscription, so a
     /// wallet can never answer into a channel nobody reads.
-    pub fn new(options: DappOptions, now: u64, mut rng: Box<dyn RandomSource>) -> Result<Self, Error> {
+    pub fn new(
+        options: DappOptions,
+        now: u64,
+        mut rng: Box<dyn RandomSource>,
+    ) -> Result<Self, Error> {
         options.dapp.validate().map_err(Error::InvalidRequest)?;
         let id = random_uuid(rng.as_mut());
         let keys = KeyPair::generate(rng.as_mut());
@@ -388,14 +452,19 @@ impl Connection<DappHandshake> {
             channel: pending.request.channel.clone(),
             since: pending.position.clone(),
         });
-        conn.out.push_back(Output::Event(Event::State(State::Connecting)));
+        conn.out
+            .push_back(Output::Event(Event::State(State::Connecting)));
         conn.phase = Phase::Handshake(DappHandshake::Subscribing(Box::new(pending)));
         conn
     }
 
     /// Resumes a handshake after a reload: re-subscribes from the stored position so every
     /// offer is read again; the attempt count carries over.
-    pub fn resume_pending(record: &PendingRecord, rng: Box<dyn RandomSource>, limits: Limits) -> Self {
+    pub fn resume_pending(
+        record: &PendingRecord,
+        rng: Box<dyn RandomSource>,
+        limits: Limits,
+    ) -> Self {
         let pending = Pending {
             request: record.request.clone(),
             keys: KeyPair::from_secret(record.secret),
@@ -415,9 +484,13 @@ impl Connection<DappHandshake> {
     pub fn submit_otp(&mut self, typed: &str, now: u64) -> Result<(), Error> {
         let pending = match &self.phase {
             Phase::Handshake(DappHandshake::Listening(p) | DappHandshake::Syncing(p)) => p,
-            Phase::Handshake(DappHandshake::Subscribing(_)) => return Err(Error::InvalidState("connecting")),
+            Phase::Handshake(DappHandshake::Subscribing(_)) => {
+                return Err(Error::InvalidState("connecting"));
+            }
             Phase::Connected(_) => return Err(Error::InvalidState("connected")),
-            Phase::Closed(reason) => return Err(reason.clone().unwrap_or(Error::InvalidState("closed"))),
+            Phase::Closed(reason) => {
+                return Err(reason.clone().unwrap_or(Error::InvalidState("closed")));
+            }
         };
         if pending.request.mode != Mode::Untrusted || pending.offers.is_empty() {
             return Err(Error::InvalidState("awaiting_offer"));
@@ -429,7 +502,9 @@ impl Connection<DappHandshake> {
         }
         let mut result = Ok(());
         self.step(|h, ctx| {
-            let (DappHandshake::Listening(mut p) | DappHandshake::Syncing(mut p) | DappHandshake::Subscribing(mut p)) = h;
+            let (DappHandshake::Listening(mut p)
+            | DappHandshake::Syncing(mut p)
+            | DappHandshake::Subscribing(mut p)) = h;
             match p.check_otp(&typed, now) {
                 Ok(accepted) => p.connect(accepted, now, ctx),
                 Err(Error::OtpAttemptsExhausted) => {
@@ -455,7 +530,11 @@ impl Connection<DappHandshake> {
 
     /// Resumes an established session from its record: re-subscribes from the stored
     /// position and emits `Connected`.
-    pub fn resume_session(record: &SessionRecord, rng: Box<dyn RandomSource>, limits: Limits) -> Self {
+    pub fn resume_session(
+        record: &SessionRecord,
+        rng: Box<dyn RandomSource>,
+        limits: Limits,
+    ) -> Self {
         resume_session(record, rng, limits)
     }
 
@@ -480,8 +559,10 @@ pub(crate) fn resume_session<H: Handshake>(
         channel: session.info.channel.clone(),
         since: session.position(),
     });
-    conn.out.push_back(Output::Event(Event::State(State::Connected)));
-    conn.out.push_back(Output::Event(Event::Connected(session.info.clone())));
-    conn.phase = Phase::Connected(session);
+    conn.out
+        .push_back(Output::Event(Event::State(State::Connected)));
+    conn.out
+        .push_back(Output::Event(Event::Connected(session.info.clone())));
+    conn.phase = Phase::Connected(Box::new(session));
     conn
 }

@@ -119,7 +119,9 @@ impl core::fmt::Display for Error {
             Self::OtpAttemptsExhausted => f.write_str("too many wrong codes"),
             Self::OtpMalformed => f.write_str("the code must be six digits"),
             Self::RequestExpired => f.write_str("the session request expired"),
-            Self::HandshakeTimeout => f.write_str("the dApp did not confirm the connection in time"),
+            Self::HandshakeTimeout => {
+                f.write_str("the dApp did not confirm the connection in time")
+            }
             Self::Timeout => f.write_str("request timed out"),
             Self::PeerClosed => f.write_str("the peer closed the session"),
             Self::SessionExpired => f.write_str("the session expired"),

@@ -24,7 +24,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 pub use channel::{HANDSHAKE_PREFIX, SESSION_PREFIX, is_channel, is_uuid, random_uuid};
-pub use connection::Connection;
+pub use connection::{Connection, Handshake};
 pub use dapp::{DappConnection, DappHandshake, DappOptions, LATE_OFFER_GRACE_MS};
 pub use error::Error;
 pub use message::{

@@ -120,7 +120,11 @@ impl Record {
     /// Encodes with the format version.
     pub fn encode(&self) -> String {
         // Strings, integers and byte arrays encoded as text always serialize.
-        serde_json::to_string(&Envelope { v: RECORD_VERSION, record: self }).expect("record serializes")
+        serde_json::to_string(&Envelope {
+            v: RECORD_VERSION,
+            record: self,
+        })
+        .expect("record serializes")
     }
 
     /// Decodes and validates; `now` decides expiry.
@@ -147,16 +151,25 @@ impl Record {
                 if !id_ok || !is_channel(&s.info.channel, SESSION_PREFIX) {
                     return Err(RecordError::Corrupt);
                 }
-                let deadline = s.awaiting_ack.as_ref().map_or(s.info.expires_at, |a| a.deadline);
+                let deadline = s
+                    .awaiting_ack
+                    .as_ref()
+                    .map_or(s.info.expires_at, |a| a.deadline);
                 if now >= deadline {
                     return Err(RecordError::Expired);
                 }
             }
             Record::Pending(p) => {
-                if p.request.validate().is_err() || !is_channel(&p.request.channel, HANDSHAKE_PREFIX) {
+                if p.request.validate().is_err()
+                    || !is_channel(&p.request.channel, HANDSHAKE_PREFIX)
+                {
                     return Err(RecordError::Corrupt);
                 }
-                if now >= p.request.expires_at.saturating_add(super::dapp::LATE_OFFER_GRACE_MS) {
+                if now
+                    >= p.request
+                        .expires_at
+                        .saturating_add(super::dapp::LATE_OFFER_GRACE_MS)
+                {
                     return Err(RecordError::Expired);
                 }
             }

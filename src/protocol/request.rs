@@ -94,7 +94,9 @@ impl SessionRequest {
     pub fn dapp_public_key(&self) -> Result<PublicKey, Error> {
         base64url::decode_array(&self.public_key)
             .map(PublicKey)
-            .ok_or(Error::InvalidRequest("publicKey is not 32 bytes of base64url"))
+            .ok_or(Error::InvalidRequest(
+                "publicKey is not 32 bytes of base64url",
+            ))
     }
 
     /// Checks every field; does not look at expiry.
@@ -111,7 +113,10 @@ impl SessionRequest {
         self.dapp_public_key()?;
         let relay_ok = (self.relay.starts_with("ws://") || self.relay.starts_with("wss://"))
             && self.relay.len() <= 256
-            && !self.relay.chars().any(|c| c.is_whitespace() || c.is_control());
+            && !self
+                .relay
+                .chars()
+                .any(|c| c.is_whitespace() || c.is_control());
         if !relay_ok {
             return Err(Error::InvalidRequest("relay is not a ws:// or wss:// URL"));
         }
@@ -126,7 +131,10 @@ impl SessionRequest {
 
     /// `walletwire:connect?r=<base64url(JSON)>`.
     pub fn to_uri(&self) -> String {
-        format!("{URI_PREFIX}{}", base64url::encode(self.to_json().as_bytes()))
+        format!(
+            "{URI_PREFIX}{}",
+            base64url::encode(self.to_json().as_bytes())
+        )
     }
 
     /// Parses and validates request JSON (version checked first so that a future version

@@ -20,7 +20,10 @@ pub struct Correlation {
 impl Correlation {
     /// Starts from `next_id` (continues ids across reloads so the peer never sees a reuse).
     pub fn starting_at(next_id: u64) -> Self {
-        Self { next_id, ..Self::default() }
+        Self {
+            next_id,
+            ..Self::default()
+        }
     }
 
     /// Next id to hand out.
@@ -53,8 +56,12 @@ impl Correlation {
 
     /// Removes and returns every request whose deadline is at or before `now`.
     pub fn expire(&mut self, now: u64) -> Vec<u64> {
-        let expired: Vec<u64> =
-            self.outgoing.iter().filter(|(_, d)| **d <= now).map(|(id, _)| *id).collect();
+        let expired: Vec<u64> = self
+            .outgoing
+            .iter()
+            .filter(|(_, d)| **d <= now)
+            .map(|(id, _)| *id)
+            .collect();
         for id in &expired {
             self.outgoing.remove(id);
         }

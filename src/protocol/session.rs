@@ -10,8 +10,8 @@ use super::message::{Frame, MAX_MESSAGE_LEN, Payload, RpcError, frame_aad};
 use super::record::{AwaitingAck, Record, SessionRecord};
 use super::rpc::Correlation;
 use super::{
-    Discard, Disconnect, Error, Event, Limits, Metadata, Mode, Output, Role, State,
-    StreamPosition, session_key,
+    Discard, Disconnect, Error, Event, Limits, Metadata, Mode, Output, Role, State, StreamPosition,
+    session_key,
 };
 use crate::base64url;
 use crate::crypto::{Key, RandomSource};
@@ -135,12 +135,19 @@ impl Session {
         // Payloads hold only JSON values, which always serialize.
         let plain = serde_json::to_vec(payload).expect("payload serializes");
         if plain.len() > self.limits.max_payload {
-            return Err(Error::PayloadTooLarge { size: plain.len(), max: self.limits.max_payload });
+            return Err(Error::PayloadTooLarge {
+                size: plain.len(),
+                max: self.limits.max_payload,
+            });
         }
         let role = self.info.role;
         let aad = frame_aad(&self.info.channel, role, self.send_seq);
         let sealed = self.send_key.seal(rng, &aad, &plain);
-        let frame = Frame { from: role, seq: self.send_seq, sealed: base64url::encode(&sealed) };
+        let frame = Frame {
+            from: role,
+            seq: self.send_seq,
+            sealed: base64url::encode(&sealed),
+        };
         self.send_seq += 1;
         self.touch(now);
         self.store(out);
@@ -166,7 +173,11 @@ impl Session {
         }
         let timeout = timeout_ms.unwrap_or(self.limits.request_timeout_ms);
         let id = self.rpc.start(now.saturating_add(timeout));
-        let payload = Payload::Req { id, method: method.to_owned(), params };
+        let payload = Payload::Req {
+            id,
+            method: method.to_owned(),
+            params,
+        };
         if let Err(e) = self.send(&payload, now, rng, out) {
             self.rpc.abandon(id);
             return Err(e);
@@ -186,8 +197,16 @@ impl Session {
             return Err(Error::UnknownRequest);
         }
         let payload = match outcome {
-            Ok(result) => Payload::Res { id, result, error: None },
-            Err(error) => Payload::Res { id, result: Value::Null, error: Some(error) },
+            Ok(result) => Payload::Res {
+                id,
+                result,
+                error: None,
+            },
+            Err(error) => Payload::Res {
+                id,
+                result: Value::Null,
+                error: Some(error),
+            },
         };
         match self.send(&payload, now, rng, out) {
             Err(Error::PayloadTooLarge { size, max }) => {
@@ -196,7 +215,16 @@ impl Session {
                     code: -32603,
                     message: format!("response of {size} bytes exceeds the limit of {max}"),
                 };
-                self.send(&Payload::Res { id, result: Value::Null, error: Some(error) }, now, rng, out)
+                self.send(
+                    &Payload::Res {
+                        id,
+                        result: Value::Null,
+                        error: Some(error),
+                    },
+                    now,
+                    rng,
+                    out,
+                )
             }
             other => other,
         }
@@ -222,7 +250,9 @@ impl Session {
         rng: &mut dyn RandomSource,
         out: &mut VecDeque<Output>,
     ) {
-        let close = Payload::Close { reason: reason.chars().take(200).collect() };
+        let close = Payload::Close {
+            reason: reason.chars().take(200).collect(),
+        };
         // A 200-character reason always fits the payload limit.
         let _ = self.send(&close, now, rng, out);
         self.end(Disconnect::Local, Error::Cancelled, out);
@@ -230,16 +260,27 @@ impl Session {
 
     fn end(&mut self, why: Disconnect, pending_error: Error, out: &mut VecDeque<Output>) {
         for id in self.rpc.drain() {
-            out.push_back(Output::Event(Event::Response { id, result: Err(pending_error.clone()) }));
+            out.push_back(Output::Event(Event::Response {
+                id,
+                result: Err(pending_error.clone()),
+            }));
         }
-        out.push_back(Output::Unsubscribe { channel: self.info.channel.clone() });
-        out.push_back(Output::Remove { key: session_key(&self.info.id) });
+        out.push_back(Output::Unsubscribe {
+            channel: self.info.channel.clone(),
+        });
+        out.push_back(Output::Remove {
+            key: session_key(&self.info.id),
+        });
         out.push_back(Output::Event(Event::State(State::Disconnected)));
         out.push_back(Output::Event(Event::Disconnected(why)));
     }
 
     /// Authenticates a frame and applies the sequence rules; returns the payload.
-    pub(crate) fn open(&mut self, data: &str, out: &mut VecDeque<Output>) -> Result<Payload, Discard> {
+    pub(crate) fn open(
+        &mut self,
+        data: &str,
+        out: &mut VecDeque<Output>,
+    ) -> Result<Payload, Discard> {
         if data.len() > MAX_MESSAGE_LEN {
             return Err(Discard::TooLarge);
         }
@@ -249,12 +290,17 @@ impl Session {
         }
         let sealed = base64url::decode(&frame.sealed).ok_or(Discard::Malformed)?;
         let aad = frame_aad(&self.info.channel, frame.from, frame.seq);
-        let plain = self.recv_key.open(&aad, &sealed).map_err(|_| Discard::Decrypt)?;
+        let plain = self
+            .recv_key
+            .open(&aad, &sealed)
+            .map_err(|_| Discard::Decrypt)?;
         if frame.seq < self.recv_next {
             return Err(Discard::Replay);
         }
         if frame.seq > self.recv_next {
-            out.push_back(Output::Event(Event::MessagesLost { count: Some(frame.seq - self.recv_next) }));
+            out.push_back(Output::Event(Event::MessagesLost {
+                count: Some(frame.seq - self.recv_next),
+            }));
         }
         self.recv_next = frame.seq + 1;
         serde_json::from_slice(&plain).map_err(|_| Discard::Malformed)
@@ -335,17 +381,27 @@ impl Session {
     pub(crate) fn poll_timeout(&self) -> Option<u64> {
         let expiry = Some(self.info.expires_at);
         let ack = self.awaiting_ack.as_ref().map(|a| a.deadline);
-        [expiry, ack, self.rpc.next_deadline()].into_iter().flatten().min()
+        [expiry, ack, self.rpc.next_deadline()]
+            .into_iter()
+            .flatten()
+            .min()
     }
 
     /// Request timeouts and session expiry.
     pub(crate) fn handle_timeout(&mut self, now: u64, out: &mut VecDeque<Output>) -> Flow {
         if now >= self.info.expires_at {
-            self.end(Disconnect::Failed(Error::SessionExpired), Error::SessionExpired, out);
+            self.end(
+                Disconnect::Failed(Error::SessionExpired),
+                Error::SessionExpired,
+                out,
+            );
             return Flow::Ended;
         }
         for id in self.rpc.expire(now) {
-            out.push_back(Output::Event(Event::Response { id, result: Err(Error::Timeout) }));
+            out.push_back(Output::Event(Event::Response {
+                id,
+                result: Err(Error::Timeout),
+            }));
         }
         Flow::Continue
     }

@@ -11,9 +11,12 @@ use super::otp::Otp;
 use super::record::{AwaitingAck, SessionRecord};
 use super::request::{Metadata, Mode, SessionRequest};
 use super::session::{Session, SessionInfo};
-use super::{Discard, Error, Event, Limits, Output, SESSION_PREFIX, State, StreamPosition, random_uuid, session_key};
+use super::{
+    Discard, Error, Event, Limits, Output, SESSION_PREFIX, State, StreamPosition, random_uuid,
+    session_key,
+};
 use crate::base64url;
-use crate::crypto::{KeyPair, Key, RandomSource};
+use crate::crypto::{Key, KeyPair, RandomSource};
 
 /// Settings of [`WalletConnection::accept`].
 #[derive(Debug, Clone)]
@@ -33,7 +36,13 @@ pub struct WalletOptions {
 impl WalletOptions {
     /// Defaults for `wallet`.
     pub fn new(wallet: Metadata) -> Self {
-        Self { wallet, otp_window_ms: 60_000, ack_grace_ms: 10_000, clock_skew_ms: 30_000, limits: Limits::default() }
+        Self {
+            wallet,
+            otp_window_ms: 60_000,
+            ack_grace_ms: 10_000,
+            clock_skew_ms: 30_000,
+            limits: Limits::default(),
+        }
     }
 }
 
@@ -63,8 +72,12 @@ pub enum WalletHandshake {
 }
 
 fn cleanup(session: &Session, ctx: &mut Ctx) {
-    ctx.out.push_back(Output::Unsubscribe { channel: session.info.channel.clone() });
-    ctx.out.push_back(Output::Remove { key: session_key(&session.info.id) });
+    ctx.out.push_back(Output::Unsubscribe {
+        channel: session.info.channel.clone(),
+    });
+    ctx.out.push_back(Output::Remove {
+        key: session_key(&session.info.id),
+    });
 }
 
 impl Offering {
@@ -79,7 +92,9 @@ impl Offering {
         };
         // A struct of strings and integers always serializes.
         let plain = serde_json::to_vec(&body).expect("offer serializes");
-        let sealed = self.offer_key.seal(ctx.rng, &offer_aad(&self.request_id), &plain);
+        let sealed = self
+            .offer_key
+            .seal(ctx.rng, &offer_aad(&self.request_id), &plain);
         let message = OfferMessage {
             t: "offer".into(),
             pk: base64url::encode(&self.keys.public().0),
@@ -93,7 +108,13 @@ impl Offering {
 }
 
 impl Handshake for WalletHandshake {
-    fn subscribed(self, channel: &str, top: StreamPosition, _now: u64, ctx: &mut Ctx) -> Step<Self> {
+    fn subscribed(
+        self,
+        channel: &str,
+        top: StreamPosition,
+        _now: u64,
+        ctx: &mut Ctx,
+    ) -> Step<Self> {
         match self {
             Self::Subscribing(mut o) if o.session.info.channel == channel => {
                 o.session.advance(Some(top.clone()));
@@ -101,10 +122,13 @@ impl Handshake for WalletHandshake {
                 o.publish_offer(top, ctx);
                 match o.session.awaiting_ack.clone() {
                     Some(ack) => {
-                        ctx.emit(Event::DisplayOtp { otp: ack.otp, deadline: ack.otp_deadline });
+                        ctx.emit(Event::DisplayOtp {
+                            otp: ack.otp,
+                            deadline: ack.otp_deadline,
+                        });
                         Step::Stay(Self::AwaitingAck(Box::new(o.session)))
                     }
-                    None => Step::Connected(o.session),
+                    None => Step::Connected(Box::new(o.session)),
                 }
             }
             other => Step::Stay(other),
@@ -128,7 +152,7 @@ impl Handshake for WalletHandshake {
                         s.awaiting_ack = None;
                         s.info.expires_at = now.saturating_add(ctx.limits.session_ttl_ms);
                         s.store(ctx.out);
-                        (Step::Connected(*s), Ok(()))
+                        (Step::Connected(s), Ok(()))
                     }
                     Ok(_) => (Step::Stay(Self::AwaitingAck(s)), Err(Discard::Unexpected)),
                     Err(e) => (Step::Stay(Self::AwaitingAck(s)), Err(e)),
@@ -189,7 +213,8 @@ impl Connection<WalletHandshake> {
         let dapp_public = request.dapp_public_key()?;
         let keys = KeyPair::generate(rng.as_mut());
         let shared = keys.agree(&dapp_public)?;
-        let schedule = crate::crypto::KeySchedule::derive(&shared, &request.id, &dapp_public, &keys.public());
+        let schedule =
+            crate::crypto::KeySchedule::derive(&shared, &request.id, &dapp_public, &keys.public());
         let id = random_uuid(rng.as_mut());
         let info = SessionInfo {
             channel: format!("{SESSION_PREFIX}{id}"),
@@ -225,8 +250,12 @@ impl Connection<WalletHandshake> {
             session,
         };
         let mut conn = Self::with_phase(Phase::Closed(None), rng, options.limits);
-        conn.out.push_back(Output::Subscribe { channel: offering.session.info.channel.clone(), since: None });
-        conn.out.push_back(Output::Event(Event::State(State::Connecting)));
+        conn.out.push_back(Output::Subscribe {
+            channel: offering.session.info.channel.clone(),
+            since: None,
+        });
+        conn.out
+            .push_back(Output::Event(Event::State(State::Connecting)));
         conn.phase = Phase::Handshake(WalletHandshake::Subscribing(Box::new(offering)));
         Ok(conn)
     }
@@ -239,9 +268,16 @@ impl Connection<WalletHandshake> {
         };
         let session = Session::from_record(record, limits.clone());
         let mut conn = Self::with_phase(Phase::Closed(None), rng, limits);
-        conn.out.push_back(Output::Subscribe { channel: session.info.channel.clone(), since: session.position() });
-        conn.out.push_back(Output::Event(Event::State(State::Connecting)));
-        conn.out.push_back(Output::Event(Event::DisplayOtp { otp: ack.otp, deadline: ack.otp_deadline }));
+        conn.out.push_back(Output::Subscribe {
+            channel: session.info.channel.clone(),
+            since: session.position(),
+        });
+        conn.out
+            .push_back(Output::Event(Event::State(State::Connecting)));
+        conn.out.push_back(Output::Event(Event::DisplayOtp {
+            otp: ack.otp,
+            deadline: ack.otp_deadline,
+        }));
         conn.phase = Phase::Handshake(WalletHandshake::AwaitingAck(Box::new(session)));
         conn
     }
