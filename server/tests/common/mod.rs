@@ -1,0 +1,293 @@
+//! Shared helpers of the relay integration tests: start the real `walletwire-server` binary
+//! on an ephemeral loopback port and talk to it over real WebSockets.
+#![allow(dead_code)] // Each test file uses a different subset.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream as StdTcpStream;
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::time::Duration;
+
+use futures_util::{SinkExt, StreamExt};
+use serde_json::{Value, json};
+use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+
+/// How long any single expected event may take.
+pub const WAIT: Duration = Duration::from_secs(5);
+
+/// A channel id for tests.
+pub fn channel(namespace: &str) -> String {
+    format!("{namespace}:{}", uuid::Uuid::new_v4())
+}
+
+/// A running relay process, killed when dropped.
+pub struct Server {
+    child: Child,
+    pub port: u16,
+}
+
+impl Server {
+    /// Starts the relay with extra arguments and waits for its "listening" line.
+    pub fn start(args: &[&str]) -> Self {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_walletwire-server"))
+            .args(["--listen", "127.0.0.1:0"])
+            .args(args)
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("the server binary starts");
+        let stdout = child.stdout.take().expect("stdout is piped");
+        let mut line = String::new();
+        BufReader::new(stdout)
+            .read_line(&mut line)
+            .expect("the server prints a line");
+        let port = line
+            .trim()
+            .strip_prefix("relay listening on ws://127.0.0.1:")
+            .and_then(|rest| rest.strip_suffix("/connection/websocket"))
+            .and_then(|port| port.parse().ok())
+            .unwrap_or_else(|| panic!("unexpected first line: {line:?}"));
+        Self { child, port }
+    }
+
+    pub fn url(&self) -> String {
+        format!("ws://127.0.0.1:{}/connection/websocket", self.port)
+    }
+
+    /// A plain HTTP GET: (status, body).
+    pub fn get(&self, path: &str) -> (u16, String) {
+        let mut stream = StdTcpStream::connect(("127.0.0.1", self.port)).expect("HTTP connect");
+        write!(
+            stream,
+            "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+        )
+        .expect("HTTP write");
+        let mut response = String::new();
+        stream.read_to_string(&mut response).expect("HTTP read");
+        let status = response[9..12].parse().expect("status code");
+        let body = response
+            .split_once("\r\n\r\n")
+            .map(|(_, body)| body.to_owned())
+            .unwrap_or_default();
+        (status, body)
+    }
+
+    /// Sends SIGTERM and waits for the exit status.
+    pub fn terminate(&mut self) -> ExitStatus {
+        let status = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .expect("kill runs");
+        assert!(status.success());
+        for _ in 0..100 {
+            if let Some(status) = self.child.try_wait().expect("wait works") {
+                return status;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        panic!("server did not exit after SIGTERM");
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// How a connection ended.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Closed {
+    /// A close frame with this code.
+    Code(u16),
+    /// The socket ended without a close frame.
+    Dropped,
+}
+
+/// A raw Centrifugo-protocol client.
+pub struct Client {
+    ws: WebSocketStream<MaybeTlsStream<TcpStream>>,
+    next_id: u32,
+    /// Answer server pings automatically.
+    pub auto_pong: bool,
+    /// Pushes received while waiting for a reply.
+    pushes: std::collections::VecDeque<Value>,
+    /// Server pings seen.
+    pub pings: usize,
+    /// Objects of a batch not yet returned.
+    buffered: std::collections::VecDeque<Value>,
+}
+
+impl Client {
+    /// Opens the WebSocket without sending `connect`.
+    pub async fn open(url: &str) -> Self {
+        let (ws, _) = tokio_tungstenite::connect_async(url)
+            .await
+            .expect("WebSocket handshake");
+        Self {
+            ws,
+            next_id: 0,
+            auto_pong: true,
+            pushes: Default::default(),
+            pings: 0,
+            buffered: Default::default(),
+        }
+    }
+
+    /// Opens and connects.
+    pub async fn connect(url: &str) -> Self {
+        let mut client = Self::open(url).await;
+        let reply = client.command("connect", json!({"name": "test"})).await;
+        assert!(
+            reply["connect"]["client"].is_string(),
+            "connect reply: {reply}"
+        );
+        client
+    }
+
+    pub async fn send_text(&mut self, text: impl Into<String>) {
+        self.ws
+            .send(Message::Text(text.into().into()))
+            .await
+            .expect("send");
+    }
+
+    pub async fn send_binary(&mut self, bytes: Vec<u8>) {
+        self.ws
+            .send(Message::Binary(bytes.into()))
+            .await
+            .expect("send");
+    }
+
+    /// A command object with a fresh id.
+    pub fn command_json(&mut self, method: &str, body: Value) -> (u32, String) {
+        self.next_id += 1;
+        let mut command = json!({"id": self.next_id});
+        command[method] = body;
+        (self.next_id, command.to_string())
+    }
+
+    /// Sends one command and waits for its reply.
+    pub async fn command(&mut self, method: &str, body: Value) -> Value {
+        let (id, text) = self.command_json(method, body);
+        self.send_text(text).await;
+        self.reply(id).await
+    }
+
+    /// Waits for the reply with `id`, keeping pushes for later.
+    pub async fn reply(&mut self, id: u32) -> Value {
+        loop {
+            let message = self.next().await.unwrap_or_else(|closed| {
+                panic!("closed ({closed:?}) while waiting for reply {id}")
+            });
+            if message["id"] == id {
+                return message;
+            }
+            if message.get("push").is_some() {
+                self.pushes.push_back(message);
+            }
+        }
+    }
+
+    /// Forgets pushes stashed while waiting for replies (e.g. those of a subscription that
+    /// has just been left: they all precede the unsubscribe reply).
+    pub fn clear_pushes(&mut self) {
+        self.pushes.clear();
+    }
+
+    /// The next publication push.
+    pub async fn publication(&mut self) -> Value {
+        if let Some(push) = self.pushes.pop_front() {
+            return push;
+        }
+        loop {
+            let message = self
+                .next()
+                .await
+                .unwrap_or_else(|closed| panic!("closed ({closed:?}) while waiting for a push"));
+            if message.get("push").is_some() {
+                return message;
+            }
+        }
+    }
+
+    /// Whether a publication arrives within `wait`.
+    pub async fn publication_within(&mut self, wait: Duration) -> Option<Value> {
+        if let Some(push) = self.pushes.pop_front() {
+            return Some(push);
+        }
+        tokio::time::timeout(wait, self.publication()).await.ok()
+    }
+
+    /// The next non-ping JSON object, answering pings when `auto_pong`.
+    pub async fn next(&mut self) -> Result<Value, Closed> {
+        loop {
+            if let Some(value) = self.buffered.pop_front() {
+                if value.as_object().is_some_and(|object| object.is_empty()) {
+                    self.pings += 1;
+                    if self.auto_pong {
+                        self.send_text("{}").await;
+                    }
+                    continue;
+                }
+                return Ok(value);
+            }
+            let message = tokio::time::timeout(WAIT, self.ws.next())
+                .await
+                .expect("the server answers in time");
+            match message {
+                Some(Ok(Message::Text(text))) => {
+                    for line in text
+                        .as_str()
+                        .split('\n')
+                        .filter(|line| !line.trim().is_empty())
+                    {
+                        self.buffered
+                            .push_back(serde_json::from_str(line).expect("server sends JSON"));
+                    }
+                }
+                Some(Ok(Message::Close(frame))) => {
+                    return Err(
+                        frame.map_or(Closed::Dropped, |frame| Closed::Code(u16::from(frame.code)))
+                    );
+                }
+                Some(Ok(_)) => {}
+                Some(Err(_)) | None => return Err(Closed::Dropped),
+            }
+        }
+    }
+
+    /// Reads until the connection closes and returns how.
+    pub async fn closed(&mut self) -> Closed {
+        loop {
+            if let Err(closed) = self.next().await {
+                return closed;
+            }
+        }
+    }
+
+    pub async fn subscribe(&mut self, channel: &str) -> Value {
+        let reply = self.command("subscribe", json!({"channel": channel})).await;
+        assert!(reply.get("subscribe").is_some(), "subscribe reply: {reply}");
+        reply
+    }
+
+    pub async fn publish(&mut self, channel: &str, data: Value) -> Value {
+        self.command("publish", json!({"channel": channel, "data": data}))
+            .await
+    }
+}
+
+/// Close code helper for readability.
+pub fn code(code: u16) -> Closed {
+    let _ = CloseCode::from(code);
+    Closed::Code(code)
+}
