@@ -10,7 +10,9 @@
 //! This module only holds plain data and codes (serde and serde_json, nothing else), so it
 //! compiles to wasm32 for the browser driver as well as natively for the server.
 
+pub mod client;
 pub mod codes;
+pub mod hub;
 pub mod wire;
 
 pub use codes::{DisconnectCode, ErrorCode};

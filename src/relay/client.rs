@@ -1,0 +1,811 @@
+//! A sans-IO Centrifugo client: the connection life cycle, subscriptions with recovery,
+//! acknowledged publishing with an offline queue, history sync, the ping watchdog and
+//! reconnection with jittered backoff. The browser driver and the native wallet feed it
+//! socket events and time and carry out its [`Transmit`]s.
+//!
+//! Guarantees to the layer above: publications of a channel are delivered in offset order,
+//! never twice (offsets at or below the last delivered are dropped, also across the recovery
+//! boundary); a recovery the relay cannot satisfy is reported as
+//! [`RelayEvent::RecoveryFailed`], never silently skipped; every publish is retried until
+//! acknowledged or refused with a permanent error.
+
+use std::collections::{BTreeMap, HashMap, VecDeque};
+
+use serde_json::value::RawValue;
+
+use super::codes::{ErrorCode, close_code_reconnects};
+use super::wire::{self, Command, ConnectRequest, HistoryRequest, PublishRequest, Reply};
+use crate::crypto::RandomSource;
+use crate::protocol::StreamPosition;
+
+/// Settings of a [`RelayClient`].
+#[derive(Debug, Clone)]
+pub struct RelayClientOptions {
+    /// Client name sent in `connect`.
+    pub name: String,
+    /// Largest text frame the relay accepts; larger publishes are refused locally.
+    pub max_frame: usize,
+    /// Reply timeout for every command; a silent relay is dropped and reconnected.
+    pub command_timeout_ms: u64,
+    /// Extra time beyond the announced ping interval before the link is considered dead.
+    pub ping_grace_ms: u64,
+    /// First reconnect delay cap; doubles per failed attempt.
+    pub backoff_min_ms: u64,
+    /// Largest reconnect delay.
+    pub backoff_max_ms: u64,
+    /// Publications kept while offline or unacknowledged.
+    pub max_queued: usize,
+}
+
+impl Default for RelayClientOptions {
+    fn default() -> Self {
+        Self {
+            name: "walletwire".into(),
+            max_frame: 64 * 1024,
+            command_timeout_ms: 10_000,
+            ping_grace_ms: 10_000,
+            backoff_min_ms: 500,
+            backoff_max_ms: 20_000,
+            max_queued: 1024,
+        }
+    }
+}
+
+/// What the driver must do with the socket.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Transmit {
+    /// Open a WebSocket to the relay URL, then call `handle_open` (or `handle_close`).
+    Open,
+    /// Send one text frame.
+    Send(String),
+    /// Close the socket (the client already counts it as closed).
+    Close,
+}
+
+/// What the layer above learns.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RelayEvent {
+    /// Connected (again) to the relay.
+    Connected,
+    /// The link dropped; `reconnect` says whether the client will try again.
+    Disconnected {
+        /// WebSocket close code, 0 when none was received.
+        code: u16,
+        /// False for terminal codes (the relay refused this client for good).
+        reconnect: bool,
+    },
+    /// A subscription is live; `top` is the channel's current position.
+    Subscribed {
+        /// Channel name.
+        channel: String,
+        /// Current stream top.
+        top: StreamPosition,
+    },
+    /// Could not recover the channel from the position we held; missed data is gone.
+    RecoveryFailed {
+        /// Channel name.
+        channel: String,
+    },
+    /// A publication, in offset order, never repeated.
+    Publication {
+        /// Channel name.
+        channel: String,
+        /// Its position.
+        position: StreamPosition,
+        /// The JSON data, verbatim.
+        data: String,
+    },
+    /// A requested sync finished: every publication the relay held was delivered.
+    Synced {
+        /// Channel name.
+        channel: String,
+    },
+    /// The relay acknowledged a publish.
+    Published {
+        /// The id `publish` returned.
+        id: u64,
+    },
+    /// The relay refused a publish or a subscription for good.
+    Refused {
+        /// Channel name.
+        channel: String,
+        /// Centrifugo error code.
+        code: u32,
+        /// The relay's message.
+        message: String,
+    },
+}
+
+/// Errors of local calls.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum RelayError {
+    /// The publication would exceed the relay's frame limit.
+    FrameTooLarge,
+    /// Too many publications are waiting for the relay.
+    QueueFull,
+    /// `data` is not JSON.
+    InvalidData,
+    /// The relay refused this client with a terminal code.
+    Refused,
+}
+
+impl core::fmt::Display for RelayError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(match self {
+            Self::FrameTooLarge => "publication exceeds the relay frame limit",
+            Self::QueueFull => "too many publications waiting for the relay",
+            Self::InvalidData => "publication data is not JSON",
+            Self::Refused => "the relay refused this client",
+        })
+    }
+}
+
+impl std::error::Error for RelayError {}
+
+#[derive(Debug)]
+enum Link {
+    /// No socket; reconnect at `retry_at` (None: not before a call or `wake`).
+    Down { retry_at: Option<u64> },
+    /// Socket requested, waiting for `handle_open`.
+    Opening { since: u64 },
+    /// `connect` sent.
+    Handshaking { id: u32, since: u64 },
+    /// Connected; `deadline` is when silence means a dead link.
+    Up {
+        ping_ms: u64,
+        pong: bool,
+        deadline: u64,
+    },
+    /// Refused for good.
+    Terminal,
+}
+
+#[derive(Debug)]
+enum Pending {
+    Subscribe { channel: String, recovering: bool },
+    Publish { id: u64 },
+    History { channel: String },
+    Unsubscribe,
+    Ping,
+}
+
+#[derive(Debug, Default)]
+struct Subscription {
+    /// Last delivered position (recovery point).
+    position: Option<StreamPosition>,
+    /// Subscribe sent and not yet answered; pushes are buffered meanwhile.
+    subscribing: bool,
+    buffered: Vec<(u64, String)>,
+    /// A sync was requested and must be answered with `Synced`.
+    sync_wanted: bool,
+}
+
+#[derive(Debug)]
+struct Outgoing {
+    id: u64,
+    channel: String,
+    data: String,
+    in_flight: bool,
+}
+
+/// The client. See the module docs.
+pub struct RelayClient {
+    options: RelayClientOptions,
+    link: Link,
+    next_command: u32,
+    next_publish: u64,
+    /// Command id → what it was, and its reply deadline.
+    pending: HashMap<u32, (Pending, u64)>,
+    subscriptions: BTreeMap<String, Subscription>,
+    queue: VecDeque<Outgoing>,
+    attempts: u32,
+    transmits: VecDeque<Transmit>,
+    events: VecDeque<RelayEvent>,
+    rng: Box<dyn RandomSource>,
+}
+
+impl core::fmt::Debug for RelayClient {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("RelayClient")
+            .field("link", &self.link)
+            .field("subscriptions", &self.subscriptions.len())
+            .field("queued", &self.queue.len())
+            .finish_non_exhaustive()
+    }
+}
+
+fn to_protocol(p: &wire::StreamPosition) -> StreamPosition {
+    StreamPosition {
+        offset: p.offset,
+        epoch: p.epoch.clone(),
+    }
+}
+
+impl RelayClient {
+    /// A client that opens its socket at once.
+    pub fn new(options: RelayClientOptions, rng: Box<dyn RandomSource>) -> Self {
+        let mut client = Self {
+            options,
+            link: Link::Down { retry_at: None },
+            next_command: 1,
+            next_publish: 1,
+            pending: HashMap::new(),
+            subscriptions: BTreeMap::new(),
+            queue: VecDeque::new(),
+            attempts: 0,
+            transmits: VecDeque::new(),
+            events: VecDeque::new(),
+            rng,
+        };
+        client.open(0);
+        client
+    }
+
+    /// True while connected to the relay.
+    pub fn is_connected(&self) -> bool {
+        matches!(self.link, Link::Up { .. })
+    }
+
+    /// Publications waiting for acknowledgement.
+    pub fn queued(&self) -> usize {
+        self.queue.len()
+    }
+
+    /// Next socket action.
+    pub fn poll_transmit(&mut self) -> Option<Transmit> {
+        self.transmits.pop_front()
+    }
+
+    /// Next event.
+    pub fn poll_event(&mut self) -> Option<RelayEvent> {
+        self.events.pop_front()
+    }
+
+    /// When to call `handle_timeout` next.
+    pub fn poll_timeout(&self) -> Option<u64> {
+        let link = match &self.link {
+            Link::Down { retry_at } => *retry_at,
+            Link::Opening { since } | Link::Handshaking { since, .. } => {
+                Some(since + self.options.command_timeout_ms)
+            }
+            Link::Up { deadline, .. } => Some(*deadline),
+            Link::Terminal => None,
+        };
+        let replies = self.pending.values().map(|(_, d)| *d).min();
+        [link, replies].into_iter().flatten().min()
+    }
+
+    fn open(&mut self, now: u64) {
+        self.link = Link::Opening { since: now };
+        self.transmits.push_back(Transmit::Open);
+    }
+
+    fn command(&mut self, mut command: Command, what: Pending, now: u64) {
+        let id = self.next_command;
+        self.next_command = self.next_command.wrapping_add(1).max(1);
+        command.id = id;
+        self.pending
+            .insert(id, (what, now + self.options.command_timeout_ms));
+        // Commands hold strings, numbers and verbatim JSON: serialization cannot fail.
+        let text = serde_json::to_string(&command).expect("command serializes");
+        self.transmits.push_back(Transmit::Send(text));
+    }
+
+    fn send_subscribe(&mut self, channel: &str, now: u64) {
+        let Some(sub) = self.subscriptions.get_mut(channel) else {
+            return;
+        };
+        sub.subscribing = true;
+        sub.buffered.clear();
+        let mut request = wire::SubscribeRequest {
+            channel: channel.to_owned(),
+            ..Default::default()
+        };
+        let recovering = sub.position.is_some();
+        if let Some(p) = &sub.position {
+            request.recover = true;
+            request.offset = p.offset;
+            request.epoch = p.epoch.clone();
+        }
+        let command = Command {
+            subscribe: Some(request),
+            ..Default::default()
+        };
+        self.command(
+            command,
+            Pending::Subscribe {
+                channel: channel.to_owned(),
+                recovering,
+            },
+            now,
+        );
+    }
+
+    fn send_publish(&mut self, index: usize, now: u64) {
+        let out = &mut self.queue[index];
+        out.in_flight = true;
+        let (id, channel) = (out.id, out.channel.clone());
+        // Validated as JSON in `publish`.
+        let data = RawValue::from_string(out.data.clone()).expect("queued data is JSON");
+        let command = Command {
+            publish: Some(PublishRequest {
+                channel,
+                data: Some(data),
+            }),
+            ..Default::default()
+        };
+        self.command(command, Pending::Publish { id }, now);
+    }
+
+    fn send_history(&mut self, channel: &str, now: u64) {
+        let since = self
+            .subscriptions
+            .get(channel)
+            .and_then(|s| s.position.clone());
+        let request = HistoryRequest {
+            channel: channel.to_owned(),
+            limit: -1,
+            since: since.map(|p| wire::StreamPosition {
+                offset: p.offset,
+                epoch: p.epoch,
+            }),
+            reverse: false,
+        };
+        let command = Command {
+            history: Some(request),
+            ..Default::default()
+        };
+        self.command(
+            command,
+            Pending::History {
+                channel: channel.to_owned(),
+            },
+            now,
+        );
+    }
+
+    /// Subscribes to `channel`, recovering after `since` when given. Idempotent.
+    pub fn subscribe(&mut self, channel: &str, since: Option<StreamPosition>, now: u64) {
+        let connected = self.is_connected();
+        let sub = self.subscriptions.entry(channel.to_owned()).or_default();
+        if since.is_some() && sub.position.is_none() {
+            sub.position = since;
+        }
+        if connected && !sub.subscribing {
+            self.send_subscribe(channel, now);
+        }
+    }
+
+    /// Leaves `channel`.
+    pub fn unsubscribe(&mut self, channel: &str, now: u64) {
+        if self.subscriptions.remove(channel).is_some() && self.is_connected() {
+            let request = wire::UnsubscribeRequest {
+                channel: channel.to_owned(),
+            };
+            let command = Command {
+                unsubscribe: Some(request),
+                ..Default::default()
+            };
+            self.command(command, Pending::Unsubscribe, now);
+        }
+    }
+
+    /// Queues a publication; it is sent now or after reconnecting, and retried until the
+    /// relay acknowledges it ([`RelayEvent::Published`] with the returned id).
+    pub fn publish(&mut self, channel: &str, data: String, now: u64) -> Result<u64, RelayError> {
+        if matches!(self.link, Link::Terminal) {
+            return Err(RelayError::Refused);
+        }
+        if serde_json::from_str::<&RawValue>(&data).is_err() {
+            return Err(RelayError::InvalidData);
+        }
+        // Command envelope: {"id":4294967295,"publish":{"channel":"...","data":...}}.
+        if data.len() + channel.len() + 48 > self.options.max_frame {
+            return Err(RelayError::FrameTooLarge);
+        }
+        if self.queue.len() >= self.options.max_queued {
+            return Err(RelayError::QueueFull);
+        }
+        let id = self.next_publish;
+        self.next_publish += 1;
+        self.queue.push_back(Outgoing {
+            id,
+            channel: channel.to_owned(),
+            data,
+            in_flight: false,
+        });
+        if self.is_connected() {
+            self.send_publish(self.queue.len() - 1, now);
+        }
+        Ok(id)
+    }
+
+    /// Delivers every publication the relay holds for `channel` after the last one
+    /// delivered, then [`RelayEvent::Synced`]. Reconnects first if the link is down.
+    pub fn sync(&mut self, channel: &str, now: u64) {
+        let connected = self.is_connected();
+        let Some(sub) = self.subscriptions.get_mut(channel) else {
+            self.events.push_back(RelayEvent::Synced {
+                channel: channel.to_owned(),
+            });
+            return;
+        };
+        sub.sync_wanted = true;
+        if connected && !sub.subscribing {
+            self.send_history(channel, now);
+        } else {
+            self.wake(now);
+        }
+    }
+
+    /// The page became visible or the network came back: reconnect now if down, and probe
+    /// the link if up (a socket that survived a frozen tab may be dead without knowing it).
+    pub fn wake(&mut self, now: u64) {
+        match self.link {
+            Link::Down { .. } => self.open(now),
+            Link::Up { .. } => {
+                let command = Command {
+                    ping: Some(empty_object()),
+                    ..Default::default()
+                };
+                self.command(command, Pending::Ping, now);
+            }
+            _ => {}
+        }
+    }
+
+    /// The socket opened.
+    pub fn handle_open(&mut self, now: u64) {
+        let request = ConnectRequest {
+            name: self.options.name.clone(),
+            version: env!("CARGO_PKG_VERSION").into(),
+            ..Default::default()
+        };
+        // The connect reply is matched through `link`, not `pending`: until it arrives no other
+        // command may be sent.
+        let id = self.next_command;
+        self.next_command = self.next_command.wrapping_add(1).max(1);
+        let command = Command {
+            id,
+            connect: Some(request),
+            ..Default::default()
+        };
+        // A command of strings serializes.
+        let text = serde_json::to_string(&command).expect("connect serializes");
+        self.transmits.push_back(Transmit::Send(text));
+        self.link = Link::Handshaking { id, since: now };
+    }
+
+    /// The socket closed or failed to open (`code` 0 when there was no close frame).
+    pub fn handle_close(&mut self, code: u16, now: u64) {
+        if matches!(self.link, Link::Terminal | Link::Down { .. }) {
+            return;
+        }
+        let reconnect = code == 0 || close_code_reconnects(code);
+        self.drop_link(code, reconnect, now, false);
+    }
+
+    fn drop_link(&mut self, code: u16, reconnect: bool, now: u64, close_socket: bool) {
+        if close_socket {
+            self.transmits.push_back(Transmit::Close);
+        }
+        let was_up = matches!(self.link, Link::Up { .. });
+        self.pending.clear();
+        for sub in self.subscriptions.values_mut() {
+            sub.subscribing = false;
+            sub.buffered.clear();
+        }
+        for out in &mut self.queue {
+            out.in_flight = false;
+        }
+        if reconnect {
+            self.attempts = self.attempts.saturating_add(1);
+            let cap = (self.options.backoff_min_ms << self.attempts.min(16))
+                .min(self.options.backoff_max_ms);
+            let mut bytes = [0u8; 8];
+            self.rng.fill(&mut bytes);
+            // Full jitter: anywhere in [cap/2, cap], so many clients do not reconnect in step.
+            let delay = cap / 2 + u64::from_be_bytes(bytes) % (cap / 2 + 1);
+            self.link = Link::Down {
+                retry_at: Some(now + delay),
+            };
+        } else {
+            self.link = Link::Terminal;
+            self.queue.clear();
+        }
+        if was_up || !reconnect {
+            self.events
+                .push_back(RelayEvent::Disconnected { code, reconnect });
+        }
+    }
+
+    /// Deadlines: reconnect, command replies, the ping watchdog.
+    pub fn handle_timeout(&mut self, now: u64) {
+        match self.link {
+            Link::Down { retry_at: Some(t) } if now >= t => self.open(now),
+            Link::Opening { since } | Link::Handshaking { since, .. }
+                if now >= since + self.options.command_timeout_ms =>
+            {
+                self.drop_link(0, true, now, true);
+            }
+            Link::Up { deadline, .. } if now >= deadline => self.drop_link(0, true, now, true),
+            _ => {
+                if self.pending.values().any(|(_, d)| now >= *d) {
+                    // A relay that stops answering commands is treated as a dead link.
+                    self.drop_link(0, true, now, true);
+                }
+            }
+        }
+    }
+
+    /// A text frame arrived: one or more JSON replies separated by newlines.
+    pub fn handle_text(&mut self, text: &str, now: u64) {
+        if let Link::Up {
+            ping_ms, deadline, ..
+        } = &mut self.link
+        {
+            *deadline = now + *ping_ms + self.options.ping_grace_ms;
+        }
+        for line in text.split('\n').filter(|l| !l.trim().is_empty()) {
+            match serde_json::from_str::<Reply>(line) {
+                Ok(reply) => self.handle_reply(reply, now),
+                // A relay speaking something else: drop the link rather than guess.
+                Err(_) => return self.drop_link(0, true, now, true),
+            }
+        }
+    }
+
+    fn handle_reply(&mut self, reply: Reply, now: u64) {
+        if reply.is_ping() {
+            if let Link::Up { pong: true, .. } = self.link {
+                self.transmits.push_back(Transmit::Send("{}".into()));
+            }
+            return;
+        }
+        if let Some(push) = reply.push {
+            if let Some(publication) = push.publication {
+                self.live_publication(&push.channel, publication);
+            }
+            return;
+        }
+        if let Link::Handshaking { id, .. } = self.link
+            && reply.id == id
+        {
+            return self.connected(reply, now);
+        }
+        let Some((what, _)) = self.pending.remove(&reply.id) else {
+            return;
+        };
+        match (what, reply.error) {
+            (
+                Pending::Subscribe {
+                    channel,
+                    recovering,
+                },
+                None,
+            ) => {
+                if let Some(result) = reply.subscribe {
+                    self.subscribed(&channel, recovering, result, now);
+                }
+            }
+            (Pending::Subscribe { channel, .. }, Some(error)) => {
+                self.refused(channel, error, now, true)
+            }
+            (Pending::Publish { id }, None) => {
+                self.queue.retain(|o| o.id != id);
+                self.events.push_back(RelayEvent::Published { id });
+            }
+            (Pending::Publish { id }, Some(error)) => {
+                let Some(index) = self.queue.iter().position(|o| o.id == id) else {
+                    return;
+                };
+                if error.temporary || error.code == ErrorCode::TooManyRequests.code() {
+                    // Retried after the next reconnect or the next acknowledged publish.
+                    self.queue[index].in_flight = false;
+                } else if let Some(out) = self.queue.remove(index) {
+                    self.refused(out.channel, error, now, false);
+                }
+            }
+            (Pending::History { channel }, None) => {
+                if let Some(result) = reply.history {
+                    for publication in result.publications {
+                        self.deliver(
+                            &channel,
+                            publication.offset,
+                            &result.epoch,
+                            publication.data.get(),
+                        );
+                    }
+                }
+                self.synced(&channel);
+            }
+            (Pending::History { channel }, Some(error)) => {
+                if error.code == ErrorCode::UnrecoverablePosition.code() {
+                    self.events.push_back(RelayEvent::RecoveryFailed {
+                        channel: channel.clone(),
+                    });
+                    if let Some(sub) = self.subscriptions.get_mut(&channel) {
+                        sub.position = None;
+                    }
+                    // Resubscribe fresh to learn the new position.
+                    self.send_subscribe(&channel, now);
+                }
+                self.synced(&channel);
+            }
+            (Pending::Unsubscribe | Pending::Ping, _) => {}
+        }
+        self.flush_queue(now);
+    }
+
+    fn connected(&mut self, reply: Reply, now: u64) {
+        let Some(result) = reply.connect else {
+            let code = reply.error.map_or(0, |e| e.code);
+            // An error to connect is permanent unless marked temporary.
+            return self.drop_link(code as u16, false, now, true);
+        };
+        let ping_ms = u64::from(result.ping) * 1000;
+        let deadline = if ping_ms == 0 {
+            u64::MAX
+        } else {
+            now + ping_ms + self.options.ping_grace_ms
+        };
+        self.link = Link::Up {
+            ping_ms,
+            pong: result.pong,
+            deadline,
+        };
+        self.attempts = 0;
+        self.events.push_back(RelayEvent::Connected);
+        let channels: Vec<String> = self.subscriptions.keys().cloned().collect();
+        for channel in channels {
+            self.send_subscribe(&channel, now);
+        }
+        self.flush_queue(now);
+    }
+
+    fn flush_queue(&mut self, now: u64) {
+        if !self.is_connected() {
+            return;
+        }
+        for index in 0..self.queue.len() {
+            if !self.queue[index].in_flight {
+                self.send_publish(index, now);
+            }
+        }
+    }
+
+    fn refused(
+        &mut self,
+        channel: String,
+        error: wire::ClientError,
+        _now: u64,
+        subscription: bool,
+    ) {
+        if subscription {
+            self.subscriptions.remove(&channel);
+        }
+        self.events.push_back(RelayEvent::Refused {
+            channel,
+            code: error.code,
+            message: error.message,
+        });
+    }
+
+    fn subscribed(
+        &mut self,
+        channel: &str,
+        recovering: bool,
+        result: wire::SubscribeResult,
+        now: u64,
+    ) {
+        let Some(sub) = self.subscriptions.get_mut(channel) else {
+            return;
+        };
+        sub.subscribing = false;
+        let buffered = std::mem::take(&mut sub.buffered);
+        let epoch_changed = sub
+            .position
+            .as_ref()
+            .is_some_and(|p| p.epoch != result.epoch);
+        if recovering && (!result.recovered || epoch_changed) {
+            self.events.push_back(RelayEvent::RecoveryFailed {
+                channel: channel.to_owned(),
+            });
+            if let Some(sub) = self.subscriptions.get_mut(channel) {
+                sub.position = None;
+            }
+        }
+        for publication in &result.publications {
+            self.deliver(
+                channel,
+                publication.offset,
+                &result.epoch,
+                publication.data.get(),
+            );
+        }
+        let top = StreamPosition {
+            offset: result.offset,
+            epoch: result.epoch.clone(),
+        };
+        if let Some(sub) = self.subscriptions.get_mut(channel) {
+            // A fresh subscription starts at the top; a recovered one is already there.
+            if sub.position.is_none() {
+                sub.position = Some(top.clone());
+            }
+        }
+        self.events.push_back(RelayEvent::Subscribed {
+            channel: channel.to_owned(),
+            top,
+        });
+        for (offset, data) in buffered {
+            self.deliver(channel, offset, &result.epoch, &data);
+        }
+        let wants_sync = self
+            .subscriptions
+            .get(channel)
+            .is_some_and(|s| s.sync_wanted);
+        if wants_sync {
+            self.send_history(channel, now);
+        }
+    }
+
+    fn synced(&mut self, channel: &str) {
+        if let Some(sub) = self.subscriptions.get_mut(channel) {
+            sub.sync_wanted = false;
+        }
+        self.events.push_back(RelayEvent::Synced {
+            channel: channel.to_owned(),
+        });
+    }
+
+    fn live_publication(&mut self, channel: &str, publication: wire::Publication) {
+        let Some(sub) = self.subscriptions.get_mut(channel) else {
+            return;
+        };
+        if sub.subscribing {
+            sub.buffered
+                .push((publication.offset, publication.data.get().to_owned()));
+            return;
+        }
+        let epoch = sub
+            .position
+            .as_ref()
+            .map(|p| p.epoch.clone())
+            .unwrap_or_default();
+        self.deliver(channel, publication.offset, &epoch, publication.data.get());
+    }
+
+    /// Delivers one publication unless it is at or below the last delivered offset.
+    fn deliver(&mut self, channel: &str, offset: u64, epoch: &str, data: &str) {
+        let Some(sub) = self.subscriptions.get_mut(channel) else {
+            return;
+        };
+        if let Some(p) = &sub.position
+            && p.epoch == epoch
+            && offset <= p.offset
+        {
+            return;
+        }
+        let position = StreamPosition {
+            offset,
+            epoch: epoch.to_owned(),
+        };
+        sub.position = Some(position.clone());
+        self.events.push_back(RelayEvent::Publication {
+            channel: channel.to_owned(),
+            position,
+            data: data.to_owned(),
+        });
+    }
+}
+
+fn empty_object() -> Box<RawValue> {
+    // "{}" is valid JSON.
+    RawValue::from_string("{}".into()).expect("empty object is JSON")
+}
+
+/// Converts a wire position (for drivers that read replies themselves).
+pub fn position_from_wire(p: &wire::StreamPosition) -> StreamPosition {
+    to_protocol(p)
+}

@@ -1,0 +1,418 @@
+//! One relay link carrying many connections: routes each connection's subscribe/publish/sync
+//! outputs to the [`RelayClient`] and the relay's publications back to the connection that
+//! owns the channel. Still sans-IO: the browser driver and the native wallet only move socket
+//! frames, timers and storage. Several sessions side by side share one WebSocket.
+
+use std::collections::{BTreeMap, HashMap, VecDeque};
+
+use super::client::{RelayClient, RelayClientOptions, RelayError, RelayEvent, Transmit};
+use crate::crypto::RandomSource;
+use crate::protocol::{
+    DappConnection, DappOptions, Discard, Error, Event, Limits, Output, Record, SessionRequest,
+    WalletConnection, WalletOptions,
+};
+
+/// Identifies a connection inside a [`Hub`].
+pub type ConnectionId = u32;
+
+/// A dApp or a wallet connection.
+#[derive(Debug)]
+pub enum AnyConnection {
+    /// dApp side.
+    Dapp(DappConnection),
+    /// Wallet side.
+    Wallet(WalletConnection),
+}
+
+macro_rules! both {
+    ($conn:expr, $c:ident => $body:expr) => {
+        match $conn {
+            AnyConnection::Dapp($c) => $body,
+            AnyConnection::Wallet($c) => $body,
+        }
+    };
+}
+
+impl AnyConnection {
+    /// The dApp connection, if this is one.
+    pub fn dapp(&mut self) -> Option<&mut DappConnection> {
+        match self {
+            Self::Dapp(c) => Some(c),
+            Self::Wallet(_) => None,
+        }
+    }
+
+    /// The wallet connection, if this is one.
+    pub fn wallet(&mut self) -> Option<&mut WalletConnection> {
+        match self {
+            Self::Wallet(c) => Some(c),
+            Self::Dapp(_) => None,
+        }
+    }
+
+    /// Sends a request (see [`Connection::request`]).
+    pub fn request(
+        &mut self,
+        method: &str,
+        params: serde_json::Value,
+        timeout_ms: Option<u64>,
+        now: u64,
+    ) -> Result<u64, Error> {
+        both!(self, c => c.request(method, params, timeout_ms, now))
+    }
+
+    /// Sends a notification.
+    pub fn notify(
+        &mut self,
+        method: &str,
+        params: serde_json::Value,
+        now: u64,
+    ) -> Result<(), Error> {
+        both!(self, c => c.notify(method, params, now))
+    }
+
+    /// Answers a request.
+    pub fn respond(
+        &mut self,
+        id: u64,
+        outcome: Result<serde_json::Value, crate::protocol::RpcError>,
+        now: u64,
+    ) -> Result<(), Error> {
+        both!(self, c => c.respond(id, outcome, now))
+    }
+
+    /// Closes the connection.
+    pub fn close(&mut self, reason: &str, now: u64) {
+        both!(self, c => c.close(reason, now))
+    }
+
+    /// The session, once connected.
+    pub fn session(&self) -> Option<&crate::protocol::SessionInfo> {
+        both!(self, c => c.session())
+    }
+
+    fn is_closed(&self) -> bool {
+        both!(self, c => c.is_closed())
+    }
+}
+
+/// What the driver must do.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum HubOutput {
+    /// Socket action.
+    Socket(Transmit),
+    /// Persist.
+    Store {
+        /// Key.
+        key: String,
+        /// Encoded record.
+        record: String,
+    },
+    /// Delete.
+    Remove {
+        /// Key.
+        key: String,
+    },
+    /// An event of one connection.
+    Event {
+        /// Which connection.
+        id: ConnectionId,
+        /// What happened.
+        event: Event,
+    },
+    /// The relay link came up or went down.
+    Link {
+        /// True when connected.
+        up: bool,
+        /// False when the relay refused this client for good.
+        will_retry: bool,
+    },
+    /// The relay refused a subscription or publication of a connection, or its queue is full.
+    RelayError {
+        /// Which connection.
+        id: ConnectionId,
+        /// Stable code: `relay_refused`, `relay_queue_full`, `relay_frame_too_large`.
+        code: &'static str,
+        /// Details.
+        message: String,
+    },
+}
+
+/// See the module docs.
+#[derive(Debug)]
+pub struct Hub {
+    relay: RelayClient,
+    connections: BTreeMap<ConnectionId, AnyConnection>,
+    owners: HashMap<String, ConnectionId>,
+    next_id: ConnectionId,
+    out: VecDeque<HubOutput>,
+    limits: Limits,
+}
+
+impl Hub {
+    /// A hub whose relay client opens its socket at once.
+    pub fn new(options: RelayClientOptions, limits: Limits, rng: Box<dyn RandomSource>) -> Self {
+        Self {
+            relay: RelayClient::new(options, rng),
+            connections: BTreeMap::new(),
+            owners: HashMap::new(),
+            next_id: 1,
+            out: VecDeque::new(),
+            limits,
+        }
+    }
+
+    fn insert(&mut self, conn: AnyConnection, now: u64) -> ConnectionId {
+        let id = self.next_id;
+        self.next_id += 1;
+        self.connections.insert(id, conn);
+        self.pump(now);
+        id
+    }
+
+    /// Starts a dApp handshake.
+    pub fn connect_dapp(
+        &mut self,
+        options: DappOptions,
+        now: u64,
+        rng: Box<dyn RandomSource>,
+    ) -> Result<ConnectionId, Error> {
+        let conn = DappConnection::new(options, now, rng)?;
+        Ok(self.insert(AnyConnection::Dapp(conn), now))
+    }
+
+    /// Answers a session request as a wallet.
+    pub fn connect_wallet(
+        &mut self,
+        request: &SessionRequest,
+        options: WalletOptions,
+        now: u64,
+        rng: Box<dyn RandomSource>,
+    ) -> Result<ConnectionId, Error> {
+        let conn = WalletConnection::accept(request, options, now, rng)?;
+        Ok(self.insert(AnyConnection::Wallet(conn), now))
+    }
+
+    /// Resumes a stored record (a session of either role, or a pending dApp handshake).
+    pub fn resume(
+        &mut self,
+        record: &Record,
+        now: u64,
+        rng: Box<dyn RandomSource>,
+    ) -> ConnectionId {
+        let limits = self.limits.clone();
+        let conn = match record {
+            Record::Pending(p) => {
+                AnyConnection::Dapp(DappConnection::resume_pending(p, rng, limits))
+            }
+            Record::Session(s) if s.info.role == crate::protocol::Role::Dapp => {
+                AnyConnection::Dapp(DappConnection::resume_session(s, rng, limits))
+            }
+            Record::Session(s) => AnyConnection::Wallet(WalletConnection::resume(s, rng, limits)),
+        };
+        self.insert(conn, now)
+    }
+
+    /// A connection, for user calls; call [`Hub::pump`] afterwards.
+    pub fn connection(&mut self, id: ConnectionId) -> Option<&mut AnyConnection> {
+        self.connections.get_mut(&id)
+    }
+
+    /// Ids of live connections.
+    pub fn ids(&self) -> Vec<ConnectionId> {
+        self.connections.keys().copied().collect()
+    }
+
+    /// True while the relay link is up.
+    pub fn is_online(&self) -> bool {
+        self.relay.is_connected()
+    }
+
+    /// Next thing for the driver to do.
+    pub fn poll_output(&mut self) -> Option<HubOutput> {
+        self.out.pop_front()
+    }
+
+    /// When to call [`Hub::handle_timeout`].
+    pub fn poll_timeout(&self) -> Option<u64> {
+        let conns = self
+            .connections
+            .values()
+            .filter_map(|c| both!(c, c => c.poll_timeout()));
+        conns.chain(self.relay.poll_timeout()).min()
+    }
+
+    /// Socket opened.
+    pub fn handle_open(&mut self, now: u64) {
+        self.relay.handle_open(now);
+        self.pump(now);
+    }
+
+    /// Socket closed (`code` 0 without a close frame).
+    pub fn handle_close(&mut self, code: u16, now: u64) {
+        self.relay.handle_close(code, now);
+        self.pump(now);
+    }
+
+    /// Text frame received.
+    pub fn handle_text(&mut self, text: &str, now: u64) {
+        self.relay.handle_text(text, now);
+        self.pump(now);
+    }
+
+    /// Page visible again / network back.
+    pub fn wake(&mut self, now: u64) {
+        self.relay.wake(now);
+        self.pump(now);
+    }
+
+    /// Timers.
+    pub fn handle_timeout(&mut self, now: u64) {
+        self.relay.handle_timeout(now);
+        for conn in self.connections.values_mut() {
+            if both!(conn, c => c.poll_timeout()).is_some_and(|t| t <= now) {
+                both!(conn, c => c.handle_timeout(now));
+            }
+        }
+        self.pump(now);
+    }
+
+    /// Moves outputs between the connections and the relay client until both are idle.
+    pub fn pump(&mut self, now: u64) {
+        loop {
+            let mut busy = false;
+            while let Some(event) = self.relay.poll_event() {
+                busy = true;
+                self.route(event, now);
+            }
+            let ids: Vec<ConnectionId> = self.connections.keys().copied().collect();
+            for id in ids {
+                busy |= self.drain(id, now);
+            }
+            if !busy {
+                break;
+            }
+        }
+        while let Some(t) = self.relay.poll_transmit() {
+            self.out.push_back(HubOutput::Socket(t));
+        }
+        let closed: Vec<ConnectionId> = self
+            .connections
+            .iter()
+            .filter(|(_, c)| c.is_closed())
+            .map(|(id, _)| *id)
+            .collect();
+        for id in closed {
+            self.connections.remove(&id);
+            self.owners.retain(|_, owner| *owner != id);
+        }
+    }
+
+    fn owner(&mut self, channel: &str) -> Option<(ConnectionId, &mut AnyConnection)> {
+        let id = *self.owners.get(channel)?;
+        self.connections.get_mut(&id).map(|c| (id, c))
+    }
+
+    fn route(&mut self, event: RelayEvent, now: u64) {
+        match event {
+            RelayEvent::Connected => self.out.push_back(HubOutput::Link {
+                up: true,
+                will_retry: true,
+            }),
+            RelayEvent::Disconnected { reconnect, .. } => {
+                self.out.push_back(HubOutput::Link {
+                    up: false,
+                    will_retry: reconnect,
+                });
+            }
+            RelayEvent::Subscribed { channel, top } => {
+                if let Some((_, c)) = self.owner(&channel) {
+                    both!(c, c => c.handle_subscribed(&channel, top, now));
+                }
+            }
+            RelayEvent::RecoveryFailed { channel } => {
+                if let Some((_, c)) = self.owner(&channel) {
+                    both!(c, c => c.handle_recovery_failed(&channel));
+                }
+            }
+            RelayEvent::Publication {
+                channel,
+                position,
+                data,
+            } => {
+                if let Some((_, c)) = self.owner(&channel) {
+                    let verdict: Result<(), Discard> =
+                        both!(c, c => c.handle_publication(&channel, Some(position), &data, now));
+                    // Junk, replays and forgeries are dropped by design (PROTOCOL.md §6).
+                    let _ = verdict;
+                }
+            }
+            RelayEvent::Synced { channel } => {
+                if let Some((_, c)) = self.owner(&channel) {
+                    both!(c, c => c.handle_synced(&channel, now));
+                }
+            }
+            RelayEvent::Published { .. } => {}
+            RelayEvent::Refused {
+                channel,
+                code,
+                message,
+            } => {
+                if let Some((id, _)) = self.owner(&channel) {
+                    self.out.push_back(HubOutput::RelayError {
+                        id,
+                        code: "relay_refused",
+                        message: format!("relay refused {channel}: {code} {message}"),
+                    });
+                }
+            }
+        }
+    }
+
+    /// Applies one connection's outputs; true if there were any.
+    fn drain(&mut self, id: ConnectionId, now: u64) -> bool {
+        let mut busy = false;
+        loop {
+            let Some(conn) = self.connections.get_mut(&id) else {
+                return busy;
+            };
+            let Some(output) = both!(conn, c => c.poll_output()) else {
+                return busy;
+            };
+            busy = true;
+            match output {
+                Output::Subscribe { channel, since } => {
+                    self.owners.insert(channel.clone(), id);
+                    self.relay.subscribe(&channel, since, now);
+                }
+                Output::Unsubscribe { channel } => {
+                    if self.owners.get(&channel) == Some(&id) {
+                        self.owners.remove(&channel);
+                        self.relay.unsubscribe(&channel, now);
+                    }
+                }
+                Output::Publish { channel, data } => {
+                    if let Err(e) = self.relay.publish(&channel, data, now) {
+                        let code = match e {
+                            RelayError::QueueFull => "relay_queue_full",
+                            RelayError::FrameTooLarge => "relay_frame_too_large",
+                            _ => "relay_refused",
+                        };
+                        self.out.push_back(HubOutput::RelayError {
+                            id,
+                            code,
+                            message: e.to_string(),
+                        });
+                    }
+                }
+                Output::Sync { channel } => self.relay.sync(&channel, now),
+                Output::Store { key, record } => {
+                    self.out.push_back(HubOutput::Store { key, record })
+                }
+                Output::Remove { key } => self.out.push_back(HubOutput::Remove { key }),
+                Output::Event(event) => self.out.push_back(HubOutput::Event { id, event }),
+            }
+        }
+    }
+}
