@@ -35,4 +35,5 @@ pub mod base64url;
 pub mod crypto;
 pub mod loopback;
 pub mod protocol;
+pub mod qr;
 pub mod relay;

@@ -264,3 +264,31 @@ fn session_expires_after_its_ttl_without_use() {
             .has_event(|e| *e == Event::Disconnected(Disconnect::Failed(Error::SessionExpired)))
     );
 }
+
+#[test]
+fn a_sync_that_never_finishes_still_ends_the_handshake() {
+    let mut pair = Pair::new(Mode::Trusted);
+    let request = pair.request();
+    // The driver is "stuck": it never answers the Sync (e.g. the relay is unreachable).
+    pair.dapp.frozen = true;
+    pair.dapp.conn.handle_timeout(request.expires_at);
+    let outputs: Vec<_> = std::iter::from_fn(|| pair.dapp.conn.poll_output()).collect();
+    assert!(
+        outputs
+            .iter()
+            .any(|o| matches!(o, walletwire::protocol::Output::Sync { .. }))
+    );
+    assert_eq!(
+        pair.dapp.conn.poll_timeout(),
+        Some(request.expires_at + walletwire::protocol::SYNC_TIMEOUT_MS)
+    );
+    pair.dapp
+        .conn
+        .handle_timeout(request.expires_at + walletwire::protocol::SYNC_TIMEOUT_MS);
+    let outputs: Vec<_> = std::iter::from_fn(|| pair.dapp.conn.poll_output()).collect();
+    assert!(
+        outputs.contains(&walletwire::protocol::Output::Event(Event::Disconnected(
+            Disconnect::Failed(Error::RequestExpired)
+        )))
+    );
+}

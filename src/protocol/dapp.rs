@@ -23,6 +23,9 @@ use crate::crypto::{KeyPair, KeySchedule, PublicKey, RandomSource};
 /// How long after the request's expiry a pending handshake record is kept: an offer the
 /// wallet published in time may still be read from the relay's history (10 min there).
 pub const LATE_OFFER_GRACE_MS: u64 = 10 * 60 * 1000;
+/// How long the dApp waits for its driver to finish a sync before declaring expiry anyway:
+/// bounds `connect()` at about `expiresAt` + 30 s of page time.
+pub const SYNC_TIMEOUT_MS: u64 = 30_000;
 /// Longest OTP window the dApp grants an offer, whatever deadline the offer claims.
 const MAX_OTP_WINDOW_MS: u64 = 5 * 60 * 1000;
 
@@ -86,6 +89,8 @@ pub struct Pending {
     attempts_left: u8,
     otp_prompted: bool,
     max_offers: usize,
+    /// Set on entering `Syncing`.
+    sync_deadline: u64,
 }
 
 /// The dApp handshake, one variant per state.
@@ -372,6 +377,8 @@ impl Handshake for DappHandshake {
             Self::Listening(p) => match p.otp_deadline() {
                 Some(deadline) if now > deadline => fail(p, Error::OtpExpired, ctx),
                 None if now >= p.request.expires_at => {
+                    let mut p = p;
+                    p.sync_deadline = now.saturating_add(SYNC_TIMEOUT_MS);
                     ctx.out.push_back(Output::Sync {
                         channel: p.request.channel.clone(),
                     });
@@ -379,9 +386,7 @@ impl Handshake for DappHandshake {
                 }
                 _ => Step::Stay(Self::Listening(p)),
             },
-            Self::Syncing(p) if now >= p.request.expires_at.saturating_add(LATE_OFFER_GRACE_MS) => {
-                fail(p, Error::RequestExpired, ctx)
-            }
+            Self::Syncing(p) if now >= p.sync_deadline => fail(p, Error::RequestExpired, ctx),
             other => Step::Stay(other),
         }
     }
@@ -397,7 +402,7 @@ impl Handshake for DappHandshake {
         match self {
             Self::Subscribing(p) => Some(p.request.expires_at),
             Self::Listening(p) => Some(p.otp_deadline().map_or(p.request.expires_at, |d| d + 1)),
-            Self::Syncing(p) => Some(p.request.expires_at.saturating_add(LATE_OFFER_GRACE_MS)),
+            Self::Syncing(p) => Some(p.sync_deadline),
         }
     }
 
@@ -441,6 +446,7 @@ impl Connection<DappHandshake> {
             attempts_left: OTP_ATTEMPTS,
             otp_prompted: false,
             max_offers: options.max_offers,
+            sync_deadline: 0,
         };
         Ok(Self::start(pending, rng, options.limits))
     }
@@ -473,6 +479,7 @@ impl Connection<DappHandshake> {
             attempts_left: record.attempts_left,
             otp_prompted: false,
             max_offers: 8,
+            sync_deadline: 0,
         };
         Self::start(pending, rng, limits)
     }
