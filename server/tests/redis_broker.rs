@@ -1,0 +1,217 @@
+//! The Redis broker against a real `redis-server` started by the test (the test fails, not
+//! skips, when `redis-server` is not installed).
+
+mod common;
+
+use std::net::{TcpListener, TcpStream};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::{Client, Server, channel};
+use serde_json::json;
+
+struct Redis {
+    child: Child,
+    url: String,
+}
+
+impl Redis {
+    fn start() -> Self {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .and_then(|listener| listener.local_addr())
+            .expect("a free port")
+            .port();
+        let child = Command::new("redis-server")
+            .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
+            .args(["--save", "", "--appendonly", "no", "--daemonize", "no"])
+            .stdout(Stdio::null())
+            .spawn()
+            .expect("redis-server must be installed (apt-get install -y redis-server)");
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(Instant::now() < deadline, "redis-server did not start");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        Self {
+            child,
+            url: format!("redis://127.0.0.1:{port}"),
+        }
+    }
+
+    fn relay(&self, prefix: &str, extra: &[&str]) -> Server {
+        let mut args = vec![
+            "--broker",
+            "redis",
+            "--redis-url",
+            &self.url,
+            "--redis-prefix",
+            prefix,
+        ];
+        args.extend_from_slice(extra);
+        Server::start(&args)
+    }
+}
+
+impl Drop for Redis {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+const FAST: [&str; 4] = ["--publish-rate", "100000", "--publish-burst", "100000"];
+
+#[tokio::test]
+async fn two_relays_deliver_each_others_publications_in_one_sequence() {
+    let redis = Redis::start();
+    let node_a = redis.relay("two-nodes", &FAST);
+    let node_b = redis.relay("two-nodes", &FAST);
+    let session = channel("session");
+    let mut on_a = Client::connect(&node_a.url()).await;
+    let mut on_b = Client::connect(&node_b.url()).await;
+    let epoch_a = on_a.subscribe(&session).await["subscribe"]["epoch"].clone();
+    let epoch_b = on_b.subscribe(&session).await["subscribe"]["epoch"].clone();
+    assert_eq!(epoch_a, epoch_b, "one stream, one epoch");
+
+    // Concurrent publishers on both nodes: offsets are allocated atomically in Redis.
+    const EACH: u64 = 100;
+    let mut publishers = Vec::new();
+    for url in [node_a.url(), node_b.url()] {
+        let session = session.clone();
+        publishers.push(tokio::spawn(async move {
+            let mut publisher = Client::connect(&url).await;
+            for n in 0..EACH {
+                let reply = publisher
+                    .publish(&session, json!({"from": url, "n": n}))
+                    .await;
+                assert!(reply["publish"].is_object(), "{reply}");
+            }
+        }));
+    }
+    for subscriber in [&mut on_a, &mut on_b] {
+        let mut from_a = 0;
+        for offset in 1..=2 * EACH {
+            let push = subscriber.publication().await;
+            assert_eq!(push["push"]["pub"]["offset"], offset);
+            if push["push"]["pub"]["data"]["from"] == node_a.url() {
+                from_a += 1;
+            }
+        }
+        assert_eq!(
+            from_a, EACH,
+            "every publication of node A arrived, and of node B"
+        );
+    }
+    for publisher in publishers {
+        publisher.await.expect("publisher finished");
+    }
+    let history = on_b
+        .command("history", json!({"channel": session, "limit": 0}))
+        .await;
+    assert_eq!(history["history"]["offset"], 2 * EACH);
+}
+
+#[tokio::test]
+async fn a_restarted_relay_keeps_history_and_positions() {
+    let redis = Redis::start();
+    let session = channel("session");
+    let (epoch, seen) = {
+        let mut node = redis.relay("restart", &[]);
+        let mut client = Client::connect(&node.url()).await;
+        let reply = client.subscribe(&session).await;
+        let epoch = reply["subscribe"]["epoch"]
+            .as_str()
+            .expect("epoch")
+            .to_owned();
+        client.publish(&session, json!("first")).await;
+        assert_eq!(client.publication().await["push"]["pub"]["offset"], 1);
+        for n in 2..=4 {
+            client.publish(&session, json!(n)).await;
+        }
+        for offset in 2..=4 {
+            assert_eq!(client.publication().await["push"]["pub"]["offset"], offset);
+        }
+        assert!(node.terminate().success());
+        assert_eq!(client.closed().await, common::Closed::Code(3001));
+        (epoch, 2)
+    };
+    // With the memory broker the restart would mean a new epoch; on Redis the new process
+    // continues the stream and recovers the client from where it was.
+    let node = redis.relay("restart", &[]);
+    let mut publisher = Client::connect(&node.url()).await;
+    publisher.publish(&session, json!(5)).await;
+    let mut client = Client::connect(&node.url()).await;
+    let reply = client
+        .command(
+            "subscribe",
+            json!({"channel": session, "recover": true, "offset": seen, "epoch": epoch}),
+        )
+        .await;
+    let result = &reply["subscribe"];
+    assert_eq!(result["recovered"], true, "{reply}");
+    assert_eq!(result["epoch"], epoch.as_str());
+    assert_eq!(result["offset"], 5);
+    let offsets: Vec<_> = result["publications"]
+        .as_array()
+        .expect("publications")
+        .iter()
+        .map(|publication| publication["offset"].as_u64().expect("offset"))
+        .collect();
+    assert_eq!(offsets, [3, 4, 5]);
+    assert_eq!(result["publications"][2]["data"], 5);
+    // Live delivery on the new process continues the same stream.
+    publisher.publish(&session, json!(6)).await;
+    assert_eq!(client.publication().await["push"]["pub"]["offset"], 6);
+}
+
+#[tokio::test]
+async fn redis_history_honours_size_limit_since_and_reverse() {
+    let redis = Redis::start();
+    let node = redis.relay("history", &["--handshake-history-size", "3"]);
+    let handshake = channel("handshake");
+    let mut client = Client::connect(&node.url()).await;
+    for n in 1..=5 {
+        client.publish(&handshake, json!(n)).await;
+    }
+    let offsets = |reply: &serde_json::Value| -> Vec<u64> {
+        reply["history"]["publications"]
+            .as_array()
+            .map(|list| {
+                list.iter()
+                    .map(|p| p["offset"].as_u64().expect("offset"))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let all = client
+        .command("history", json!({"channel": handshake, "limit": -1}))
+        .await;
+    assert_eq!(offsets(&all), [3, 4, 5]);
+    let epoch = all["history"]["epoch"].clone();
+    let newest = client
+        .command(
+            "history",
+            json!({"channel": handshake, "limit": 1, "reverse": true}),
+        )
+        .await;
+    assert_eq!(offsets(&newest), [5]);
+    let since = client
+        .command(
+            "history",
+            json!({"channel": handshake, "limit": -1, "since": {"offset": 3, "epoch": epoch}}),
+        )
+        .await;
+    assert_eq!(offsets(&since), [4, 5]);
+    let gone = client
+        .command(
+            "history",
+            json!({"channel": handshake, "limit": -1, "since": {"offset": 1, "epoch": epoch}}),
+        )
+        .await;
+    assert_eq!(gone["error"]["code"], 112, "{gone}");
+    let top = client
+        .command("history", json!({"channel": handshake, "limit": 0}))
+        .await;
+    assert_eq!(top["history"]["offset"], 5);
+    assert!(top["history"].get("publications").is_none());
+}
