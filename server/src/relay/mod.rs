@@ -146,6 +146,10 @@ impl Relay {
 async fn websocket(State(relay): State<Arc<Relay>>, upgrade: WebSocketUpgrade) -> Response {
     let limit = relay.options.max_frame_size;
     upgrade
+        // tungstenite's default 128 KiB read buffer per connection dominated memory at 10k
+        // connections; frames are small and writes are already batched.
+        .read_buffer_size(4 * 1024)
+        .write_buffer_size(4 * 1024)
         .max_message_size(limit)
         .max_frame_size(limit)
         .on_upgrade(move |socket| connection::serve(socket, relay))
