@@ -147,8 +147,10 @@ impl std::error::Error for RelayError {}
 enum Link {
     /// No socket; reconnect at `retry_at` (None: not before a call or `wake`).
     Down { retry_at: Option<u64> },
-    /// Socket requested, waiting for `handle_open`.
-    Opening { since: u64 },
+    /// Socket requested, waiting for `handle_open`; `since` is None for the first attempt of a
+    /// client made by [`RelayClient::new`], which has no clock: its timer starts at the first
+    /// `handle_timeout` (before, `since: 0` made a real-time driver drop that attempt at once).
+    Opening { since: Option<u64> },
     /// `connect` sent.
     Handshaking { id: u32, since: u64 },
     /// Connected; `deadline` is when silence means a dead link.
@@ -238,7 +240,8 @@ impl RelayClient {
             events: VecDeque::new(),
             rng,
         };
-        client.open(0);
+        client.link = Link::Opening { since: None };
+        client.transmits.push_back(Transmit::Open);
         client
     }
 
@@ -266,7 +269,8 @@ impl RelayClient {
     pub fn poll_timeout(&self) -> Option<u64> {
         let link = match &self.link {
             Link::Down { retry_at } => *retry_at,
-            Link::Opening { since } | Link::Handshaking { since, .. } => {
+            Link::Opening { since: None } => Some(0),
+            Link::Opening { since: Some(since) } | Link::Handshaking { since, .. } => {
                 Some(since + self.options.command_timeout_ms)
             }
             Link::Up { deadline, .. } => Some(*deadline),
@@ -277,7 +281,7 @@ impl RelayClient {
     }
 
     fn open(&mut self, now: u64) {
-        self.link = Link::Opening { since: now };
+        self.link = Link::Opening { since: Some(now) };
         self.transmits.push_back(Transmit::Open);
     }
 
@@ -524,7 +528,8 @@ impl RelayClient {
     pub fn handle_timeout(&mut self, now: u64) {
         match self.link {
             Link::Down { retry_at: Some(t) } if now >= t => self.open(now),
-            Link::Opening { since } | Link::Handshaking { since, .. }
+            Link::Opening { since: None } => self.link = Link::Opening { since: Some(now) },
+            Link::Opening { since: Some(since) } | Link::Handshaking { since, .. }
                 if now >= since + self.options.command_timeout_ms =>
             {
                 self.drop_link(0, true, now, true);

@@ -229,6 +229,12 @@ impl Hub {
         self.relay.is_connected()
     }
 
+    /// Publications not yet acknowledged by the relay (a driver shutting down waits for 0 so
+    /// a final `close` frame is not lost).
+    pub fn queued(&self) -> usize {
+        self.relay.queued()
+    }
+
     /// Next thing for the driver to do.
     pub fn poll_output(&mut self) -> Option<HubOutput> {
         self.out.pop_front()

@@ -1,34 +1,43 @@
 //! `walletwire-wallet`: the native reference wallet.
 //!
-//! Today it runs the relay-flow core end to end in one process (`demo`): a dApp and a wallet
-//! pair through an in-memory relay with Centrifugo's stream semantics, exchange requests and
-//! close. The WebSocket driver (`pair <uri>`) and the WebRTC daemon build on the same core.
+//! ```text
+//! walletwire-wallet pair '<walletwire:connect?r=... | request JSON>'   join a dApp's session
+//! walletwire-wallet resume                                             serve stored sessions
+//! walletwire-wallet sessions                                           list stored sessions
+//! walletwire-wallet disconnect <session id>                            close a stored session
+//! walletwire-wallet demo [--mode trusted]                              both peers, in memory
+//! ```
+//!
+//! Output lines on stdout are machine-readable (see [`walletwire_wallet::serve`]); errors are
+//! `ERROR <code> <message>` with a non-zero exit status: 2 bad input (`invalid_request`,
+//! `unsupported_version`, `request_too_large`, `request_expired`, `unknown_session`), 3 relay
+//! (`relay_unreachable`, `relay_refused`), 4 handshake (`handshake_timeout`, ...), 1 other.
 #![forbid(unsafe_code)]
 
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Duration;
 
-use anyhow::{Context, bail};
-use clap::{Parser, Subcommand, ValueEnum};
-use serde_json::json;
-use walletwire::crypto::RandomSource;
-use walletwire::loopback::{LoopbackPeer, LoopbackRelay};
+use clap::{ArgAction, Args, Parser, Subcommand, ValueEnum};
 use walletwire::protocol::{
-    DappConnection, DappHandshake, DappOptions, Event, Metadata, Mode, SessionRequest,
-    WalletConnection, WalletHandshake, WalletOptions,
+    Limits, Metadata, Mode, Record, SessionRecord, SessionRequest, WalletOptions,
 };
-
-/// Randomness from the operating system.
-struct OsRandom;
-
-impl RandomSource for OsRandom {
-    fn fill(&mut self, buf: &mut [u8]) {
-        // The OS generator failing means the machine cannot do cryptography at all.
-        getrandom::fill(buf).expect("operating system random generator available");
-    }
-}
+use walletwire::relay::client::RelayClientOptions;
+use walletwire_wallet::api::WalletApi;
+use walletwire_wallet::driver::Driver;
+use walletwire_wallet::keys::Keyring;
+use walletwire_wallet::ledger::Ledger;
+use walletwire_wallet::serve::{ServeOptions, ServeReport, serve};
+use walletwire_wallet::store::SessionStore;
+use walletwire_wallet::system::{now_ms, os_random};
 
 #[derive(Parser)]
-#[command(version, about = "walletwire reference wallet")]
+#[command(
+    name = "walletwire-wallet",
+    version,
+    about = "walletwire reference wallet"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -40,8 +49,64 @@ enum ModeArg {
     Trusted,
 }
 
+#[derive(Args, Clone)]
+struct WalletArgs {
+    /// Where the sessions file, the keys and the ledger live (default: ~/.walletwire, or
+    /// ./.walletwire without a home directory).
+    #[arg(long, env = "WALLETWIRE_DATA_DIR")]
+    data_dir: Option<PathBuf>,
+    /// Name shown to the dApp.
+    #[arg(long, default_value = "walletwire reference wallet")]
+    name: String,
+}
+
+#[derive(Args, Clone)]
+struct ServeArgs {
+    /// Answer signing and spending requests without asking (`--auto-approve false`: print
+    /// `APPROVE ...` and read y/n from stdin).
+    #[arg(long, default_value_t = true, action = ArgAction::Set)]
+    auto_approve: bool,
+    /// Close the session(s) after answering this many requests.
+    #[arg(long)]
+    disconnect_after: Option<u64>,
+    /// On Ctrl-C / SIGTERM keep the sessions (resumable) instead of closing them.
+    #[arg(long)]
+    keep_sessions: bool,
+}
+
 #[derive(Subcommand)]
 enum Command {
+    /// Join a dApp's session request and serve it until the dApp disconnects or Ctrl-C.
+    Pair {
+        /// `walletwire:connect?r=...` or the request JSON.
+        uri: String,
+        #[command(flatten)]
+        wallet: WalletArgs,
+        #[command(flatten)]
+        serve: ServeArgs,
+        /// Seconds to reach the relay and publish the offer before giving up.
+        #[arg(long, default_value_t = 30)]
+        connect_timeout: u64,
+    },
+    /// Resume every stored session and serve them.
+    Resume {
+        #[command(flatten)]
+        wallet: WalletArgs,
+        #[command(flatten)]
+        serve: ServeArgs,
+    },
+    /// List stored sessions.
+    Sessions {
+        #[command(flatten)]
+        wallet: WalletArgs,
+    },
+    /// Close a stored session: tell the dApp, then forget it. Stop a wallet serving it first.
+    Disconnect {
+        /// Session id (as printed by `CONNECTED` and `sessions`).
+        session: String,
+        #[command(flatten)]
+        wallet: WalletArgs,
+    },
     /// Pair a dApp and this wallet in one process through an in-memory relay and show each step.
     Demo {
         /// Connection mode.
@@ -50,176 +115,302 @@ enum Command {
     },
 }
 
-fn now_ms() -> u64 {
-    // The clock is after 1970 on every machine this runs on.
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .expect("clock after 1970")
-        .as_millis() as u64
+/// A failure with its stable code and exit status.
+struct Failure {
+    code: &'static str,
+    message: String,
+    status: u8,
 }
 
-struct Demo {
-    relay: LoopbackRelay,
-    dapp: LoopbackPeer<DappHandshake>,
-    wallet: Option<LoopbackPeer<WalletHandshake>>,
-    /// Events already printed, per side.
-    printed: (usize, usize),
-}
-
-impl Demo {
-    /// Moves every output and publication until both sides are idle, printing events.
-    fn settle(&mut self) {
-        loop {
-            let now = now_ms();
-            self.dapp.collect(&mut self.relay);
-            let mut busy = self.dapp.pump(&mut self.relay, now);
-            if let Some(w) = self.wallet.as_mut() {
-                w.collect(&mut self.relay);
-                busy |= w.pump(&mut self.relay, now);
-            }
-            for e in &self.dapp.events[self.printed.0..] {
-                println!("  dApp   <- {}", describe(e));
-            }
-            self.printed.0 = self.dapp.events.len();
-            if let Some(w) = self.wallet.as_ref() {
-                for e in &w.events[self.printed.1..] {
-                    println!("  wallet <- {}", describe(e));
-                }
-                self.printed.1 = w.events.len();
-            }
-            if !busy {
-                return;
-            }
+impl Failure {
+    fn new(code: &'static str, message: impl ToString, status: u8) -> Self {
+        Self {
+            code,
+            message: message.to_string(),
+            status,
         }
     }
-}
 
-fn describe(e: &Event) -> String {
-    match e {
-        Event::SessionRequest(r) => format!("session_request {}", r.to_uri()),
-        Event::DisplayOtp { otp, .. } => format!("display_otp {otp}"),
-        Event::OtpRequired { attempts_left, .. } => {
-            format!("otp_required ({attempts_left} attempts)")
-        }
-        Event::Connected(info) => format!("connected to {:?} on {}", info.peer.name, info.channel),
-        Event::Request { id, method, params } => format!("request #{id} {method} {params}"),
-        Event::Response { id, result } => format!("response #{id} {result:?}"),
-        other => format!("{other:?}"),
+    fn protocol(error: &walletwire::protocol::Error) -> Self {
+        let status = match error.code() {
+            "invalid_request" | "unsupported_version" | "request_too_large" | "request_expired" => {
+                2
+            }
+            _ => 4,
+        };
+        Self::new(error.code(), error, status)
     }
 }
 
-fn demo(mode: Mode) -> anyhow::Result<()> {
-    println!(
-        "walletwire demo ({} mode): dApp and wallet in one process, in-memory relay",
-        mode.as_str()
-    );
-    let dapp_meta = Metadata {
-        name: "Demo dApp".into(),
-        url: Some("http://127.0.0.1".into()),
-        icon: None,
-    };
-    let mut options = DappOptions::new("ws://127.0.0.1:8000/connection/websocket", dapp_meta);
-    options.mode = mode;
-    let conn = DappConnection::new(options, now_ms(), Box::new(OsRandom))?;
-    let mut demo = Demo {
-        relay: LoopbackRelay::default(),
-        dapp: LoopbackPeer::new(conn),
-        wallet: None,
-        printed: (0, 0),
-    };
-    println!("dApp: connect()");
-    demo.settle();
-    let uri = demo
-        .dapp
-        .conn
-        .session_request()
-        .context("request shown")?
-        .to_uri();
-    println!("wallet: scans the QR code");
-    let request = SessionRequest::from_uri(&uri)?;
-    let wallet_meta = Metadata {
-        name: "walletwire reference wallet".into(),
-        url: None,
-        icon: None,
-    };
-    let wallet = WalletConnection::accept(
-        &request,
-        WalletOptions::new(wallet_meta),
-        now_ms(),
-        Box::new(OsRandom),
-    )?;
-    demo.wallet = Some(LoopbackPeer::new(wallet));
-    demo.settle();
-    if mode == Mode::Untrusted {
-        let otp = demo
-            .wallet
-            .as_ref()
-            .and_then(|w| {
-                w.events.iter().find_map(|e| match e {
-                    Event::DisplayOtp { otp, .. } => Some(otp.clone()),
-                    _ => None,
-                })
-            })
-            .context("wallet shows a code")?;
-        println!("user: types {otp} into the dApp");
-        demo.dapp.conn.submit_otp(&otp, now_ms())?;
-        demo.settle();
+type Outcome = Result<(), Failure>;
+
+fn data_dir(args: &WalletArgs) -> PathBuf {
+    if let Some(dir) = &args.data_dir {
+        return dir.clone();
     }
-    let Some(wallet) = demo.wallet.as_mut() else {
-        bail!("wallet missing")
-    };
-    if demo.dapp.conn.session().is_none() || wallet.conn.session().is_none() {
-        bail!("pairing failed");
+    match std::env::var_os("HOME") {
+        Some(home) if !home.is_empty() => Path::new(&home).join(".walletwire"),
+        _ => PathBuf::from(".walletwire"),
     }
-    println!("dApp: request(\"wallet.info\")");
-    let id = demo
-        .dapp
-        .conn
-        .request("wallet.info", json!({}), Some(5_000), now_ms())?;
-    demo.settle();
-    let wallet = demo.wallet.as_mut().context("wallet")?;
-    let incoming = wallet
-        .events
-        .iter()
-        .find_map(|e| match e {
-            Event::Request { id, method, .. } if method == "wallet.info" => Some(*id),
-            _ => None,
-        })
-        .context("wallet received the request")?;
-    wallet.conn.respond(
-        incoming,
-        Ok(json!({"name": "walletwire reference wallet", "version": env!("CARGO_PKG_VERSION")})),
-        now_ms(),
-    )?;
-    demo.settle();
-    if !demo
-        .dapp
-        .events
-        .iter()
-        .any(|e| matches!(e, Event::Response { id: r, result: Ok(_) } if *r == id))
-    {
-        bail!("no response reached the dApp");
+}
+
+fn relay_options() -> RelayClientOptions {
+    RelayClientOptions {
+        name: "walletwire-wallet".into(),
+        ..RelayClientOptions::default()
     }
-    println!("dApp: disconnect()");
-    demo.dapp.conn.close("demo finished", now_ms());
-    demo.settle();
-    let stored: usize = demo
-        .relay
-        .channels
-        .values()
-        .map(|s| s.publications.len())
-        .sum();
-    println!(
-        "done: {stored} publications crossed the relay, all of them sealed (XChaCha20-Poly1305)."
-    );
+}
+
+fn open_wallet(args: &WalletArgs) -> Result<(WalletApi, SessionStore), Failure> {
+    let dir = data_dir(args);
+    let keys = Keyring::open(&dir).map_err(|e| Failure::new("wallet_files", e, 1))?;
+    let ledger = Ledger::open(&dir, &keys).map_err(|e| Failure::new("wallet_files", e, 1))?;
+    eprintln!("wallet data in {}", dir.display());
+    Ok((
+        WalletApi::new(args.name.clone(), keys, ledger),
+        SessionStore::in_dir(&dir),
+    ))
+}
+
+fn serve_options(args: &ServeArgs) -> ServeOptions {
+    ServeOptions {
+        auto_approve: args.auto_approve,
+        disconnect_after: args.disconnect_after,
+        keep_sessions: args.keep_sessions,
+        offer_timeout: None,
+    }
+}
+
+/// Turns a serve report into the exit outcome.
+fn finished(report: &ServeReport) -> Outcome {
+    if let Some(code) = report.gave_up {
+        let status = if code == "relay_unreachable" { 3 } else { 4 };
+        return Err(Failure::new(code, "gave up", status));
+    }
+    if report.connected == 0 && !report.interrupted {
+        let code = report
+            .failures
+            .first()
+            .copied()
+            .unwrap_or("handshake_failed");
+        let status = if code.starts_with("relay") { 3 } else { 4 };
+        return Err(Failure::new(
+            code,
+            "the session was not established",
+            status,
+        ));
+    }
     Ok(())
 }
 
-fn main() -> anyhow::Result<()> {
-    match Cli::parse().command {
-        Command::Demo { mode } => demo(match mode {
+async fn pair(uri: &str, wallet: &WalletArgs, args: &ServeArgs, connect_timeout: u64) -> Outcome {
+    let request = SessionRequest::from_uri(uri).map_err(|e| Failure::protocol(&e))?;
+    let options = WalletOptions::new(Metadata {
+        name: wallet.name.clone(),
+        url: None,
+        icon: None,
+    });
+    request
+        .check_fresh(now_ms(), options.clock_skew_ms)
+        .map_err(|e| Failure::protocol(&e))?;
+    eprintln!(
+        "pairing with {:?} ({} mode) through {}",
+        request.dapp.name,
+        request.mode.as_str(),
+        request.relay
+    );
+    let (api, store) = open_wallet(wallet)?;
+    let mut driver = Driver::new(
+        request.relay.clone(),
+        relay_options(),
+        options.limits.clone(),
+        Some(store),
+    );
+    driver
+        .hub()
+        .connect_wallet(&request, options, now_ms(), os_random())
+        .map_err(|e| Failure::protocol(&e))?;
+    let mut serve_options = serve_options(args);
+    serve_options.offer_timeout = Some(Duration::from_secs(connect_timeout));
+    let report = serve(&mut driver, &api, &serve_options, BTreeMap::new()).await;
+    finished(&report)
+}
+
+/// Loads usable session records and deletes unusable ones.
+fn stored_sessions(store: &SessionStore) -> Result<Vec<SessionRecord>, Failure> {
+    let (records, unusable) = store
+        .load(now_ms())
+        .map_err(|e| Failure::new("store_failed", e, 1))?;
+    if !unusable.is_empty() {
+        let removals: Vec<_> = unusable
+            .iter()
+            .map(|u| {
+                eprintln!("deleting stored record {}: {}", u.key, u.error);
+                (u.key.clone(), None)
+            })
+            .collect();
+        store
+            .apply(&removals)
+            .map_err(|e| Failure::new("store_failed", e, 1))?;
+    }
+    Ok(records
+        .into_iter()
+        .filter_map(|r| match r {
+            Record::Session(s) if s.info.role == walletwire::protocol::Role::Wallet => Some(s),
+            _ => None,
+        })
+        .collect())
+}
+
+/// Resumes `records` (grouped by relay, one link each) and serves them together.
+async fn resume_and_serve(
+    records: Vec<SessionRecord>,
+    api: &WalletApi,
+    store: &SessionStore,
+    options: &ServeOptions,
+) -> Vec<ServeReport> {
+    let mut by_relay: BTreeMap<String, Vec<SessionRecord>> = BTreeMap::new();
+    for record in records {
+        by_relay
+            .entry(record.info.relay.clone())
+            .or_default()
+            .push(record);
+    }
+    let runs = by_relay.into_iter().map(|(relay, records)| {
+        let mut driver = Driver::new(
+            relay,
+            relay_options(),
+            Limits::default(),
+            Some(store.clone()),
+        );
+        let mut names = BTreeMap::new();
+        for record in records {
+            let id = driver
+                .hub()
+                .resume(&Record::Session(record.clone()), now_ms(), os_random());
+            println!("RESUMED {}", record.info.id);
+            names.insert(id, record.info.id.clone());
+        }
+        async move { serve(&mut driver, api, options, names).await }
+    });
+    futures_util::future::join_all(runs).await
+}
+
+async fn resume(wallet: &WalletArgs, args: &ServeArgs) -> Outcome {
+    let (api, store) = open_wallet(wallet)?;
+    let records = stored_sessions(&store)?;
+    if records.is_empty() {
+        println!("NO_SESSIONS");
+        return Ok(());
+    }
+    resume_and_serve(records, &api, &store, &serve_options(args)).await;
+    Ok(())
+}
+
+fn sessions(wallet: &WalletArgs) -> Outcome {
+    let store = SessionStore::in_dir(&data_dir(wallet));
+    let records = stored_sessions(&store)?;
+    for r in &records {
+        let state = if r.awaiting_ack.is_some() {
+            "awaiting_ack"
+        } else {
+            "connected"
+        };
+        println!(
+            "SESSION {} {} {} {} {} {}",
+            r.info.id,
+            r.info.mode.as_str(),
+            state,
+            r.info.expires_at,
+            r.info.relay,
+            serde_json::to_string(&r.info.peer.name).unwrap_or_default()
+        );
+    }
+    eprintln!("{} session(s) in {}", records.len(), store.path().display());
+    Ok(())
+}
+
+async fn disconnect(session: &str, wallet: &WalletArgs) -> Outcome {
+    let (api, store) = open_wallet(wallet)?;
+    let record = stored_sessions(&store)?
+        .into_iter()
+        .find(|r| r.info.id == session)
+        .ok_or_else(|| {
+            Failure::new("unknown_session", format!("no stored session {session}"), 2)
+        })?;
+    let options = ServeOptions::default();
+    let mut driver = Driver::new(
+        record.info.relay.clone(),
+        relay_options(),
+        Limits::default(),
+        Some(store.clone()),
+    );
+    let id = driver
+        .hub()
+        .resume(&Record::Session(record), now_ms(), os_random());
+    // Close at once; the close frame is queued until the link is up and the driver's settle
+    // waits (bounded) for the relay to take it.
+    if let Some(conn) = driver.hub().connection(id) {
+        conn.close("wallet disconnected", now_ms());
+    }
+    let mut names = BTreeMap::new();
+    names.insert(id, session.to_owned());
+    let report = serve(&mut driver, &api, &options, names).await;
+    if !driver.hub().is_online() || driver.hub().queued() > 0 || report.gave_up.is_some() {
+        return Err(Failure::new(
+            "relay_unreachable",
+            "the close could not be delivered; the session is forgotten anyway",
+            3,
+        ));
+    }
+    Ok(())
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    if let Command::Demo { mode } = cli.command {
+        let mode = match mode {
             ModeArg::Untrusted => Mode::Untrusted,
             ModeArg::Trusted => Mode::Trusted,
-        }),
+        };
+        return match walletwire_wallet::demo::demo(mode) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("demo failed: {e:#}");
+                ExitCode::FAILURE
+            }
+        };
+    }
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            println!("ERROR runtime {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let outcome = runtime.block_on(async {
+        match &cli.command {
+            Command::Pair {
+                uri,
+                wallet,
+                serve,
+                connect_timeout,
+            } => pair(uri, wallet, serve, *connect_timeout).await,
+            Command::Resume { wallet, serve } => resume(wallet, serve).await,
+            Command::Sessions { wallet } => sessions(wallet),
+            Command::Disconnect { session, wallet } => disconnect(session, wallet).await,
+            Command::Demo { .. } => Ok(()),
+        }
+    });
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(f) => {
+            println!("ERROR {} {}", f.code, f.message);
+            eprintln!("error: {}: {}", f.code, f.message);
+            ExitCode::from(f.status)
+        }
     }
 }

@@ -1,0 +1,493 @@
+//! Shared helpers of the wallet's integration tests: the real `walletwire-server` relay on an
+//! ephemeral loopback port, the real `walletwire-wallet` binary reading its output lines, a
+//! native dApp (a `Hub` with `connect_dapp` on the crate's tokio driver), and a TCP proxy
+//! that can cut sockets. No mocks: every byte crosses real WebSockets and the real relay.
+//!
+//! The relay binary: `CARGO_BIN_EXE_*` exists only for this package's own binaries, so the
+//! first test that needs the relay runs `cargo build -p walletwire-server` (same profile, same
+//! target directory; a no-op when it is up to date) and uses `walletwire-server` next to this
+//! package's binary. `WALLETWIRE_SERVER_BIN=<path>` skips the build and uses that binary.
+//!
+//! Every wait has a time limit, so a broken build fails instead of hanging.
+#![allow(dead_code)] // Each test file uses a different subset.
+
+use std::collections::VecDeque;
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Duration;
+
+use serde_json::Value;
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::process::{Child, Command};
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+use walletwire::protocol::{
+    DappOptions, Disconnect, Error, Event, Limits, Metadata, Mode, SessionInfo, SessionRequest,
+};
+use walletwire::relay::client::RelayClientOptions;
+use walletwire::relay::hub::ConnectionId;
+use walletwire_wallet::driver::{Driver, DriverEvent};
+use walletwire_wallet::system::{now_ms, os_random};
+
+/// How long any single expected step may take.
+pub const WAIT: Duration = Duration::from_secs(15);
+
+/// The relay binary, built once per test process.
+pub fn relay_binary() -> PathBuf {
+    static BINARY: OnceLock<PathBuf> = OnceLock::new();
+    BINARY
+        .get_or_init(|| {
+            if let Some(path) = std::env::var_os("WALLETWIRE_SERVER_BIN") {
+                return PathBuf::from(path);
+            }
+            let wallet = Path::new(env!("CARGO_BIN_EXE_walletwire-wallet"));
+            let profile_dir = wallet.parent().expect("binary has a directory");
+            let mut build = std::process::Command::new(env!("CARGO"));
+            build.args(["build", "--quiet", "-p", "walletwire-server"]);
+            if profile_dir.file_name().is_some_and(|n| n == "release") {
+                build.arg("--release");
+            }
+            let status = build
+                .current_dir(env!("CARGO_MANIFEST_DIR"))
+                .status()
+                .expect("cargo runs");
+            assert!(status.success(), "building walletwire-server failed");
+            let server = profile_dir.join("walletwire-server");
+            assert!(server.exists(), "no relay binary at {}", server.display());
+            server
+        })
+        .clone()
+}
+
+/// A running relay process, killed when dropped.
+pub struct Relay {
+    child: Child,
+    pub port: u16,
+}
+
+impl Relay {
+    /// Starts the relay on an ephemeral port.
+    pub async fn start() -> Self {
+        Self::start_on(0).await
+    }
+
+    /// Starts the relay on `port` (0: ephemeral) and waits for its "listening" line.
+    pub async fn start_on(port: u16) -> Self {
+        let binary = relay_binary();
+        let mut child = Command::new(binary)
+            .args(["--listen", &format!("127.0.0.1:{port}")])
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("the relay binary starts");
+        let stdout = child.stdout.take().expect("stdout is piped");
+        let mut lines = BufReader::new(stdout).lines();
+        let line = tokio::time::timeout(WAIT, lines.next_line())
+            .await
+            .expect("relay announces itself in time")
+            .expect("relay stdout readable")
+            .expect("relay printed a line");
+        let port = line
+            .trim()
+            .strip_prefix("relay listening on ws://127.0.0.1:")
+            .and_then(|rest| rest.strip_suffix("/connection/websocket"))
+            .and_then(|port| port.parse().ok())
+            .unwrap_or_else(|| panic!("unexpected first relay line: {line:?}"));
+        // Keep draining stdout so the relay never blocks on a full pipe.
+        tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+        Self { child, port }
+    }
+
+    pub fn url(&self) -> String {
+        format!("ws://127.0.0.1:{}/connection/websocket", self.port)
+    }
+
+    /// SIGKILL: no goodbye to any client (a crash or a node replaced).
+    pub async fn kill(mut self) {
+        let _ = self.child.kill().await;
+    }
+}
+
+/// A fresh, empty data directory for one wallet.
+pub fn data_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!(
+        "walletwire-wallet-test-{name}-{}-{}",
+        std::process::id(),
+        now_ms()
+    ));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    dir
+}
+
+/// A `walletwire-wallet` process; its stdout lines are collected.
+pub struct WalletProcess {
+    child: Child,
+    lines: mpsc::UnboundedReceiver<String>,
+    /// Every line read so far.
+    pub seen: Vec<String>,
+}
+
+impl WalletProcess {
+    /// Runs `walletwire-wallet <args>`.
+    pub fn spawn(args: &[&str]) -> Self {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_walletwire-wallet"))
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("the wallet binary starts");
+        let stdout = child.stdout.take().expect("stdout is piped");
+        let (sender, lines) = mpsc::unbounded_channel();
+        tokio::spawn(async move {
+            let mut reader = BufReader::new(stdout).lines();
+            while let Ok(Some(line)) = reader.next_line().await {
+                eprintln!("[wallet] {line}");
+                if sender.send(line).is_err() {
+                    return;
+                }
+            }
+        });
+        Self {
+            child,
+            lines,
+            seen: Vec::new(),
+        }
+    }
+
+    /// `pair <uri> --data-dir <dir> <extra>`.
+    pub fn pair(uri: &str, dir: &Path, extra: &[&str]) -> Self {
+        let dir = dir.to_str().expect("UTF-8 temp path");
+        let mut args = vec!["pair", uri, "--data-dir", dir];
+        args.extend_from_slice(extra);
+        Self::spawn(&args)
+    }
+
+    /// The next line, or None when stdout ended.
+    pub async fn next_line(&mut self) -> Option<String> {
+        let line = self.lines.recv().await?;
+        self.seen.push(line.clone());
+        Some(line)
+    }
+
+    /// Waits for a line starting with `prefix` (skipping others); returns the rest.
+    pub async fn expect(&mut self, prefix: &str) -> String {
+        let wait = async {
+            loop {
+                match self.next_line().await {
+                    Some(line) => {
+                        if let Some(rest) = line.strip_prefix(prefix) {
+                            return rest.trim().to_owned();
+                        }
+                    }
+                    None => panic!("wallet output ended before {prefix:?}; saw {:?}", self.seen),
+                }
+            }
+        };
+        match tokio::time::timeout(WAIT, wait).await {
+            Ok(rest) => rest,
+            Err(_) => panic!("no {prefix:?} line in time; saw {:?}", self.seen),
+        }
+    }
+
+    /// Sends a signal (`INT`, `TERM`, `KILL`).
+    pub async fn signal(&self, name: &str) {
+        let pid = self.child.id().expect("wallet still running");
+        let status = Command::new("kill")
+            .args([&format!("-{name}"), &pid.to_string()])
+            .status()
+            .await
+            .expect("kill runs");
+        assert!(status.success());
+    }
+
+    /// Waits for the exit status, reading the rest of the output.
+    pub async fn exit(&mut self) -> std::process::ExitStatus {
+        let run = async {
+            while self.next_line().await.is_some() {}
+            self.child.wait().await.expect("wait works")
+        };
+        tokio::time::timeout(WAIT, run)
+            .await
+            .unwrap_or_else(|_| panic!("wallet did not exit in time; saw {:?}", self.seen))
+    }
+
+    /// Lines starting with `prefix` seen so far.
+    pub fn count(&self, prefix: &str) -> usize {
+        self.seen.iter().filter(|l| l.starts_with(prefix)).count()
+    }
+}
+
+/// Runs the wallet binary to completion: (exit status, stdout lines).
+pub async fn run_wallet(args: &[&str]) -> (std::process::ExitStatus, Vec<String>) {
+    let mut process = WalletProcess::spawn(args);
+    let status = process.exit().await;
+    (status, process.seen)
+}
+
+/// A native dApp: the SDK's dApp connection in a hub, on the wallet crate's tokio driver.
+pub struct NativeDapp {
+    pub driver: Driver,
+    pub id: ConnectionId,
+    /// Events not consumed by a wait, oldest first.
+    pub backlog: VecDeque<Event>,
+    /// Every event seen, for assertions.
+    pub log: Vec<Event>,
+    pub links: Vec<bool>,
+}
+
+/// Relay client settings for tests: quick reconnects.
+pub fn quick_relay_options() -> RelayClientOptions {
+    RelayClientOptions {
+        name: "test-dapp".into(),
+        backoff_min_ms: 100,
+        backoff_max_ms: 1_000,
+        ..RelayClientOptions::default()
+    }
+}
+
+impl NativeDapp {
+    /// Connects to `socket_url`; the session request names `request_relay` for the wallet.
+    pub fn start(socket_url: &str, request_relay: &str, mode: Mode) -> Self {
+        let mut driver = Driver::new(socket_url, quick_relay_options(), Limits::default(), None);
+        let meta = Metadata {
+            name: "Test dApp".into(),
+            url: Some("http://127.0.0.1".into()),
+            icon: None,
+        };
+        let mut options = DappOptions::new(request_relay, meta);
+        options.mode = mode;
+        let id = driver
+            .hub()
+            .connect_dapp(options, now_ms(), os_random())
+            .expect("dApp options are valid");
+        Self {
+            driver,
+            id,
+            backlog: VecDeque::new(),
+            log: Vec::new(),
+            links: Vec::new(),
+        }
+    }
+
+    /// Waits for the first event of this connection matching `pick` (others are kept).
+    pub async fn wait_for<T>(
+        &mut self,
+        what: &str,
+        mut pick: impl FnMut(&Event) -> Option<T>,
+    ) -> T {
+        if let Some(index) = self.backlog.iter().position(|e| pick(e).is_some()) {
+            let event = self.backlog.remove(index).expect("index is in range");
+            return pick(&event).expect("matched before");
+        }
+        let deadline = tokio::time::Instant::now() + WAIT;
+        loop {
+            let event = tokio::time::timeout_at(deadline, self.driver.next())
+                .await
+                .unwrap_or_else(|_| panic!("dApp: no {what} in time; log {:?}", self.log));
+            if let Some(event) = self.absorb(event) {
+                match pick(&event) {
+                    Some(found) => return found,
+                    None => self.backlog.push_back(event),
+                }
+            }
+        }
+    }
+
+    /// Records a driver event; returns it if it is an event of this connection.
+    fn absorb(&mut self, event: DriverEvent) -> Option<Event> {
+        match event {
+            DriverEvent::Event { id, event } if id == self.id => {
+                self.log.push(event.clone());
+                Some(event)
+            }
+            DriverEvent::Link { up, .. } => {
+                self.links.push(up);
+                None
+            }
+            _ => None,
+        }
+    }
+
+    /// Records a driver event and keeps this connection's events in the backlog.
+    fn keep(&mut self, event: DriverEvent) {
+        if let Some(event) = self.absorb(event) {
+            self.backlog.push_back(event);
+        }
+    }
+
+    /// Runs the dApp for `duration`, keeping every event.
+    pub async fn run_for(&mut self, duration: Duration) {
+        let deadline = tokio::time::Instant::now() + duration;
+        while let Ok(event) = tokio::time::timeout_at(deadline, self.driver.next()).await {
+            self.keep(event);
+        }
+    }
+
+    /// Runs the dApp until the wallet prints a line starting with `prefix`; returns the rest.
+    pub async fn until_line(&mut self, wallet: &mut WalletProcess, prefix: &str) -> String {
+        let deadline = tokio::time::Instant::now() + WAIT;
+        loop {
+            tokio::select! {
+                line = wallet.next_line() => match line {
+                    Some(line) => if let Some(rest) = line.strip_prefix(prefix) {
+                        return rest.trim().to_owned();
+                    },
+                    None => panic!("wallet output ended before {prefix:?}; saw {:?}", wallet.seen),
+                },
+                event = self.driver.next() => self.keep(event),
+                () = tokio::time::sleep_until(deadline) => {
+                    panic!("no {prefix:?} line in time; wallet saw {:?}", wallet.seen)
+                }
+            }
+        }
+    }
+
+    /// The session request once the relay confirmed the handshake channel.
+    pub async fn session_request(&mut self) -> SessionRequest {
+        self.wait_for("session_request", |e| match e {
+            Event::SessionRequest(r) => Some(r.clone()),
+            _ => None,
+        })
+        .await
+    }
+
+    /// Waits for `otp_required`, then types `code`.
+    pub fn submit_otp(&mut self, code: &str) -> Result<(), Error> {
+        let now = now_ms();
+        let conn = self
+            .driver
+            .hub()
+            .connection(self.id)
+            .expect("dApp connection");
+        conn.dapp().expect("a dApp").submit_otp(code, now)
+    }
+
+    /// Waits for `connected`.
+    pub async fn connected(&mut self) -> SessionInfo {
+        self.wait_for("connected", |e| match e {
+            Event::Connected(info) => Some(info.clone()),
+            _ => None,
+        })
+        .await
+    }
+
+    /// Sends a request without waiting; returns its id.
+    pub fn send(&mut self, method: &str, params: Value) -> u64 {
+        let now = now_ms();
+        self.driver
+            .hub()
+            .connection(self.id)
+            .expect("dApp connection")
+            .request(method, params, Some(WAIT.as_millis() as u64), now)
+            .expect("request accepted")
+    }
+
+    /// The response to request `id`.
+    pub async fn response(&mut self, id: u64) -> Result<Value, Error> {
+        self.wait_for("response", |e| match e {
+            Event::Response { id: r, result } if *r == id => Some(result.clone()),
+            _ => None,
+        })
+        .await
+    }
+
+    /// Sends a request and waits for its response.
+    pub async fn request(&mut self, method: &str, params: Value) -> Result<Value, Error> {
+        let id = self.send(method, params);
+        self.response(id).await
+    }
+
+    /// Waits for `disconnected`.
+    pub async fn disconnected(&mut self) -> Disconnect {
+        self.wait_for("disconnected", |e| match e {
+            Event::Disconnected(d) => Some(d.clone()),
+            _ => None,
+        })
+        .await
+    }
+
+    /// Closes the session and waits until the relay took the close frame.
+    pub async fn close(&mut self) {
+        let now = now_ms();
+        if let Some(conn) = self.driver.hub().connection(self.id) {
+            conn.close("test finished", now);
+        }
+        assert!(self.driver.settle(WAIT).await, "close frame delivered");
+    }
+
+    /// How many events of this kind were seen.
+    pub fn seen(&self, f: impl Fn(&Event) -> bool) -> usize {
+        self.log.iter().filter(|e| f(e)).count()
+    }
+}
+
+/// A TCP proxy in front of the relay whose sockets can be cut (and new ones refused).
+pub struct Proxy {
+    pub port: u16,
+    refusing: Arc<AtomicBool>,
+    tasks: Arc<Mutex<Vec<JoinHandle<()>>>>,
+    acceptor: JoinHandle<()>,
+}
+
+impl Proxy {
+    /// Proxies 127.0.0.1:<ephemeral> to 127.0.0.1:`target`.
+    pub async fn start(target: u16) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind proxy");
+        let port = listener.local_addr().expect("address").port();
+        let refusing = Arc::new(AtomicBool::new(false));
+        let tasks: Arc<Mutex<Vec<JoinHandle<()>>>> = Arc::default();
+        let (flag, list) = (refusing.clone(), tasks.clone());
+        let acceptor = tokio::spawn(async move {
+            while let Ok((mut inbound, _)) = listener.accept().await {
+                if flag.load(Ordering::SeqCst) {
+                    drop(inbound);
+                    continue;
+                }
+                let task = tokio::spawn(async move {
+                    if let Ok(mut outbound) = TcpStream::connect(("127.0.0.1", target)).await {
+                        let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
+                    }
+                });
+                list.lock().expect("not poisoned").push(task);
+            }
+        });
+        Self {
+            port,
+            refusing,
+            tasks,
+            acceptor,
+        }
+    }
+
+    pub fn url(&self) -> String {
+        format!("ws://127.0.0.1:{}/connection/websocket", self.port)
+    }
+
+    /// Drops every proxied socket and refuses new ones until [`Proxy::restore`].
+    pub fn cut(&self) {
+        self.refusing.store(true, Ordering::SeqCst);
+        for task in self.tasks.lock().expect("not poisoned").drain(..) {
+            task.abort();
+        }
+    }
+
+    /// Accepts connections again.
+    pub fn restore(&self) {
+        self.refusing.store(false, Ordering::SeqCst);
+    }
+}
+
+impl Drop for Proxy {
+    fn drop(&mut self) {
+        self.acceptor.abort();
+        self.cut();
+    }
+}
