@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Sets up and runs every walletwire test: formatting, lints, the native workspace tests (core,
-# relay over real WebSockets, Redis broker against a real redis-server), the wasm32 build of
-# the SDK, and the centrifuge-js compatibility suite against the real relay binary.
+# Sets up and runs every walletwire test: formatting, lints (native and wasm32), the native
+# workspace tests (core, relay over real WebSockets, Redis broker against a real
+# redis-server, reference wallet over the real relay), the centrifuge-js compatibility suite,
+# and the SDK's browser tests in headless Chromium against the real relay.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -9,14 +10,16 @@ scripts/setup.sh
 
 echo "== cargo fmt"
 cargo fmt --all --check
-echo "== cargo clippy"
+echo "== cargo clippy (native)"
 cargo clippy --workspace --all-targets -- -D warnings
+echo "== cargo clippy (wasm32)"
+cargo clippy -p walletwire --target wasm32-unknown-unknown --lib --test web -- -D warnings
 echo "== native tests"
 cargo test --workspace
-echo "== wasm32 build of the SDK"
+echo "== wasm32 release build of the SDK"
 cargo build -p walletwire --target wasm32-unknown-unknown --release
-if [ -x server/tests/run-compat.sh ]; then
-  echo "== centrifuge-js compatibility suite"
-  server/tests/run-compat.sh
-fi
+echo "== centrifuge-js compatibility suite"
+server/tests/run-compat.sh
+echo "== browser tests (headless Chromium, real relay)"
+scripts/test-browser.sh
 echo "== all tests passed"

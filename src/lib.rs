@@ -37,3 +37,5 @@ pub mod loopback;
 pub mod protocol;
 pub mod qr;
 pub mod relay;
+#[cfg(target_arch = "wasm32")]
+pub mod web;

@@ -250,12 +250,17 @@ impl Default for Limits {
     }
 }
 
-/// The store key of a session record.
-pub fn session_key(session_id: &str) -> String {
-    format!("{STORE_PREFIX}session:{session_id}")
+/// The store key of a session record. The role is part of the key because a dApp page and
+/// a wallet page of the same origin (or one test page) may hold both ends of one session.
+pub fn session_key(role: Role, session_id: &str) -> String {
+    let role = match role {
+        Role::Dapp => "dapp",
+        Role::Wallet => "wallet",
+    };
+    format!("{STORE_PREFIX}{role}:session:{session_id}")
 }
 
 /// The store key of a pending dApp handshake.
 pub fn pending_key(request_id: &str) -> String {
-    format!("{STORE_PREFIX}pending:{request_id}")
+    format!("{STORE_PREFIX}dapp:pending:{request_id}")
 }

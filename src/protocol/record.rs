@@ -180,7 +180,7 @@ impl Record {
     /// The key this record is stored under.
     pub fn key(&self) -> String {
         match self {
-            Record::Session(s) => super::session_key(&s.info.id),
+            Record::Session(s) => super::session_key(s.info.role, &s.info.id),
             Record::Pending(p) => super::pending_key(&p.request.id),
         }
     }

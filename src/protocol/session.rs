@@ -115,7 +115,7 @@ impl Session {
 
     pub(crate) fn store(&self, out: &mut VecDeque<Output>) {
         out.push_back(Output::Store {
-            key: session_key(&self.info.id),
+            key: session_key(self.info.role, &self.info.id),
             record: Record::Session(self.to_record()).encode(),
         });
     }
@@ -269,7 +269,7 @@ impl Session {
             channel: self.info.channel.clone(),
         });
         out.push_back(Output::Remove {
-            key: session_key(&self.info.id),
+            key: session_key(self.info.role, &self.info.id),
         });
         out.push_back(Output::Event(Event::State(State::Disconnected)));
         out.push_back(Output::Event(Event::Disconnected(why)));

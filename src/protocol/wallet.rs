@@ -76,7 +76,7 @@ fn cleanup(session: &Session, ctx: &mut Ctx) {
         channel: session.info.channel.clone(),
     });
     ctx.out.push_back(Output::Remove {
-        key: session_key(&session.info.id),
+        key: session_key(session.info.role, &session.info.id),
     });
 }
 

@@ -1,0 +1,136 @@
+//! `DappClient`: the class a dApp page uses to reach wallets through the relay.
+
+use js_sys::{Array, Function, Promise};
+use wasm_bindgen::prelude::*;
+
+use super::driver::rejected;
+use super::endpoint::Endpoint;
+use super::error::{from_protocol, js_error};
+use super::js::{BrowserRandom, get, get_ms, get_string};
+use crate::protocol::{DappOptions, Metadata, Mode, Role};
+
+/// Reads `{name, url?, icon?}`.
+pub fn metadata(value: Option<JsValue>, what: &str) -> Result<Metadata, JsValue> {
+    let value =
+        value.ok_or_else(|| js_error("invalid_params", &format!("{what} metadata is required")))?;
+    let metadata = Metadata {
+        name: get_string(&value, "name").unwrap_or_default(),
+        url: get_string(&value, "url"),
+        icon: get_string(&value, "icon"),
+    };
+    metadata
+        .validate()
+        .map_err(|e| js_error("invalid_params", e))?;
+    Ok(metadata)
+}
+
+/// The dApp side of the relay flow. See the TypeScript declarations for the API.
+#[wasm_bindgen(skip_typescript)]
+#[derive(Debug)]
+pub struct DappClient {
+    endpoint: Endpoint,
+    relay_url: String,
+    dapp: Metadata,
+}
+
+#[wasm_bindgen]
+impl DappClient {
+    /// `new DappClient({relayUrl, dapp: {name, url?, icon?}, storage?, requestTimeoutMs?})`.
+    #[wasm_bindgen(constructor)]
+    pub fn new(options: JsValue) -> Result<DappClient, JsValue> {
+        let relay_url = get_string(&options, "relayUrl").unwrap_or_default();
+        if !(relay_url.starts_with("ws://") || relay_url.starts_with("wss://"))
+            || relay_url.len() > 256
+        {
+            return Err(js_error(
+                "invalid_params",
+                "relayUrl must be a ws:// or wss:// URL",
+            ));
+        }
+        let dapp = metadata(get(&options, "dapp"), "dapp")?;
+        Ok(Self {
+            endpoint: Endpoint::new(Role::Dapp, &options),
+            relay_url,
+            dapp,
+        })
+    }
+
+    /// Registers an event handler; returns a function that removes it.
+    pub fn on(&self, event: &str, handler: Function) -> Function {
+        self.endpoint.on(event, handler)
+    }
+
+    /// Removes an event handler.
+    pub fn off(&self, event: &str, handler: &Function) {
+        self.endpoint.off(event, handler)
+    }
+
+    /// Starts a handshake (`{mode: "untrusted" | "trusted", ttlMs?}`); resolves with the
+    /// session when connected, rejects with the reason it failed.
+    pub fn connect(&self, options: JsValue) -> Promise {
+        let mode = match get_string(&options, "mode").as_deref() {
+            None | Some("untrusted") => Mode::Untrusted,
+            Some("trusted") => Mode::Trusted,
+            Some(other) => {
+                return rejected(js_error(
+                    "invalid_params",
+                    &format!("unknown mode {other:?}"),
+                ));
+            }
+        };
+        let mut dapp_options = DappOptions::new(self.relay_url.clone(), self.dapp.clone());
+        dapp_options.mode = mode;
+        dapp_options.request_ttl_ms = get_ms(&options, "ttlMs");
+        dapp_options.limits = self.endpoint.limits.clone();
+        let driver = self.endpoint.driver(&self.relay_url);
+        match driver
+            .with_hub(|hub, now| hub.connect_dapp(dapp_options, now, Box::new(BrowserRandom)))
+        {
+            Ok(id) => driver.wait_connected(id),
+            Err(e) => rejected(from_protocol(&e)),
+        }
+    }
+
+    /// Sends a request (`{sessionId?, timeoutMs?}`); always settles.
+    pub fn request(&self, method: &str, params: JsValue, options: JsValue) -> Promise {
+        self.endpoint.request(method, &params, &options)
+    }
+
+    /// Sends a notification.
+    pub fn notify(&self, method: &str, params: JsValue, options: JsValue) -> Result<(), JsValue> {
+        self.endpoint.notify(method, &params, &options)
+    }
+
+    /// Ends one session (`{sessionId}`) or all, telling the wallet.
+    pub fn disconnect(&self, options: JsValue) {
+        self.endpoint.disconnect(&options)
+    }
+
+    /// Live sessions.
+    pub fn sessions(&self) -> Array {
+        self.endpoint.sessions()
+    }
+
+    /// Sessions stored in this browser, live or not.
+    #[wasm_bindgen(js_name = storedSessions)]
+    pub fn stored_sessions(&self) -> Array {
+        self.endpoint.stored_sessions()
+    }
+
+    /// Resumes stored sessions and pending handshakes after a reload.
+    pub fn resume(&self) -> Promise {
+        self.endpoint.resume()
+    }
+
+    /// Drops the relay connection as a network failure would; the client reconnects and
+    /// recovers what it missed.
+    #[wasm_bindgen(js_name = simulateNetworkLoss)]
+    pub fn simulate_network_loss(&self) {
+        self.endpoint.drop_links()
+    }
+
+    /// Closes every session and the relay connection.
+    pub fn close(&self) {
+        self.endpoint.close()
+    }
+}

@@ -1,0 +1,814 @@
+//! The browser driver: one WebSocket, one timer and the storage around a [`Hub`], plus the
+//! promise bookkeeping and event dispatch the JavaScript classes share.
+//!
+//! Re-entrancy rule: JavaScript callbacks (event handlers, promise settlements) are only ever
+//! called while no `RefCell` borrow is held, so a handler may call back into the client.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::rc::{Rc, Weak};
+
+use js_sys::{Function, Promise};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::{JsCast, JsValue};
+use web_sys::{CloseEvent, MessageEvent, WebSocket};
+
+use super::error::{from_protocol, js_error, set};
+use super::js::{BrowserRandom, now, serialize_to_js, to_js};
+use super::storage::Store;
+use crate::protocol::{Disconnect, Error, Event, Limits, Record, Role, RpcError, State};
+use crate::relay::client::{RelayClientOptions, Transmit};
+use crate::relay::hub::{ConnectionId, Hub, HubOutput};
+
+/// Event handlers registered with `on`, shared by every driver of one client object.
+#[derive(Debug, Default)]
+pub struct Listeners {
+    handlers: RefCell<HashMap<String, Vec<Function>>>,
+}
+
+impl Listeners {
+    pub fn add(&self, event: &str, handler: Function) {
+        self.handlers
+            .borrow_mut()
+            .entry(event.to_owned())
+            .or_default()
+            .push(handler);
+    }
+
+    pub fn remove(&self, event: &str, handler: &Function) {
+        if let Some(list) = self.handlers.borrow_mut().get_mut(event) {
+            list.retain(|h| h != handler);
+        }
+    }
+
+    /// Calls every handler of `event`; a throwing handler does not stop the others.
+    pub fn emit(&self, event: &str, payload: &JsValue) {
+        let handlers = self
+            .handlers
+            .borrow()
+            .get(event)
+            .cloned()
+            .unwrap_or_default();
+        for handler in handlers {
+            if let Err(thrown) = handler.call1(&JsValue::NULL, payload) {
+                web_sys_console_error(&thrown);
+            }
+        }
+    }
+}
+
+fn web_sys_console_error(value: &JsValue) {
+    let console = js_sys::Reflect::get(&js_sys::global(), &"console".into()).ok();
+    if let Some(error) = console.and_then(|c| js_sys::Reflect::get(&c, &"error".into()).ok()) {
+        if let Some(f) = error.dyn_ref::<Function>() {
+            let _ = f.call2(
+                &JsValue::NULL,
+                &"walletwire: an event handler threw".into(),
+                value,
+            );
+        }
+    }
+}
+
+/// Resolve and reject functions of one promise.
+struct Settle {
+    resolve: Function,
+    reject: Function,
+}
+
+impl Settle {
+    fn promise() -> (Promise, Settle) {
+        let mut settle = None;
+        let promise =
+            Promise::new(&mut |resolve, reject| settle = Some(Settle { resolve, reject }));
+        // The executor runs synchronously inside `new Promise`.
+        (promise, settle.expect("promise executor ran"))
+    }
+
+    fn resolve(self, value: &JsValue) {
+        let _ = self.resolve.call1(&JsValue::NULL, value);
+    }
+
+    fn reject(self, error: &JsValue) {
+        let _ = self.reject.call1(&JsValue::NULL, error);
+    }
+}
+
+/// A promise already rejected with `error`.
+pub fn rejected(error: JsValue) -> Promise {
+    Promise::reject(&error)
+}
+
+struct Socket {
+    generation: u32,
+    ws: WebSocket,
+    _on_open: Closure<dyn FnMut()>,
+    _on_message: Closure<dyn FnMut(MessageEvent)>,
+    _on_close: Closure<dyn FnMut(CloseEvent)>,
+}
+
+struct DriverState {
+    hub: Hub,
+    url: String,
+    store: Rc<Store>,
+    socket: Option<Socket>,
+    generation: u32,
+    timer: Option<i32>,
+    timer_closure: Option<Closure<dyn FnMut()>>,
+    wake_closure: Option<Closure<dyn FnMut()>>,
+    /// (connection, our request id) → its promise.
+    requests: HashMap<(ConnectionId, u64), Settle>,
+    /// connection → promises of `connect()` waiting for `connected`.
+    connects: HashMap<ConnectionId, Vec<Settle>>,
+    /// connection → session id, once connected.
+    sessions: HashMap<ConnectionId, crate::protocol::SessionInfo>,
+    /// The relay link is up.
+    online: bool,
+    /// The relay link has been up at least once.
+    ever_online: bool,
+}
+
+/// One relay link with its connections. Cloneable handle.
+pub struct Driver {
+    state: RefCell<DriverState>,
+    listeners: Rc<Listeners>,
+}
+
+impl core::fmt::Debug for Driver {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Driver").finish_non_exhaustive()
+    }
+}
+
+/// A connection within a driver.
+pub struct Target {
+    pub driver: Rc<Driver>,
+    pub id: ConnectionId,
+}
+
+impl Driver {
+    /// Opens the relay link at once.
+    pub fn new(url: &str, store: Rc<Store>, limits: Limits, listeners: Rc<Listeners>) -> Rc<Self> {
+        let options = RelayClientOptions::default();
+        let hub = Hub::new(options, limits, Box::new(BrowserRandom));
+        let driver = Rc::new(Self {
+            state: RefCell::new(DriverState {
+                hub,
+                url: url.to_owned(),
+                store,
+                socket: None,
+                generation: 0,
+                timer: None,
+                timer_closure: None,
+                wake_closure: None,
+                requests: HashMap::new(),
+                connects: HashMap::new(),
+                sessions: HashMap::new(),
+                online: false,
+                ever_online: false,
+            }),
+            listeners,
+        });
+        driver.install_wake();
+        driver.process();
+        driver
+    }
+
+    /// The relay URL.
+    pub fn url(&self) -> String {
+        self.state.borrow().url.clone()
+    }
+
+    /// Page visible again or network back: reconnect or probe, then recover.
+    fn install_wake(self: &Rc<Self>) {
+        let weak = Rc::downgrade(self);
+        let closure = Closure::<dyn FnMut()>::new(move || {
+            let Some(driver) = weak.upgrade() else { return };
+            let visible = web_sys::window()
+                .and_then(|w| w.document())
+                .is_none_or(|d| d.visibility_state() == web_sys::VisibilityState::Visible);
+            if visible {
+                driver.with_hub(|hub, now| {
+                    hub.wake(now);
+                    hub.handle_timeout(now);
+                });
+            }
+        });
+        if let Some(window) = web_sys::window() {
+            let f = closure.as_ref().unchecked_ref();
+            let _ = window.add_event_listener_with_callback("online", f);
+            if let Some(document) = window.document() {
+                let _ = document.add_event_listener_with_callback("visibilitychange", f);
+            }
+        }
+        self.state.borrow_mut().wake_closure = Some(closure);
+    }
+
+    /// Runs `f` on the hub, then applies everything it produced.
+    pub fn with_hub<R>(self: &Rc<Self>, f: impl FnOnce(&mut Hub, u64) -> R) -> R {
+        let result = {
+            let mut state = self.state.borrow_mut();
+            let now = now();
+            let r = f(&mut state.hub, now);
+            state.hub.pump(now);
+            r
+        };
+        self.process();
+        result
+    }
+
+    /// Applies hub outputs until there are none, then re-arms the timer.
+    pub fn process(self: &Rc<Self>) {
+        loop {
+            let outputs: Vec<HubOutput> = {
+                let mut state = self.state.borrow_mut();
+                std::iter::from_fn(|| state.hub.poll_output()).collect()
+            };
+            if outputs.is_empty() {
+                break;
+            }
+            for output in outputs {
+                self.apply(output);
+            }
+        }
+        self.schedule();
+    }
+
+    fn schedule(self: &Rc<Self>) {
+        let Some(window) = web_sys::window() else {
+            return;
+        };
+        let mut state = self.state.borrow_mut();
+        if let Some(handle) = state.timer.take() {
+            window.clear_timeout_with_handle(handle);
+        }
+        let Some(at) = state.hub.poll_timeout() else {
+            return;
+        };
+        let delay = at.saturating_sub(now()).min(i32::MAX as u64) as i32;
+        if state.timer_closure.is_none() {
+            let weak = Rc::downgrade(self);
+            state.timer_closure = Some(Closure::<dyn FnMut()>::new(move || {
+                if let Some(driver) = weak.upgrade() {
+                    driver.state.borrow_mut().timer = None;
+                    driver.with_hub(|hub, now| hub.handle_timeout(now));
+                }
+            }));
+        }
+        let callback = state
+            .timer_closure
+            .as_ref()
+            .map(|c| c.as_ref().unchecked_ref::<Function>().clone());
+        if let Some(callback) = callback {
+            state.timer = window
+                .set_timeout_with_callback_and_timeout_and_arguments_0(&callback, delay)
+                .ok();
+        }
+    }
+
+    fn apply(self: &Rc<Self>, output: HubOutput) {
+        match output {
+            HubOutput::Socket(Transmit::Open) => self.open_socket(),
+            HubOutput::Socket(Transmit::Send(text)) => {
+                let state = self.state.borrow();
+                if let Some(socket) = &state.socket {
+                    // A failed send means the socket is closing; onclose follows.
+                    let _ = socket.ws.send_with_str(&text);
+                }
+            }
+            HubOutput::Socket(Transmit::Close) => self.close_socket(),
+            HubOutput::Store { key, record } => {
+                let store = self.state.borrow().store.clone();
+                if !store.set(&key, &record) {
+                    self.emit_error(
+                        "storage_full",
+                        "could not save the session: browser storage is full or disabled",
+                        None,
+                    );
+                }
+            }
+            HubOutput::Remove { key } => {
+                let store = self.state.borrow().store.clone();
+                store.remove(&key);
+            }
+            HubOutput::Event { id, event } => self.event(id, event),
+            HubOutput::Link { up, will_retry } => {
+                {
+                    let mut state = self.state.borrow_mut();
+                    state.online = up;
+                    state.ever_online |= up;
+                }
+                let payload = js_sys::Object::new();
+                set(&payload, "online", &up.into());
+                set(&payload, "willRetry", &will_retry.into());
+                set(&payload, "url", &self.url().into());
+                self.listeners.emit("relay", &payload);
+                if !will_retry {
+                    self.fail_everything("relay_refused", "the relay refused this client");
+                }
+            }
+            HubOutput::RelayError { id, code, message } => {
+                let session = self.session_id(id);
+                self.emit_error(code, &message, session.as_deref());
+                if code == "relay_refused" {
+                    let waiters = self
+                        .state
+                        .borrow_mut()
+                        .connects
+                        .remove(&id)
+                        .unwrap_or_default();
+                    for w in waiters {
+                        w.reject(&js_error(code, &message));
+                    }
+                }
+            }
+        }
+    }
+
+    fn fail_everything(self: &Rc<Self>, code: &str, message: &str) {
+        let (requests, connects) = {
+            let mut state = self.state.borrow_mut();
+            (
+                std::mem::take(&mut state.requests),
+                std::mem::take(&mut state.connects),
+            )
+        };
+        for (_, settle) in requests {
+            settle.reject(&js_error(code, message));
+        }
+        for settle in connects.into_values().flatten() {
+            settle.reject(&js_error(code, message));
+        }
+    }
+
+    fn open_socket(self: &Rc<Self>) {
+        self.close_socket();
+        let (url, generation) = {
+            let mut state = self.state.borrow_mut();
+            state.generation += 1;
+            (state.url.clone(), state.generation)
+        };
+        let ws = match WebSocket::new(&url) {
+            Ok(ws) => ws,
+            Err(_) => {
+                self.emit_error(
+                    "relay_unreachable",
+                    &format!("cannot open a WebSocket to {url}"),
+                    None,
+                );
+                self.with_hub(|hub, now| hub.handle_close(0, now));
+                return;
+            }
+        };
+        let weak = Rc::downgrade(self);
+        let current = move |weak: &Weak<Driver>| {
+            weak.upgrade().filter(|d| {
+                d.state
+                    .borrow()
+                    .socket
+                    .as_ref()
+                    .is_some_and(|s| s.generation == generation)
+            })
+        };
+        let on_open = {
+            let weak = weak.clone();
+            Closure::<dyn FnMut()>::new(move || {
+                if let Some(d) = current(&weak) {
+                    d.with_hub(|hub, now| hub.handle_open(now));
+                }
+            })
+        };
+        let on_message = {
+            let weak = weak.clone();
+            Closure::<dyn FnMut(MessageEvent)>::new(move |e: MessageEvent| {
+                if let (Some(d), Some(text)) = (current(&weak), e.data().as_string()) {
+                    d.with_hub(|hub, now| hub.handle_text(&text, now));
+                }
+            })
+        };
+        let on_close = Closure::<dyn FnMut(CloseEvent)>::new(move |e: CloseEvent| {
+            if let Some(d) = current(&weak) {
+                d.state.borrow_mut().socket = None;
+                d.with_hub(|hub, now| hub.handle_close(e.code(), now));
+            }
+        });
+        ws.set_onopen(Some(on_open.as_ref().unchecked_ref()));
+        ws.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+        ws.set_onclose(Some(on_close.as_ref().unchecked_ref()));
+        self.state.borrow_mut().socket = Some(Socket {
+            generation,
+            ws,
+            _on_open: on_open,
+            _on_message: on_message,
+            _on_close: on_close,
+        });
+    }
+
+    fn close_socket(&self) {
+        let socket = self.state.borrow_mut().socket.take();
+        if let Some(socket) = socket {
+            socket.ws.set_onopen(None);
+            socket.ws.set_onmessage(None);
+            socket.ws.set_onclose(None);
+            let _ = socket.ws.close();
+        }
+    }
+
+    /// Drops the WebSocket as a network failure would (no close handshake seen by us): the
+    /// client reconnects and recovers. Used by tests and by pages that know the network
+    /// changed.
+    pub fn drop_socket(self: &Rc<Self>) {
+        self.close_socket();
+        self.with_hub(|hub, now| hub.handle_close(1006, now));
+    }
+
+    fn session_id(&self, id: ConnectionId) -> Option<String> {
+        self.state.borrow().sessions.get(&id).map(|s| s.id.clone())
+    }
+
+    /// Connection ids with a live session, and their info.
+    pub fn sessions(&self) -> Vec<(ConnectionId, crate::protocol::SessionInfo)> {
+        let state = self.state.borrow();
+        let mut list: Vec<_> = state
+            .sessions
+            .iter()
+            .map(|(id, s)| (*id, s.clone()))
+            .collect();
+        list.sort_by_key(|(id, _)| *id);
+        list
+    }
+
+    /// Every stored record of `role` (pending handshakes count as dApp); unreadable or
+    /// expired records are deleted.
+    pub fn stored_in(store: &Store, role: Role) -> Vec<Record> {
+        let now = now();
+        let mut records = Vec::new();
+        for (key, value) in store.records() {
+            match Record::decode(&value, now) {
+                Ok(record) => {
+                    let matches = match &record {
+                        Record::Pending(_) => role == Role::Dapp,
+                        Record::Session(s) => s.info.role == role,
+                    };
+                    if matches {
+                        records.push(record);
+                    }
+                }
+                Err(_) => store.remove(&key),
+            }
+        }
+        records
+    }
+
+    /// True if a live connection already owns this record's key.
+    pub fn is_live(&self, record: &Record) -> bool {
+        let state = self.state.borrow();
+        match record {
+            Record::Session(s) => state.sessions.values().any(|i| i.id == s.info.id),
+            Record::Pending(_) => false,
+        }
+    }
+
+    /// A promise settled when connection `id` connects or fails.
+    pub fn wait_connected(self: &Rc<Self>, id: ConnectionId) -> Promise {
+        let (promise, settle) = Settle::promise();
+        let connected = self.state.borrow().sessions.get(&id).cloned();
+        match connected {
+            Some(info) => settle.resolve(&serialize_to_js(&info)),
+            None => self
+                .state
+                .borrow_mut()
+                .connects
+                .entry(id)
+                .or_default()
+                .push(settle),
+        }
+        promise
+    }
+
+    /// Sends a request on connection `id`; the promise settles with the result, the peer's
+    /// error, or a timeout.
+    pub fn request(
+        self: &Rc<Self>,
+        id: ConnectionId,
+        method: &str,
+        params: serde_json::Value,
+        timeout_ms: Option<u64>,
+    ) -> Promise {
+        let sent = self.with_hub(|hub, now| match hub.connection(id) {
+            Some(conn) => conn.request(method, params, timeout_ms, now),
+            None => Err(Error::InvalidState("closed")),
+        });
+        match sent {
+            Ok(request_id) => {
+                let (promise, settle) = Settle::promise();
+                self.state
+                    .borrow_mut()
+                    .requests
+                    .insert((id, request_id), settle);
+                // The response may already have been processed synchronously (never with a
+                // real socket, but keep the invariant simple): nothing else to do.
+                promise
+            }
+            Err(e) => rejected(from_protocol(&e)),
+        }
+    }
+
+    fn emit_error(&self, code: &str, message: &str, session: Option<&str>) {
+        let error = js_error(code, message);
+        set(
+            &error,
+            "sessionId",
+            &session.map_or(JsValue::NULL, JsValue::from),
+        );
+        self.listeners.emit("error", &error);
+    }
+
+    fn base(&self, id: ConnectionId) -> js_sys::Object {
+        let payload = js_sys::Object::new();
+        set(
+            &payload,
+            "sessionId",
+            &self.session_id(id).map_or(JsValue::NULL, JsValue::from),
+        );
+        payload
+    }
+
+    fn event(self: &Rc<Self>, id: ConnectionId, event: Event) {
+        match event {
+            Event::SessionRequest(request) => {
+                let payload = js_sys::Object::new();
+                let uri = request.to_uri();
+                set(&payload, "id", &request.id.clone().into());
+                set(&payload, "uri", &uri.clone().into());
+                set(&payload, "mode", &request.mode.as_str().into());
+                set(&payload, "expiresAt", &(request.expires_at as f64).into());
+                set(&payload, "request", &serialize_to_js(&request));
+                let qr = Closure::<dyn FnMut() -> JsValue>::new(move || {
+                    crate::qr::svg(&uri).map_or(JsValue::NULL, JsValue::from)
+                });
+                set(&payload, "qrSvg", &qr.into_js_value());
+                self.listeners.emit("session_request", &payload);
+            }
+            Event::OtpRequired {
+                deadline,
+                attempts_left,
+            } => {
+                let payload = self.base(id);
+                set(&payload, "deadline", &(deadline as f64).into());
+                set(&payload, "attemptsLeft", &attempts_left.into());
+                let weak = Rc::downgrade(self);
+                let submit = Closure::<dyn FnMut(JsValue) -> Promise>::new(move |code: JsValue| {
+                    let Some(driver) = weak.upgrade() else {
+                        return rejected(js_error("invalid_state", "client closed"));
+                    };
+                    let code = code.as_string().unwrap_or_default();
+                    let result = driver.with_hub(|hub, now| {
+                        match hub.connection(id).and_then(|c| c.dapp()) {
+                            Some(dapp) => dapp.submit_otp(&code, now),
+                            None => Err(Error::InvalidState("closed")),
+                        }
+                    });
+                    match result {
+                        Ok(()) => Promise::resolve(&JsValue::UNDEFINED),
+                        Err(e) => rejected(from_protocol(&e)),
+                    }
+                });
+                set(&payload, "submit", &submit.into_js_value());
+                let weak = Rc::downgrade(self);
+                let cancel = Closure::<dyn FnMut()>::new(move || {
+                    if let Some(driver) = weak.upgrade() {
+                        driver.with_hub(|hub, now| {
+                            if let Some(dapp) = hub.connection(id).and_then(|c| c.dapp()) {
+                                dapp.cancel(now);
+                            }
+                        });
+                    }
+                });
+                set(&payload, "cancel", &cancel.into_js_value());
+                self.listeners.emit("otp_required", &payload);
+            }
+            Event::DisplayOtp { otp, deadline } => {
+                let payload = self.base(id);
+                set(&payload, "otp", &otp.into());
+                set(&payload, "deadline", &(deadline as f64).into());
+                self.listeners.emit("display_otp", &payload);
+            }
+            Event::Connected(info) => {
+                let payload = serialize_to_js(&info);
+                let waiters = {
+                    let mut state = self.state.borrow_mut();
+                    state.sessions.insert(id, info);
+                    state.connects.remove(&id).unwrap_or_default()
+                };
+                for w in waiters {
+                    w.resolve(&payload);
+                }
+                self.listeners.emit("connected", &payload);
+            }
+            Event::Request {
+                id: request_id,
+                method,
+                params,
+            } => {
+                let payload = self.base(id);
+                set(&payload, "type", &"request".into());
+                set(&payload, "id", &(request_id as f64).into());
+                set(&payload, "method", &method.into());
+                set(&payload, "params", &to_js(&params));
+                let weak = Rc::downgrade(self);
+                let respond = Closure::<dyn FnMut(JsValue) -> Result<(), JsValue>>::new(
+                    move |result: JsValue| {
+                        let value = super::js::from_js(&result)?;
+                        answer(&weak, id, request_id, Ok(value))
+                    },
+                );
+                set(&payload, "respond", &respond.into_js_value());
+                let weak = Rc::downgrade(self);
+                let reject = Closure::<dyn FnMut(JsValue, JsValue) -> Result<(), JsValue>>::new(
+                    move |code: JsValue, message: JsValue| {
+                        let code = code
+                            .as_f64()
+                            .filter(|c| c.is_finite())
+                            .map_or(-32000, |c| c as i64);
+                        let message = message.as_string().unwrap_or_else(|| "rejected".into());
+                        answer(&weak, id, request_id, Err(RpcError { code, message }))
+                    },
+                );
+                set(&payload, "reject", &reject.into_js_value());
+                self.listeners.emit("request", &payload);
+                self.listeners.emit("message", &payload);
+            }
+            Event::Notification { method, params } => {
+                let payload = self.base(id);
+                set(&payload, "type", &"notification".into());
+                set(&payload, "method", &method.into());
+                set(&payload, "params", &to_js(&params));
+                self.listeners.emit("message", &payload);
+            }
+            Event::Response {
+                id: request_id,
+                result,
+            } => {
+                let settle = self.state.borrow_mut().requests.remove(&(id, request_id));
+                if let Some(settle) = settle {
+                    match result {
+                        Ok(value) => settle.resolve(&to_js(&value)),
+                        Err(e) => settle.reject(&from_protocol(&e)),
+                    }
+                }
+            }
+            Event::Pong { n } => {
+                let payload = self.base(id);
+                set(&payload, "n", &(n as f64).into());
+                self.listeners.emit("pong", &payload);
+            }
+            Event::MessagesLost { count } => {
+                let payload = self.base(id);
+                set(
+                    &payload,
+                    "count",
+                    &count.map_or(JsValue::NULL, |c| (c as f64).into()),
+                );
+                self.listeners.emit("messages_lost", &payload);
+            }
+            Event::State(s) => {
+                let payload = self.base(id);
+                let name = match s {
+                    State::Connecting => "connecting",
+                    State::AwaitingOtp => "awaiting_otp",
+                    State::Connected => "connected",
+                    State::Disconnected => "disconnected",
+                };
+                set(&payload, "state", &name.into());
+                self.listeners.emit("state", &payload);
+            }
+            Event::Disconnected(why) => self.disconnected(id, why),
+        }
+    }
+
+    fn disconnected(self: &Rc<Self>, id: ConnectionId, why: Disconnect) {
+        let payload = self.base(id);
+        let (reason, error) = match &why {
+            Disconnect::Local => ("local", js_error("cancelled", "disconnected")),
+            Disconnect::Peer { reason } => ("peer", js_error("peer_closed", reason)),
+            Disconnect::Failed(e) => {
+                let unreachable =
+                    matches!(e, Error::RequestExpired) && !self.state.borrow().ever_online;
+                if unreachable {
+                    (
+                        "failed",
+                        js_error("relay_unreachable", "the relay could not be reached"),
+                    )
+                } else {
+                    ("failed", from_protocol(e))
+                }
+            }
+        };
+        set(&payload, "reason", &reason.into());
+        set(
+            &payload,
+            "code",
+            &js_sys::Reflect::get(&error, &"code".into()).unwrap_or(JsValue::NULL),
+        );
+        set(
+            &payload,
+            "message",
+            &js_sys::Reflect::get(&error, &"message".into()).unwrap_or(JsValue::NULL),
+        );
+        let waiters = {
+            let mut state = self.state.borrow_mut();
+            state.sessions.remove(&id);
+            let pending: Vec<(ConnectionId, u64)> = state
+                .requests
+                .keys()
+                .filter(|(c, _)| *c == id)
+                .copied()
+                .collect();
+            let mut settles: Vec<Settle> = pending
+                .into_iter()
+                .filter_map(|k| state.requests.remove(&k))
+                .collect();
+            settles.extend(state.connects.remove(&id).unwrap_or_default());
+            settles
+        };
+        for w in waiters {
+            w.reject(&error);
+        }
+        self.listeners.emit("disconnected", &payload);
+    }
+
+    /// Closes every connection and the socket.
+    pub fn shutdown(self: &Rc<Self>) {
+        self.with_hub(|hub, now| {
+            for id in hub.ids() {
+                if let Some(conn) = hub.connection(id) {
+                    conn.close("client closed", now);
+                }
+            }
+        });
+        self.close_socket();
+        let mut state = self.state.borrow_mut();
+        if let (Some(handle), Some(window)) = (state.timer.take(), web_sys::window()) {
+            window.clear_timeout_with_handle(handle);
+        }
+    }
+}
+
+impl Drop for Driver {
+    /// Like a page unload: the socket goes away, the sessions stay stored and resumable.
+    fn drop(&mut self) {
+        let state = self.state.get_mut();
+        if let Some(socket) = state.socket.take() {
+            socket.ws.set_onopen(None);
+            socket.ws.set_onmessage(None);
+            socket.ws.set_onclose(None);
+            let _ = socket.ws.close();
+        }
+        if let Some(window) = web_sys::window() {
+            if let Some(handle) = state.timer.take() {
+                window.clear_timeout_with_handle(handle);
+            }
+            if let Some(wake) = &state.wake_closure {
+                let f = wake.as_ref().unchecked_ref();
+                let _ = window.remove_event_listener_with_callback("online", f);
+                if let Some(document) = window.document() {
+                    let _ = document.remove_event_listener_with_callback("visibilitychange", f);
+                }
+            }
+        }
+    }
+}
+
+fn answer(
+    weak: &Weak<Driver>,
+    id: ConnectionId,
+    request_id: u64,
+    outcome: Result<serde_json::Value, RpcError>,
+) -> Result<(), JsValue> {
+    let driver = weak
+        .upgrade()
+        .ok_or_else(|| js_error("invalid_state", "client closed"))?;
+    driver
+        .with_hub(|hub, now| match hub.connection(id) {
+            Some(conn) => conn.respond(request_id, outcome, now),
+            None => Err(Error::InvalidState("closed")),
+        })
+        .map_err(|e| from_protocol(&e))
+}
+
+/// Finds the connection for a session id (or the most recent session when `None`).
+pub fn find(drivers: &[Rc<Driver>], session: Option<&str>) -> Option<Target> {
+    let mut best: Option<Target> = None;
+    for driver in drivers {
+        for (id, info) in driver.sessions() {
+            if session.is_none_or(|s| s == info.id) {
+                best = Some(Target {
+                    driver: driver.clone(),
+                    id,
+                });
+            }
+        }
+    }
+    best
+}

@@ -1,0 +1,76 @@
+//! Small bridges between Rust values and JavaScript: JSON, time, randomness, timers.
+
+use wasm_bindgen::{JsCast, JsValue};
+
+use super::error::js_error;
+use crate::crypto::RandomSource;
+
+/// Current time in Unix milliseconds.
+pub fn now() -> u64 {
+    js_sys::Date::now() as u64
+}
+
+/// A Rust JSON value as a plain JS value.
+pub fn to_js(value: &serde_json::Value) -> JsValue {
+    // serde_json output is always valid JSON, which JSON.parse accepts.
+    js_sys::JSON::parse(&value.to_string()).unwrap_or(JsValue::NULL)
+}
+
+/// A serializable Rust value as a plain JS value.
+pub fn serialize_to_js<T: serde::Serialize>(value: &T) -> JsValue {
+    serde_json::to_value(value)
+        .map(|v| to_js(&v))
+        .unwrap_or(JsValue::NULL)
+}
+
+/// A JS value as JSON (`undefined` becomes `null`); refuses what JSON cannot carry
+/// (functions, cycles, BigInt).
+pub fn from_js(value: &JsValue) -> Result<serde_json::Value, JsValue> {
+    if value.is_undefined() {
+        return Ok(serde_json::Value::Null);
+    }
+    let text = js_sys::JSON::stringify(value)
+        .map_err(|_| js_error("invalid_params", "value cannot be encoded as JSON"))?;
+    let text: String = text.into();
+    serde_json::from_str(&text)
+        .map_err(|_| js_error("invalid_params", "value cannot be encoded as JSON"))
+}
+
+/// Reads an optional property.
+pub fn get(target: &JsValue, key: &str) -> Option<JsValue> {
+    js_sys::Reflect::get(target, &key.into())
+        .ok()
+        .filter(|v| !v.is_undefined() && !v.is_null())
+}
+
+/// Reads an optional string property.
+pub fn get_string(target: &JsValue, key: &str) -> Option<String> {
+    get(target, key).and_then(|v| v.as_string())
+}
+
+/// Reads an optional numeric property as milliseconds.
+pub fn get_ms(target: &JsValue, key: &str) -> Option<u64> {
+    get(target, key)
+        .and_then(|v| v.as_f64())
+        .filter(|v| v.is_finite() && *v >= 0.0)
+        .map(|v| v as u64)
+}
+
+/// `crypto.getRandomValues`, available in every browser context walletwire runs in.
+#[derive(Debug)]
+pub struct BrowserRandom;
+
+impl RandomSource for BrowserRandom {
+    fn fill(&mut self, buf: &mut [u8]) {
+        let crypto: web_sys::Crypto = js_sys::Reflect::get(&js_sys::global(), &"crypto".into())
+            // Every browser since 2014 exposes a global `crypto`; without it nothing is secure.
+            .expect("global crypto object")
+            .unchecked_into();
+        // getRandomValues takes at most 65536 bytes per call.
+        for chunk in buf.chunks_mut(65536) {
+            crypto
+                .get_random_values_with_u8_array(chunk)
+                .expect("crypto.getRandomValues works");
+        }
+    }
+}

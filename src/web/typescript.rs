@@ -1,0 +1,188 @@
+//! Curated TypeScript declarations: every class, event and payload typed, no `any`.
+
+use wasm_bindgen::prelude::*;
+
+#[wasm_bindgen(typescript_custom_section)]
+const TYPES: &'static str = r#"
+/** Connection mode: `untrusted` asks the user for the wallet's six-digit code. */
+export type ConnectionMode = "untrusted" | "trusted";
+
+/** What one side shows about itself. */
+export interface Metadata { name: string; url?: string; icon?: string }
+
+/** Any JSON value carried as params or results. */
+export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+
+/** Stable error codes: `error.code` of every rejection and `error` event. */
+export type ErrorCode =
+  | "invalid_request" | "unsupported_version" | "request_too_large" | "invalid_message"
+  | "decrypt_failed" | "weak_key" | "record_corrupt" | "otp_mismatch" | "otp_malformed"
+  | "otp_expired" | "otp_attempts_exhausted" | "request_expired" | "handshake_timeout"
+  | "timeout" | "peer_closed" | "session_expired" | "cancelled" | "remote_error"
+  | "messages_lost" | "invalid_state" | "payload_too_large" | "too_many_pending"
+  | "unknown_request" | "invalid_params" | "not_connected" | "storage_full"
+  | "relay_unreachable" | "relay_refused" | "relay_queue_full" | "relay_frame_too_large";
+
+/** Errors are `Error` objects with a stable `code`. */
+export interface WalletwireError extends Error {
+  name: "WalletwireError";
+  code: ErrorCode;
+  /** `otp_mismatch`: attempts left. */
+  attemptsLeft?: number;
+  /** `remote_error`: the peer's JSON-RPC error code. */
+  remoteCode?: number;
+  /** `error` events: the session concerned, if any. */
+  sessionId?: string | null;
+}
+
+export interface SessionInfo {
+  id: string;
+  channel: string;
+  role: "dapp" | "wallet";
+  mode: ConnectionMode;
+  peer: Metadata;
+  relay: string;
+  /** Unix ms; slides forward on every message. */
+  expiresAt: number;
+}
+
+/** The request a wallet answers, as carried in the QR code. */
+export interface SessionRequestJson {
+  v: 1; id: string; mode: ConnectionMode; channel: string; publicKey: string;
+  expiresAt: number; relay: string; dapp: Metadata;
+}
+
+export interface SessionRequestEvent {
+  id: string;
+  /** `walletwire:connect?r=...`: put it in a link or a QR code. */
+  uri: string;
+  mode: ConnectionMode;
+  expiresAt: number;
+  request: SessionRequestJson;
+  /** The URI as an SVG QR code. */
+  qrSvg(): string;
+}
+
+export interface OtpRequiredEvent {
+  sessionId: null;
+  deadline: number;
+  attemptsLeft: number;
+  /** Resolves when the code matched (then `connected` follows); rejects with
+   * `otp_mismatch` (see `attemptsLeft`), `otp_malformed`, `otp_expired` or
+   * `otp_attempts_exhausted`. */
+  submit(code: string): Promise<void>;
+  cancel(): void;
+}
+
+export interface DisplayOtpEvent { sessionId: string | null; otp: string; deadline: number }
+
+export interface IncomingRequest {
+  type: "request";
+  sessionId: string;
+  id: number;
+  method: string;
+  params: Json;
+  /** Answers with a result; throws `unknown_request` if already answered. */
+  respond(result: Json): void;
+  /** Answers with an error (JSON-RPC code, e.g. 4001 user rejected). */
+  reject(code: number, message: string): void;
+}
+
+export interface IncomingNotification { type: "notification"; sessionId: string; method: string; params: Json }
+
+export interface StateEvent { sessionId: string | null; state: "connecting" | "awaiting_otp" | "connected" | "disconnected" }
+
+export interface DisconnectedEvent {
+  sessionId: string | null;
+  /** `local`: we closed; `peer`: the other side closed; `failed`: see `code`. */
+  reason: "local" | "peer" | "failed";
+  code: ErrorCode;
+  message: string;
+}
+
+export interface RelayStatusEvent { online: boolean; willRetry: boolean; url: string }
+export interface MessagesLostEvent { sessionId: string | null; count: number | null }
+export interface PongEvent { sessionId: string | null; n: number }
+
+export interface DappClientEvents {
+  session_request: SessionRequestEvent;
+  otp_required: OtpRequiredEvent;
+  connected: SessionInfo;
+  request: IncomingRequest;
+  message: IncomingRequest | IncomingNotification;
+  state: StateEvent;
+  disconnected: DisconnectedEvent;
+  messages_lost: MessagesLostEvent;
+  relay: RelayStatusEvent;
+  pong: PongEvent;
+  error: WalletwireError;
+}
+
+export interface WalletClientEvents {
+  display_otp: DisplayOtpEvent;
+  connected: SessionInfo;
+  request: IncomingRequest;
+  message: IncomingRequest | IncomingNotification;
+  state: StateEvent;
+  disconnected: DisconnectedEvent;
+  messages_lost: MessagesLostEvent;
+  relay: RelayStatusEvent;
+  pong: PongEvent;
+  error: WalletwireError;
+}
+
+export interface DappClientOptions {
+  /** `ws://` or `wss://` URL of a walletwire relay or a Centrifugo server. */
+  relayUrl: string;
+  dapp: Metadata;
+  /** `local` (default): sessions survive reloads; `memory`: they do not. */
+  storage?: "local" | "memory";
+  /** Default request timeout (60 000). */
+  requestTimeoutMs?: number;
+}
+
+export interface WalletClientOptions {
+  wallet: Metadata;
+  storage?: "local" | "memory";
+  requestTimeoutMs?: number;
+  /** How long the code is valid (60 000). */
+  otpWindowMs?: number;
+}
+
+export interface RequestOptions { sessionId?: string; timeoutMs?: number }
+export interface SessionOptions { sessionId?: string }
+
+export class DappClient {
+  constructor(options: DappClientOptions);
+  on<K extends keyof DappClientEvents>(event: K, handler: (payload: DappClientEvents[K]) => void): () => void;
+  off<K extends keyof DappClientEvents>(event: K, handler: (payload: DappClientEvents[K]) => void): void;
+  /** Resolves with the session when connected; rejects with `request_expired`,
+   * `otp_attempts_exhausted`, `otp_expired`, `cancelled`, `relay_unreachable`, ... */
+  connect(options?: { mode?: ConnectionMode; ttlMs?: number }): Promise<SessionInfo>;
+  request<T = Json>(method: string, params?: Json, options?: RequestOptions): Promise<T>;
+  notify(method: string, params?: Json, options?: SessionOptions): void;
+  disconnect(options?: SessionOptions): void;
+  sessions(): SessionInfo[];
+  storedSessions(): SessionInfo[];
+  resume(): Promise<SessionInfo[]>;
+  simulateNetworkLoss(): void;
+  close(): void;
+  free(): void;
+}
+
+export class WalletClient {
+  constructor(options: WalletClientOptions);
+  on<K extends keyof WalletClientEvents>(event: K, handler: (payload: WalletClientEvents[K]) => void): () => void;
+  off<K extends keyof WalletClientEvents>(event: K, handler: (payload: WalletClientEvents[K]) => void): void;
+  connect(options: { uri: string } | { sessionRequest: SessionRequestJson | string }): Promise<SessionInfo>;
+  request<T = Json>(method: string, params?: Json, options?: RequestOptions): Promise<T>;
+  notify(method: string, params?: Json, options?: SessionOptions): void;
+  disconnect(options?: SessionOptions): void;
+  sessions(): SessionInfo[];
+  storedSessions(): SessionInfo[];
+  resume(): Promise<SessionInfo[]>;
+  simulateNetworkLoss(): void;
+  close(): void;
+  free(): void;
+}
+"#;
