@@ -216,12 +216,20 @@ async fn recovery_under_concurrent_publishing_has_no_gap_and_no_duplicate() {
     let session = channel("session");
     const TOTAL: u64 = 400;
     let url = server.url();
+    // The publisher goes ahead one batch per resubscription, so publishing always overlaps
+    // recovery, however fast either side runs.
+    const BATCH: u64 = 20;
+    let turns = std::sync::Arc::new(tokio::sync::Semaphore::new(0));
     let publishing = {
         let session = session.clone();
+        let turns = turns.clone();
         tokio::spawn(async move {
             let mut publisher = Client::connect(&url).await;
             for n in 1..=TOTAL {
                 publisher.publish(&session, json!(n)).await;
+                if n % BATCH == 0 && n < TOTAL {
+                    turns.acquire().await.expect("semaphore open").forget();
+                }
             }
         })
     };
@@ -260,10 +268,14 @@ async fn recovery_under_concurrent_publishing_has_no_gap_and_no_duplicate() {
         }
         assert_eq!(reply["subscribe"]["offset"].as_u64().unwrap_or(0), last);
         resubscribes += 1;
+        turns.add_permits(1);
     }
     publishing.await.expect("publisher finished");
     assert_eq!(last, TOTAL);
-    assert!(resubscribes > 3);
+    assert!(
+        resubscribes >= TOTAL / BATCH - 1,
+        "{resubscribes} recoveries"
+    );
 }
 
 #[tokio::test]
