@@ -248,7 +248,9 @@ impl Driver {
                 }
                 let url = self.url.clone();
                 self.link = Link::Connecting(Box::pin(async move {
-                    tokio_tungstenite::connect_async(url.as_str())
+                    // Small frames both ways: Nagle's algorithm would hold each one back for the
+                    // peer's delayed ACK (~40 ms per request round trip).
+                    tokio_tungstenite::connect_async_with_config(url.as_str(), None, true)
                         .await
                         .map(|(socket, _response)| socket)
                 }));

@@ -185,7 +185,12 @@ fn serve_options(args: &ServeArgs) -> ServeOptions {
 fn finished(report: &ServeReport) -> Outcome {
     if let Some(code) = report.gave_up {
         let status = if code == "relay_unreachable" { 3 } else { 4 };
-        return Err(Failure::new(code, "gave up", status));
+        let message = if status == 3 {
+            "the relay did not answer in time"
+        } else {
+            "the handshake did not progress in time"
+        };
+        return Err(Failure::new(code, message, status));
     }
     if report.connected == 0 && !report.interrupted {
         let code = report

@@ -219,6 +219,12 @@ impl WalletProcess {
             .unwrap_or_else(|_| panic!("wallet did not exit in time; saw {:?}", self.seen))
     }
 
+    /// Reads whatever the wallet prints during `duration`.
+    pub async fn drain_for(&mut self, duration: Duration) {
+        let deadline = tokio::time::Instant::now() + duration;
+        while let Ok(Some(_)) = tokio::time::timeout_at(deadline, self.next_line()).await {}
+    }
+
     /// Lines starting with `prefix` seen so far.
     pub fn count(&self, prefix: &str) -> usize {
         self.seen.iter().filter(|l| l.starts_with(prefix)).count()
