@@ -76,9 +76,15 @@ impl Relay {
 
     /// Starts the relay on `port` (0: ephemeral) and waits for its "listening" line.
     pub async fn start_on(port: u16) -> Self {
+        Self::start_with(port, &[]).await
+    }
+
+    /// Starts the relay on `port` with extra command-line arguments.
+    pub async fn start_with(port: u16, args: &[&str]) -> Self {
         let binary = relay_binary();
         let mut child = Command::new(binary)
             .args(["--listen", &format!("127.0.0.1:{port}")])
+            .args(args)
             .env("RUST_LOG", "warn")
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
@@ -255,6 +261,7 @@ pub fn quick_relay_options() -> RelayClientOptions {
         name: "test-dapp".into(),
         backoff_min_ms: 100,
         backoff_max_ms: 1_000,
+        ping_grace_ms: 1_500,
         ..RelayClientOptions::default()
     }
 }
@@ -439,6 +446,7 @@ impl NativeDapp {
 pub struct Proxy {
     pub port: u16,
     refusing: Arc<AtomicBool>,
+    freeze: Arc<tokio::sync::Notify>,
     tasks: Arc<Mutex<Vec<JoinHandle<()>>>>,
     acceptor: JoinHandle<()>,
 }
@@ -450,16 +458,25 @@ impl Proxy {
         let port = listener.local_addr().expect("address").port();
         let refusing = Arc::new(AtomicBool::new(false));
         let tasks: Arc<Mutex<Vec<JoinHandle<()>>>> = Arc::default();
-        let (flag, list) = (refusing.clone(), tasks.clone());
+        let freeze = Arc::new(tokio::sync::Notify::new());
+        let (flag, list, frozen) = (refusing.clone(), tasks.clone(), freeze.clone());
         let acceptor = tokio::spawn(async move {
             while let Ok((mut inbound, _)) = listener.accept().await {
                 if flag.load(Ordering::SeqCst) {
                     drop(inbound);
                     continue;
                 }
+                let frozen = frozen.clone();
                 let task = tokio::spawn(async move {
-                    if let Ok(mut outbound) = TcpStream::connect(("127.0.0.1", target)).await {
-                        let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
+                    let Ok(mut outbound) = TcpStream::connect(("127.0.0.1", target)).await else {
+                        return;
+                    };
+                    tokio::select! {
+                        _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound) => {}
+                        () = frozen.notified() => {
+                            // Silent: sockets stay open, nothing moves (a dead NAT mapping).
+                            std::future::pending::<()>().await;
+                        }
                     }
                 });
                 list.lock().expect("not poisoned").push(task);
@@ -468,6 +485,7 @@ impl Proxy {
         Self {
             port,
             refusing,
+            freeze,
             tasks,
             acceptor,
         }
@@ -483,6 +501,11 @@ impl Proxy {
         for task in self.tasks.lock().expect("not poisoned").drain(..) {
             task.abort();
         }
+    }
+
+    /// Stops moving bytes on every current socket without closing it; new ones work.
+    pub fn freeze(&self) {
+        self.freeze.notify_waiters();
     }
 
     /// Accepts connections again.
