@@ -1,6 +1,7 @@
 //! The command line of `walletwire-server`.
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
 
 use clap::Parser;
 
@@ -16,4 +17,10 @@ pub struct Cli {
     /// Relay options.
     #[command(flatten)]
     pub relay: RelayOptions,
+    /// Serve the files of this directory at `/` (the demo pages).
+    #[arg(long, env = "WALLETWIRE_WWW")]
+    pub www: Option<PathBuf>,
+    /// Serve the files of this directory at `/pkg` (the built npm package).
+    #[arg(long, env = "WALLETWIRE_PKG")]
+    pub pkg: Option<PathBuf>,
 }

@@ -2,6 +2,7 @@
 //! one listener with graceful shutdown. Other services of the binary add their routes here.
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use axum::Router;
@@ -10,15 +11,32 @@ use axum::http::header;
 use axum::response::IntoResponse;
 use axum::routing::get;
 use tokio::net::TcpListener;
+use tower_http::services::ServeDir;
 
 use crate::relay::{Relay, WEBSOCKET_PATH};
 
+/// Directories served as static files (the demo), both optional.
+#[derive(Debug, Default, Clone)]
+pub struct StaticFiles {
+    /// Served at `/`.
+    pub www: Option<PathBuf>,
+    /// Served at `/pkg`.
+    pub pkg: Option<PathBuf>,
+}
+
 /// Every route of the server.
-pub fn router(relay: Arc<Relay>) -> Router {
-    Router::new()
+pub fn router(relay: Arc<Relay>, files: &StaticFiles) -> Router {
+    let mut router = Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .route("/metrics", get(metrics).with_state(relay.clone()))
-        .merge(relay.routes())
+        .merge(relay.routes());
+    if let Some(pkg) = &files.pkg {
+        router = router.nest_service("/pkg", ServeDir::new(pkg));
+    }
+    if let Some(www) = &files.www {
+        router = router.fallback_service(ServeDir::new(www));
+    }
+    router
 }
 
 async fn metrics(State(relay): State<Arc<Relay>>) -> impl IntoResponse {
@@ -33,12 +51,19 @@ async fn metrics(State(relay): State<Arc<Relay>>) -> impl IntoResponse {
 
 /// Binds, announces the address on stdout (scripts read the port from it), and serves until
 /// SIGINT/SIGTERM, then closes every relay connection with 3001.
-pub async fn serve(listen: SocketAddr, relay: Arc<Relay>) -> anyhow::Result<()> {
+pub async fn serve(
+    listen: SocketAddr,
+    relay: Arc<Relay>,
+    files: StaticFiles,
+) -> anyhow::Result<()> {
     let listener = TcpListener::bind(listen).await?;
     let address = listener.local_addr()?;
     println!("relay listening on ws://{address}{WEBSOCKET_PATH}");
+    if files.www.is_some() {
+        println!("pages at http://{address}/");
+    }
     tracing::info!(%address, broker = ?relay.options.broker, "relay listening");
-    let app = router(relay.clone());
+    let app = router(relay.clone(), &files);
     axum::serve(listener, app)
         .with_graceful_shutdown(async move {
             crate::shutdown::signal().await;

@@ -36,5 +36,9 @@ async fn main() -> ExitCode {
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
     let relay = Relay::new(cli.relay).await?;
-    http::serve(cli.listen, relay).await
+    let files = http::StaticFiles {
+        www: cli.www,
+        pkg: cli.pkg,
+    };
+    http::serve(cli.listen, relay, files).await
 }
