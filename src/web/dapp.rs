@@ -1,10 +1,10 @@
 //! `DappClient`: the class a dApp page uses to reach wallets through the relay.
 
-use js_sys::{Array, Function, Promise};
+use js_sys::Promise;
 use wasm_bindgen::prelude::*;
 
 use super::driver::rejected;
-use super::endpoint::Endpoint;
+use super::endpoint::{Endpoint, endpoint_methods};
 use super::error::{from_protocol, js_error};
 use super::js::{BrowserRandom, get, get_ms, get_string};
 use crate::protocol::{DappOptions, Metadata, Mode, Role};
@@ -55,16 +55,6 @@ impl DappClient {
         })
     }
 
-    /// Registers an event handler; returns a function that removes it.
-    pub fn on(&self, event: &str, handler: Function) -> Function {
-        self.endpoint.on(event, handler)
-    }
-
-    /// Removes an event handler.
-    pub fn off(&self, event: &str, handler: &Function) {
-        self.endpoint.off(event, handler)
-    }
-
     /// Starts a handshake (`{mode: "untrusted" | "trusted", ttlMs?}`); resolves with the
     /// session when connected, rejects with the reason it failed.
     pub fn connect(&self, options: JsValue) -> Promise {
@@ -90,47 +80,6 @@ impl DappClient {
             Err(e) => rejected(from_protocol(&e)),
         }
     }
-
-    /// Sends a request (`{sessionId?, timeoutMs?}`); always settles.
-    pub fn request(&self, method: &str, params: JsValue, options: JsValue) -> Promise {
-        self.endpoint.request(method, &params, &options)
-    }
-
-    /// Sends a notification.
-    pub fn notify(&self, method: &str, params: JsValue, options: JsValue) -> Result<(), JsValue> {
-        self.endpoint.notify(method, &params, &options)
-    }
-
-    /// Ends one session (`{sessionId}`) or all, telling the wallet.
-    pub fn disconnect(&self, options: JsValue) {
-        self.endpoint.disconnect(&options)
-    }
-
-    /// Live sessions.
-    pub fn sessions(&self) -> Array {
-        self.endpoint.sessions()
-    }
-
-    /// Sessions stored in this browser, live or not.
-    #[wasm_bindgen(js_name = storedSessions)]
-    pub fn stored_sessions(&self) -> Array {
-        self.endpoint.stored_sessions()
-    }
-
-    /// Resumes stored sessions and pending handshakes after a reload.
-    pub fn resume(&self) -> Promise {
-        self.endpoint.resume()
-    }
-
-    /// Drops the relay connection as a network failure would; the client reconnects and
-    /// recovers what it missed.
-    #[wasm_bindgen(js_name = simulateNetworkLoss)]
-    pub fn simulate_network_loss(&self) {
-        self.endpoint.drop_links()
-    }
-
-    /// Closes every session and the relay connection.
-    pub fn close(&self) {
-        self.endpoint.close()
-    }
 }
+
+endpoint_methods!(DappClient);

@@ -183,3 +183,77 @@ impl Endpoint {
         }
     }
 }
+
+/// The JavaScript methods both client classes expose, delegating to their `endpoint` field.
+/// A second `#[wasm_bindgen] impl` block per class, so the classes keep one implementation.
+macro_rules! endpoint_methods {
+    ($class:ident) => {
+        #[wasm_bindgen]
+        impl $class {
+            /// Registers an event handler; returns a function that removes it.
+            pub fn on(&self, event: &str, handler: js_sys::Function) -> js_sys::Function {
+                self.endpoint.on(event, handler)
+            }
+
+            /// Removes an event handler.
+            pub fn off(&self, event: &str, handler: &js_sys::Function) {
+                self.endpoint.off(event, handler)
+            }
+
+            /// Sends a request (`{sessionId?, timeoutMs?}`); always settles.
+            pub fn request(
+                &self,
+                method: &str,
+                params: JsValue,
+                options: JsValue,
+            ) -> js_sys::Promise {
+                self.endpoint.request(method, &params, &options)
+            }
+
+            /// Sends a notification.
+            pub fn notify(
+                &self,
+                method: &str,
+                params: JsValue,
+                options: JsValue,
+            ) -> Result<(), JsValue> {
+                self.endpoint.notify(method, &params, &options)
+            }
+
+            /// Ends one session (`{sessionId}`) or all, telling the peer.
+            pub fn disconnect(&self, options: JsValue) {
+                self.endpoint.disconnect(&options)
+            }
+
+            /// Live sessions.
+            pub fn sessions(&self) -> js_sys::Array {
+                self.endpoint.sessions()
+            }
+
+            /// Sessions stored in this browser, live or not.
+            #[wasm_bindgen(js_name = storedSessions)]
+            pub fn stored_sessions(&self) -> js_sys::Array {
+                self.endpoint.stored_sessions()
+            }
+
+            /// Resumes stored sessions (and, for a dApp, pending handshakes) after a reload.
+            pub fn resume(&self) -> js_sys::Promise {
+                self.endpoint.resume()
+            }
+
+            /// Drops the relay connections as a network failure would; the client reconnects
+            /// and recovers what it missed.
+            #[wasm_bindgen(js_name = simulateNetworkLoss)]
+            pub fn simulate_network_loss(&self) {
+                self.endpoint.drop_links()
+            }
+
+            /// Closes every session and relay connection.
+            pub fn close(&self) {
+                self.endpoint.close()
+            }
+        }
+    };
+}
+
+pub(crate) use endpoint_methods;

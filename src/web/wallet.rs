@@ -1,11 +1,11 @@
 //! `WalletClient`: the class a wallet page uses to answer dApps.
 
-use js_sys::{Array, Function, Promise};
+use js_sys::Promise;
 use wasm_bindgen::prelude::*;
 
 use super::dapp::metadata;
 use super::driver::rejected;
-use super::endpoint::Endpoint;
+use super::endpoint::{Endpoint, endpoint_methods};
 use super::error::{from_protocol, js_error};
 use super::js::{BrowserRandom, get, get_ms, get_string};
 use crate::protocol::{Metadata, Role, SessionRequest, WalletOptions};
@@ -30,16 +30,6 @@ impl WalletClient {
             wallet,
             otp_window_ms: get_ms(&options, "otpWindowMs"),
         })
-    }
-
-    /// Registers an event handler; returns a function that removes it.
-    pub fn on(&self, event: &str, handler: Function) -> Function {
-        self.endpoint.on(event, handler)
-    }
-
-    /// Removes an event handler.
-    pub fn off(&self, event: &str, handler: &Function) {
-        self.endpoint.off(event, handler)
     }
 
     /// Answers a session request (`{uri}` or `{sessionRequest}`); resolves when connected
@@ -75,46 +65,6 @@ impl WalletClient {
             Err(e) => rejected(from_protocol(&e)),
         }
     }
-
-    /// Sends a request to the dApp (`{sessionId?, timeoutMs?}`); always settles.
-    pub fn request(&self, method: &str, params: JsValue, options: JsValue) -> Promise {
-        self.endpoint.request(method, &params, &options)
-    }
-
-    /// Sends a notification (e.g. `accountsChanged`).
-    pub fn notify(&self, method: &str, params: JsValue, options: JsValue) -> Result<(), JsValue> {
-        self.endpoint.notify(method, &params, &options)
-    }
-
-    /// Ends one session (`{sessionId}`) or all, telling the dApp.
-    pub fn disconnect(&self, options: JsValue) {
-        self.endpoint.disconnect(&options)
-    }
-
-    /// Live sessions.
-    pub fn sessions(&self) -> Array {
-        self.endpoint.sessions()
-    }
-
-    /// Sessions stored in this browser, live or not.
-    #[wasm_bindgen(js_name = storedSessions)]
-    pub fn stored_sessions(&self) -> Array {
-        self.endpoint.stored_sessions()
-    }
-
-    /// Resumes stored sessions after a reload.
-    pub fn resume(&self) -> Promise {
-        self.endpoint.resume()
-    }
-
-    /// Drops the relay connections as a network failure would.
-    #[wasm_bindgen(js_name = simulateNetworkLoss)]
-    pub fn simulate_network_loss(&self) {
-        self.endpoint.drop_links()
-    }
-
-    /// Closes every session and relay connection.
-    pub fn close(&self) {
-        self.endpoint.close()
-    }
 }
+
+endpoint_methods!(WalletClient);
