@@ -1,0 +1,337 @@
+// The demo wallet page: joins a dApp's session from its link (pasted or scanned), shows the
+// code in untrusted mode, asks the user about every request and lists the sessions.
+
+import init, { WalletClient } from "/pkg/walletwire.js";
+import { $, ActivityLog, clock, describeError, h, pretty, setStatus, shortId } from "./common.js";
+import { DemoWallet, RpcError } from "./demo-wallet.js";
+
+const ui = {
+  relay: $("#relay-status"),
+  status: $("#status"),
+  pairForm: $("#pair-form"),
+  uri: $("#uri"),
+  uriError: $("#uri-error"),
+  pair: $("#pair"),
+  scan: $("#scan"),
+  scanHint: $("#scan-hint"),
+  scanner: $("#scanner"),
+  camera: $("#camera"),
+  otpCard: $("#otp-card"),
+  otpCode: $("#otp-code"),
+  otpDapp: $("#otp-dapp"),
+  otpCountdown: $("#otp-countdown"),
+  sessions: $("#sessions"),
+  sessionsEmpty: $("#sessions-empty"),
+  requests: $("#requests"),
+  requestsEmpty: $("#requests-empty"),
+  accounts: $("#accounts"),
+  keyAlgorithm: $("#key-algorithm"),
+};
+const log = new ActivityLog($("#log"));
+
+await init();
+const wallet = await DemoWallet.open("walletwire demo wallet (browser)");
+const client = new WalletClient({ wallet: { name: "walletwire demo wallet", url: location.origin }, storage: "local" });
+window.walletwireDemo = { client, wallet }; // for poking around in the developer tools
+
+/** The code on display: `{sessionId, otp, deadline}`. */
+let shownOtp = null;
+/** Names of dApps by session id, known from the connection request or the session. */
+const dappNames = new Map();
+
+// ---- Accounts ----
+
+function renderAccounts() {
+  ui.keyAlgorithm.textContent = wallet.algorithm === "ed25519" ? "Ed25519" : "ECDSA P-256";
+  ui.accounts.replaceChildren(
+    ...wallet.accounts.flatMap((account) => [
+      h("dt", { text: account.name }),
+      h(
+        "dd",
+        {},
+        h("strong", { text: `${wallet.balance(account.address)} units` }),
+        " · ",
+        h("code", { title: account.address, text: shortId(account.address) }),
+      ),
+    ]),
+  );
+}
+
+// ---- Sessions ----
+
+function renderSessions() {
+  const sessions = client.sessions();
+  ui.sessions.replaceChildren(
+    ...sessions.map((session) => {
+      const name = session.peer?.name || "dApp";
+      dappNames.set(session.id, name);
+      return h(
+        "li",
+        { class: "session-item", dataset: { sessionId: session.id } },
+        h("span", { class: "avatar", "aria-hidden": "true", text: name.charAt(0).toUpperCase() }),
+        h(
+          "div",
+          { class: "grow" },
+          h("div", { class: "peer-name", text: name }),
+          h("div", { class: "peer-sub" }, `${session.mode} · `, h("code", { title: session.id, text: shortId(session.id) }), session.peer?.url ? ` · ${session.peer.url}` : ""),
+        ),
+        h("button", {
+          class: "button danger small",
+          type: "button",
+          "aria-label": `Disconnect ${name}`,
+          text: "Disconnect",
+          onclick: () => client.disconnect({ sessionId: session.id }),
+        }),
+      );
+    }),
+  );
+  ui.sessionsEmpty.hidden = sessions.length > 0;
+  if (sessions.length) setStatus(ui.status, sessions.length === 1 ? "1 connected" : `${sessions.length} connected`, "ok");
+  else setStatus(ui.status, "No sessions");
+}
+
+// ---- Requests ----
+
+function renderRequestsEmpty() {
+  ui.requestsEmpty.hidden = ui.requests.querySelector("li:not([data-answered])") !== null;
+}
+
+function addRequest(request) {
+  const dapp = dappNames.get(request.sessionId) || "A dApp";
+  const status = h("p", { class: "meta", role: "status" });
+  const approve = h("button", { class: "button success", type: "button", text: "Approve" });
+  const reject = h("button", { class: "button danger", type: "button", text: "Reject" });
+  const item = h(
+    "li",
+    { class: "request-item", dataset: { method: request.method, requestId: request.id, sessionId: request.sessionId }, "aria-label": `${request.method} from ${dapp}` },
+    h("div", { class: "log-head" }, h("h3", { text: request.method }), h("span", { class: "log-time", text: dapp })),
+    h("p", { class: "hint", style: "margin: 6px 0 0", text: wallet.describe(request.method, request.params) }),
+    request.params === null || request.params === undefined ? null : h("pre", { text: pretty(request.params) }),
+    h("div", { class: "actions" }, approve, reject),
+    status,
+  );
+  const finish = (text) => {
+    item.dataset.answered = "true";
+    approve.remove();
+    reject.remove();
+    status.textContent = text;
+    renderRequestsEmpty();
+    // Answered requests fade out of the list after a moment.
+    setTimeout(() => item.remove(), 4000);
+  };
+  approve.addEventListener("click", async () => {
+    approve.disabled = reject.disabled = true;
+    try {
+      const result = await wallet.handle(request.method, request.params);
+      request.respond(result);
+      log.add("response", `approved ${request.method}`, result);
+      finish("Approved and answered.");
+      renderAccounts();
+    } catch (error) {
+      if (error instanceof RpcError) {
+        request.reject(error.code, error.message);
+        log.add("error", `${request.method} failed (${error.code})`, error.message);
+        finish(`Answered with an error: ${error.message}`);
+      } else {
+        log.add("error", `${request.method}: ${error.code || "error"}`, describeError(error));
+        finish(describeError(error));
+      }
+    }
+  });
+  reject.addEventListener("click", () => {
+    approve.disabled = reject.disabled = true;
+    try {
+      request.reject(4001, "User rejected the request");
+      log.add("error", `rejected ${request.method}`);
+      finish("Rejected.");
+    } catch (error) {
+      finish(describeError(error));
+    }
+  });
+  ui.requests.prepend(item);
+  renderRequestsEmpty();
+  approve.focus({ preventScroll: true });
+}
+
+// ---- Events ----
+
+client.on("display_otp", (event) => {
+  shownOtp = event;
+  ui.otpCode.textContent = event.otp;
+  ui.otpCard.hidden = false;
+  tick();
+  log.add("event", "code shown", "Type it into the dApp.");
+});
+
+client.on("connected", (session) => {
+  dappNames.set(session.id, session.peer?.name || "dApp");
+  if (shownOtp) {
+    shownOtp = null;
+    ui.otpCard.hidden = true;
+  }
+  renderSessions();
+  log.add("event", `connected to ${session.peer?.name || "a dApp"}`, { session: session.id, mode: session.mode });
+});
+
+client.on("disconnected", (event) => {
+  if (shownOtp && (event.sessionId === null || event.sessionId === shownOtp.sessionId)) {
+    shownOtp = null;
+    ui.otpCard.hidden = true;
+  }
+  // Requests of a closed session can no longer be answered.
+  ui.requests.querySelectorAll("li:not([data-answered])").forEach((item) => {
+    if (!client.sessions().some((s) => item.dataset.sessionId === s.id)) item.remove();
+  });
+  renderRequestsEmpty();
+  renderSessions();
+  const who = dappNames.get(event.sessionId) || "the dApp";
+  const text = event.reason === "peer" ? `${who} ended the session` : event.reason === "local" ? `disconnected from ${who}` : `session failed: ${event.code}`;
+  log.add(event.reason === "failed" ? "error" : "event", text, event.reason === "failed" ? event.message : undefined);
+});
+
+client.on("request", (request) => {
+  log.add("request", request.method, request.params);
+  addRequest(request);
+});
+
+client.on("message", (message) => {
+  if (message.type === "notification") log.add("event", `notification ${message.method}`, message.params);
+});
+
+client.on("relay", (event) => {
+  if (event.online) setStatus(ui.relay, "Relay online", "ok");
+  else setStatus(ui.relay, event.willRetry ? "Relay offline, retrying" : "Relay offline", "bad");
+});
+
+client.on("error", (error) => log.add("error", error.code, error.message));
+
+// ---- Pairing ----
+
+async function pair(uri) {
+  ui.uriError.textContent = "";
+  ui.uri.removeAttribute("aria-invalid");
+  if (!uri.startsWith("walletwire:")) {
+    ui.uri.setAttribute("aria-invalid", "true");
+    ui.uriError.textContent = "Paste a link that starts with walletwire:connect?r=";
+    return;
+  }
+  ui.pair.disabled = true;
+  ui.pair.textContent = "Connecting…";
+  try {
+    const pending = client.connect({ uri });
+    ui.uri.value = "";
+    const session = await pending;
+    ui.otpDapp.textContent = session.peer?.name || "the dApp";
+  } catch (error) {
+    ui.uri.setAttribute("aria-invalid", "true");
+    ui.uriError.textContent = describeError(error);
+    log.add("error", `connect: ${error.code}`, error.message);
+  } finally {
+    ui.pair.disabled = false;
+    ui.pair.textContent = "Connect";
+  }
+}
+
+ui.pairForm.addEventListener("submit", (event) => {
+  event.preventDefault();
+  const uri = ui.uri.value.trim();
+  try {
+    // Show the dApp's name next to the code before the session exists.
+    const request = JSON.parse(atob(new URL(uri).searchParams.get("r").replace(/-/g, "+").replace(/_/g, "/")));
+    ui.otpDapp.textContent = request.dapp?.name || "the dApp";
+  } catch {
+    ui.otpDapp.textContent = "the dApp";
+  }
+  pair(uri);
+});
+
+// A link opened as `wallet.html#walletwire:connect?r=...` fills the form; the user still
+// decides to connect.
+if (location.hash.startsWith("#walletwire:")) {
+  ui.uri.value = decodeURIComponent(location.hash.slice(1));
+  history.replaceState(null, "", location.pathname + location.search);
+  ui.pair.focus();
+}
+
+// ---- Scanning (where the browser has BarcodeDetector and a camera) ----
+
+let scanning = null;
+
+async function scannerAvailable() {
+  if (!("BarcodeDetector" in window) || !navigator.mediaDevices?.getUserMedia) return false;
+  try {
+    return (await window.BarcodeDetector.getSupportedFormats()).includes("qr_code");
+  } catch {
+    return false;
+  }
+}
+
+function stopScan() {
+  if (!scanning) return;
+  scanning.stream.getTracks().forEach((t) => t.stop());
+  clearInterval(scanning.timer);
+  scanning = null;
+  ui.scanner.hidden = true;
+  ui.scan.disabled = false;
+}
+
+ui.scan.addEventListener("click", async () => {
+  ui.uriError.textContent = "";
+  try {
+    const stream = await navigator.mediaDevices.getUserMedia({ video: { facingMode: "environment" } });
+    const detector = new window.BarcodeDetector({ formats: ["qr_code"] });
+    ui.camera.srcObject = stream;
+    ui.scanner.hidden = false;
+    ui.scan.disabled = true;
+    await ui.camera.play();
+    scanning = { stream, timer: 0 };
+    scanning.timer = setInterval(async () => {
+      if (!scanning) return;
+      try {
+        const codes = await detector.detect(ui.camera);
+        const found = codes.map((c) => c.rawValue).find((v) => v.startsWith("walletwire:"));
+        if (found) {
+          stopScan();
+          ui.uri.value = found;
+          ui.pairForm.requestSubmit();
+        }
+      } catch {
+        // The next frame may do better.
+      }
+    }, 250);
+  } catch (error) {
+    stopScan();
+    ui.uriError.textContent = `The camera is not available: ${error.message}`;
+  }
+});
+
+$("#stop-scan").addEventListener("click", stopScan);
+
+if (await scannerAvailable()) {
+  ui.scan.hidden = false;
+  ui.scanHint.hidden = false;
+}
+
+// ---- Countdown ----
+
+function tick() {
+  if (!shownOtp) return;
+  const left = shownOtp.deadline - Date.now();
+  ui.otpCountdown.textContent = left > 0 ? `Valid for ${clock(left)}` : "The code expired";
+}
+setInterval(tick, 1000);
+
+$("#clear-log").addEventListener("click", () => log.clear());
+
+// ---- Start: serve the sessions stored in this browser ----
+
+renderAccounts();
+try {
+  const resumed = await client.resume();
+  if (resumed.length) log.add("event", "resumed", resumed.map((s) => `${s.peer?.name || "dApp"} · ${s.id}`));
+} catch (error) {
+  log.add("error", `resume: ${error.code}`, error.message);
+}
+renderSessions();
+renderRequestsEmpty();
+document.body.dataset.ready = "true";
