@@ -43,15 +43,7 @@ fn untrusted_pairing_with_otp_then_requests_and_wallet_close() {
         .request("sign", json!({"msg": "hi"}), None, now)
         .unwrap();
     pair.drive();
-    let wid = pair
-        .wallet()
-        .events
-        .iter()
-        .find_map(|e| match e {
-            Event::Request { id, .. } => Some(*id),
-            _ => None,
-        })
-        .unwrap();
+    let wid = first_request_id(&pair.wallet().events);
     pair.wallet()
         .conn
         .respond(wid, Ok(json!("sig")), now)
@@ -69,15 +61,7 @@ fn untrusted_pairing_with_otp_then_requests_and_wallet_close() {
         .request("dapp.info", json!(null), None, now)
         .unwrap();
     pair.drive();
-    let did = pair
-        .dapp
-        .events
-        .iter()
-        .find_map(|e| match e {
-            Event::Request { id, .. } => Some(*id),
-            _ => None,
-        })
-        .unwrap();
+    let did = first_request_id(&pair.dapp.events);
     pair.dapp.conn.respond(did, Ok(json!("ok")), now).unwrap();
     pair.drive();
     assert!(pair.wallet().has_event(|e| *e

@@ -206,3 +206,14 @@ impl Pair {
 pub fn is_connected(e: &Event) -> bool {
     matches!(e, Event::Connected(_))
 }
+
+/// The id of the first request among `events`.
+pub fn first_request_id(events: &[Event]) -> u64 {
+    events
+        .iter()
+        .find_map(|e| match e {
+            Event::Request { id, .. } => Some(*id),
+            _ => None,
+        })
+        .expect("a request was received")
+}
