@@ -1,10 +1,9 @@
 #!/usr/bin/env bash
-# Sets up and runs the walletwire demo. Until the browser pages land, the demo pairs a dApp
-# and the reference wallet through the relay-flow core in one process, in both modes.
+# Sets up, builds and runs the walletwire demo on 127.0.0.1: the relay with the memory broker,
+# the demo pages and the npm package, all on one origin (PORT, default 8080). Prints the URLs
+# to open; Ctrl-C stops everything.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/setup.sh
-cargo build -q --release -p walletwire-wallet
-target/release/walletwire-wallet demo --mode untrusted
-echo
-target/release/walletwire-wallet demo --mode trusted
+
+scripts/build-demo.sh
+exec scripts/serve-demo.sh

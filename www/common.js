@@ -71,8 +71,10 @@ export function describeError(error) {
       return "The relay refused the connection.";
     case "timeout":
       return "The wallet did not answer in time.";
-    case "remote_error":
-      return `The wallet answered with an error${error.remoteCode !== undefined ? ` (${error.remoteCode})` : ""}: ${error.message}`;
+    case "remote_error": {
+      const reason = String(error.message || "").replace(/^peer error -?\d+:\s*/, "");
+      return `The wallet refused${error.remoteCode !== undefined ? ` (${error.remoteCode})` : ""}: ${reason}`;
+    }
     case "peer_closed":
       return "The other side ended the session.";
     case "not_connected":

@@ -103,6 +103,8 @@ export class DemoWallet {
   /** A one-line description of what a request asks, for the approval prompt. */
   describe(method, params) {
     const name = (address) => this.accounts.find((a) => a.address === address)?.name || "an unknown account";
+    const recipient = (address) =>
+      this.accounts.find((a) => a.address === address)?.name || (typeof address === "string" ? `${address.slice(0, 8)}…${address.slice(-4)}` : "?");
     switch (method) {
       case "wallet.info":
         return "Read this wallet's name and supported methods.";
@@ -113,7 +115,7 @@ export class DemoWallet {
       case "message.sign":
         return `Sign a message with ${name(params?.account)}.`;
       case "transaction.submit":
-        return `Send ${params?.amount ?? "?"} from ${name(params?.from)} to ${String(params?.to ?? "?").slice(0, 10)}….`;
+        return `Send ${params?.amount ?? "?"} units from ${name(params?.from)} to ${recipient(params?.to)}.`;
       default:
         return `Call "${method}", which this wallet does not support.`;
     }

@@ -98,23 +98,24 @@ function renderRequestsEmpty() {
 
 function addRequest(request) {
   const dapp = dappNames.get(request.sessionId) || "A dApp";
-  const status = h("p", { class: "meta", role: "status" });
+  const status = h("p", { class: "request-outcome", role: "status" });
   const approve = h("button", { class: "button success", type: "button", text: "Approve" });
   const reject = h("button", { class: "button danger", type: "button", text: "Reject" });
+  const buttons = h("div", { class: "actions" }, approve, reject);
   const item = h(
     "li",
     { class: "request-item", dataset: { method: request.method, requestId: request.id, sessionId: request.sessionId }, "aria-label": `${request.method} from ${dapp}` },
     h("div", { class: "log-head" }, h("h3", { text: request.method }), h("span", { class: "log-time", text: dapp })),
     h("p", { class: "hint", style: "margin: 6px 0 0", text: wallet.describe(request.method, request.params) }),
     request.params === null || request.params === undefined ? null : h("pre", { text: pretty(request.params) }),
-    h("div", { class: "actions" }, approve, reject),
+    buttons,
     status,
   );
-  const finish = (text) => {
+  const finish = (text, tone) => {
     item.dataset.answered = "true";
-    approve.remove();
-    reject.remove();
+    buttons.remove();
     status.textContent = text;
+    status.dataset.tone = tone;
     renderRequestsEmpty();
     // Answered requests fade out of the list after a moment.
     setTimeout(() => item.remove(), 4000);
@@ -125,16 +126,16 @@ function addRequest(request) {
       const result = await wallet.handle(request.method, request.params);
       request.respond(result);
       log.add("response", `approved ${request.method}`, result);
-      finish("Approved and answered.");
+      finish("Approved and answered.", "ok");
       renderAccounts();
     } catch (error) {
       if (error instanceof RpcError) {
         request.reject(error.code, error.message);
         log.add("error", `${request.method} failed (${error.code})`, error.message);
-        finish(`Answered with an error: ${error.message}`);
+        finish(`Answered with an error: ${error.message}`, "bad");
       } else {
         log.add("error", `${request.method}: ${error.code || "error"}`, describeError(error));
-        finish(describeError(error));
+        finish(describeError(error), "bad");
       }
     }
   });
@@ -143,9 +144,9 @@ function addRequest(request) {
     try {
       request.reject(4001, "User rejected the request");
       log.add("error", `rejected ${request.method}`);
-      finish("Rejected.");
+      finish("Rejected.", "bad");
     } catch (error) {
-      finish(describeError(error));
+      finish(describeError(error), "bad");
     }
   });
   ui.requests.prepend(item);

@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Builds everything the demo runs: the machine setup (scripts/setup.sh), the npm package in
+# pkg/ (scripts/build-pkg.sh) and the release binaries. Idempotent; scripts/demo.sh and the
+# end-to-end tests (tests/e2e/run.sh) both call it.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+scripts/setup.sh
+echo "== building the npm package (pkg/)"
+scripts/build-pkg.sh
+echo "== building the release binaries"
+cargo build -q --release -p walletwire-server -p walletwire-wallet
