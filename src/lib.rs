@@ -33,6 +33,7 @@
 
 pub mod base64url;
 pub mod crypto;
+pub mod direct;
 pub mod loopback;
 pub mod protocol;
 pub mod qr;

@@ -6,8 +6,10 @@ use std::path::PathBuf;
 use clap::Parser;
 
 use crate::relay::options::RelayOptions;
+use crate::signaling::options::SignalingOptions;
 
-/// walletwire relay server: Centrifugo-compatible pub/sub for the relay flow.
+/// walletwire relay server: Centrifugo-compatible pub/sub for the relay flow, and the
+/// signaling server of the direct flow on its own listener.
 #[derive(Debug, Parser)]
 #[command(name = "walletwire-server", version, about)]
 pub struct Cli {
@@ -17,6 +19,9 @@ pub struct Cli {
     /// Relay options.
     #[command(flatten)]
     pub relay: RelayOptions,
+    /// Signaling server options (direct flow).
+    #[command(flatten)]
+    pub signaling: SignalingOptions,
     /// Serve the files of this directory at `/` (the demo pages).
     #[arg(long, env = "WALLETWIRE_WWW")]
     pub www: Option<PathBuf>,

@@ -1,11 +1,13 @@
 //! `walletwire-server`: the relay (Centrifugo client protocol over WebSocket) for walletwire's
-//! relay flow. See `docs/RELAY.md`.
+//! relay flow (see `docs/RELAY.md`), and the signaling server of the direct flow on its own
+//! listener (see `docs/DIRECT.md`).
 #![forbid(unsafe_code)]
 
 mod config;
 mod http;
 mod relay;
 mod shutdown;
+mod signaling;
 
 use std::process::ExitCode;
 
@@ -14,6 +16,7 @@ use tracing_subscriber::EnvFilter;
 
 use crate::config::Cli;
 use crate::relay::Relay;
+use crate::signaling::Signaling;
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -40,5 +43,15 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         www: cli.www,
         pkg: cli.pkg,
     };
-    http::serve(cli.listen, relay, files).await
+    let signaling = Signaling::new(&cli.signaling)?;
+    let signaling_listener = Signaling::bind(&cli.signaling).await?;
+    // `try_join` polls the relay first, so its "listening" line stays the first line of
+    // stdout; a failure of either ends both.
+    tokio::try_join!(http::serve(cli.listen, relay, files), async move {
+        match signaling_listener {
+            Some(listener) => signaling.serve(listener).await,
+            None => Ok(()),
+        }
+    })?;
+    Ok(())
 }
