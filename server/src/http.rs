@@ -10,6 +10,7 @@ use axum::extract::State;
 use axum::http::header;
 use axum::response::IntoResponse;
 use axum::routing::get;
+use axum::serve::ListenerExt;
 use tokio::net::TcpListener;
 use tower_http::services::ServeDir;
 
@@ -64,6 +65,13 @@ pub async fn serve(
     }
     tracing::info!(%address, broker = ?relay.options.broker, "relay listening");
     let app = router(relay.clone(), &files);
+    // Small request/response frames must not wait for Nagle's algorithm and the peer's
+    // delayed ACK (about 40 ms per round trip on Linux otherwise).
+    let listener = listener.tap_io(|tcp| {
+        if let Err(error) = tcp.set_nodelay(true) {
+            tracing::debug!(%error, "could not set TCP_NODELAY");
+        }
+    });
     axum::serve(listener, app)
         .with_graceful_shutdown(async move {
             crate::shutdown::signal().await;
