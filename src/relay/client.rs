@@ -713,7 +713,32 @@ impl RelayClient {
             .position
             .as_ref()
             .is_some_and(|p| p.epoch != result.epoch);
-        if recovering && (!result.recovered || epoch_changed) {
+        if recovering && epoch_changed {
+            // The relay lost the stream (a memory-broker restart): what we missed in the old
+            // epoch is gone, but everything published in the new one is still in its history,
+            // typically frames the peer sent while we were reconnecting. Jumping to the new
+            // top would skip those too, so re-subscribe from the start of the new epoch
+            // (pushes buffered so far are part of that history).
+            self.events.push_back(RelayEvent::RecoveryFailed {
+                channel: channel.to_owned(),
+            });
+            if let Some(sub) = self.subscriptions.get_mut(channel) {
+                sub.position = Some(StreamPosition {
+                    offset: 0,
+                    epoch: result.epoch.clone(),
+                });
+            }
+            let command = Command {
+                unsubscribe: Some(wire::UnsubscribeRequest {
+                    channel: channel.to_owned(),
+                }),
+                ..Default::default()
+            };
+            self.command(command, Pending::Unsubscribe, now);
+            self.send_subscribe(channel, now);
+            return;
+        }
+        if recovering && !result.recovered {
             self.events.push_back(RelayEvent::RecoveryFailed {
                 channel: channel.to_owned(),
             });
@@ -813,4 +838,119 @@ fn empty_object() -> Box<RawValue> {
 /// Converts a wire position (for drivers that read replies themselves).
 pub fn position_from_wire(p: &wire::StreamPosition) -> StreamPosition {
     to_protocol(p)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct Counter(u8);
+
+    impl RandomSource for Counter {
+        fn fill(&mut self, buf: &mut [u8]) {
+            for b in buf {
+                self.0 = self.0.wrapping_add(1);
+                *b = self.0;
+            }
+        }
+    }
+
+    fn client() -> RelayClient {
+        RelayClient::new(RelayClientOptions::default(), Box::new(Counter(0)))
+    }
+
+    /// Unix time, as real drivers pass it.
+    const NOW: u64 = 1_700_000_000_000;
+
+    #[test]
+    fn first_open_is_not_timed_out_by_the_first_clock_reading() {
+        let mut c = client();
+        assert_eq!(c.poll_transmit(), Some(Transmit::Open));
+        // The driver learns the deadline is due (no clock yet) and reports the time.
+        assert!(c.poll_timeout().is_some_and(|t| t <= NOW));
+        c.handle_timeout(NOW);
+        assert_eq!(c.poll_transmit(), None, "no Close, no second Open");
+        assert_eq!(
+            c.poll_timeout(),
+            Some(NOW + RelayClientOptions::default().command_timeout_ms)
+        );
+        c.handle_open(NOW + 5);
+        assert!(matches!(c.poll_transmit(), Some(Transmit::Send(t)) if t.contains("connect")));
+        // A socket that never opens is still given up after the command timeout.
+        let mut c = client();
+        c.handle_timeout(NOW);
+        c.handle_timeout(NOW + 10_000);
+        assert_eq!(c.poll_transmit(), Some(Transmit::Open));
+        assert_eq!(c.poll_transmit(), Some(Transmit::Close));
+    }
+    fn reply(c: &mut RelayClient, text: String) {
+        c.handle_text(&text, NOW);
+    }
+
+    /// The id of the next command sent, with its text.
+    fn sent(c: &mut RelayClient) -> (u32, String) {
+        loop {
+            match c.poll_transmit() {
+                Some(Transmit::Send(text)) => {
+                    let value: serde_json::Value = serde_json::from_str(&text).unwrap();
+                    return (value["id"].as_u64().unwrap_or(0) as u32, text);
+                }
+                Some(_) => continue,
+                None => panic!("nothing sent"),
+            }
+        }
+    }
+
+    fn connect(c: &mut RelayClient) {
+        c.handle_timeout(NOW);
+        c.handle_open(NOW);
+        let (id, _) = sent(c);
+        let connect = r#"{"client":"c","version":"0","ping":25,"pong":true}"#;
+        reply(c, format!(r#"{{"id":{id},"connect":{connect}}}"#));
+    }
+
+    #[test]
+    fn epoch_change_recovers_the_new_epoch_from_its_start() {
+        let mut c = client();
+        connect(&mut c);
+        let since = StreamPosition {
+            offset: 5,
+            epoch: "old".into(),
+        };
+        c.subscribe("session:x", Some(since), NOW);
+        let (id, text) = sent(&mut c);
+        assert!(text.contains(r#""offset":5"#) && text.contains(r#""epoch":"old""#));
+        // The relay restarted: new epoch, nothing recovered, one publication already in it.
+        let result = r#"{"recoverable":true,"positioned":true,"epoch":"new","offset":1,"was_recovering":true}"#;
+        reply(&mut c, format!(r#"{{"id":{id},"subscribe":{result}}}"#));
+        assert_eq!(
+            c.poll_event(),
+            Some(RelayEvent::Connected),
+            "from the connect reply"
+        );
+        assert!(matches!(
+            c.poll_event(),
+            Some(RelayEvent::RecoveryFailed { .. })
+        ));
+        assert_eq!(c.poll_event(), None, "not subscribed at the new top yet");
+        let (_, unsubscribe) = sent(&mut c);
+        assert!(unsubscribe.contains("unsubscribe"));
+        let (id, resubscribe) = sent(&mut c);
+        assert!(resubscribe.contains(r#""epoch":"new""#), "{resubscribe}");
+        assert!(
+            !resubscribe.contains(r#""offset""#),
+            "from offset 0: {resubscribe}"
+        );
+        let result = r#"{"recoverable":true,"positioned":true,"epoch":"new","offset":1,"was_recovering":true,"recovered":true,"publications":[{"data":{"n":1},"offset":1}]}"#;
+        reply(&mut c, format!(r#"{{"id":{id},"subscribe":{result}}}"#));
+        assert!(matches!(
+            c.poll_event(),
+            Some(RelayEvent::Publication { position, .. }) if position.offset == 1 && position.epoch == "new"
+        ));
+        assert!(matches!(
+            c.poll_event(),
+            Some(RelayEvent::Subscribed { .. })
+        ));
+        assert_eq!(c.poll_event(), None, "reported lost once");
+    }
 }

@@ -272,3 +272,35 @@ async fn native_peers_request_both_ways() {
     assert!(wallet.settle(WAIT).await);
     assert!(matches!(dapp.disconnected().await, Disconnect::Peer { .. }));
 }
+
+/// Without auto-approve, signing waits for the user's y/n on stdin; reading stays automatic.
+#[tokio::test]
+async fn signing_waits_for_approval_without_auto_approve() {
+    let relay = Relay::start().await;
+    let mut dapp = NativeDapp::start(&relay.url(), &relay.url(), Mode::Trusted);
+    let request = dapp.session_request().await;
+    let dir = data_dir("approve");
+    let mut wallet = WalletProcess::pair(&request.to_uri(), &dir, &["--auto-approve", "false"]);
+    wallet.expect("CONNECTED ").await;
+    dapp.connected().await;
+    let accounts = dapp.request("accounts.list", json!({})).await.unwrap();
+    let account = accounts["accounts"][0]["address"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let params = json!({"account": account, "message": "pay me"});
+
+    let refused = dapp.send("message.sign", params.clone());
+    let prompt = dapp.until_line(&mut wallet, "APPROVE ").await;
+    assert!(prompt.contains("message.sign"), "{prompt}");
+    wallet.answer("n").await;
+    assert_eq!(remote_code(dapp.response(refused).await), 4001);
+
+    let approved = dapp.send("message.sign", params);
+    dapp.until_line(&mut wallet, "APPROVE ").await;
+    wallet.answer("y").await;
+    let signed = dapp.response(approved).await.unwrap();
+    assert_eq!(signed["signature"].as_str().unwrap().len(), 128);
+    dapp.close().await;
+    assert!(wallet.exit().await.success());
+}

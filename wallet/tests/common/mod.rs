@@ -203,6 +203,17 @@ impl WalletProcess {
         }
     }
 
+    /// Writes one line to the wallet's stdin (answers to `APPROVE`).
+    pub async fn answer(&mut self, line: &str) {
+        use tokio::io::AsyncWriteExt;
+        let stdin = self.child.stdin.as_mut().expect("stdin is piped");
+        stdin
+            .write_all(format!("{line}\n").as_bytes())
+            .await
+            .expect("wallet reads stdin");
+        stdin.flush().await.expect("flush stdin");
+    }
+
     /// Sends a signal (`INT`, `TERM`, `KILL`).
     pub async fn signal(&self, name: &str) {
         let pid = self.child.id().expect("wallet still running");
