@@ -12,6 +12,7 @@
 #![forbid(unsafe_code)]
 
 pub mod api;
+pub mod daemon;
 pub mod demo;
 pub mod driver;
 pub mod hex;
