@@ -115,7 +115,7 @@ export class DemoWallet {
       case "message.sign":
         return `Sign a message with ${name(params?.account)}.`;
       case "transaction.submit":
-        return `Send ${params?.amount ?? "?"} units from ${name(params?.from)} to ${recipient(params?.to)}.`;
+        return `Send ${params?.amount ?? "?"} unit${params?.amount === 1 ? "" : "s"} from ${name(params?.from)} to ${recipient(params?.to)}.`;
       default:
         return `Call "${method}", which this wallet does not support.`;
     }
