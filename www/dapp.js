@@ -101,6 +101,7 @@ window.walletwireDemo = { client }; // for poking around in the developer tools
 
 client.on("session_request", (request) => {
   state.request = request;
+  state.mode = request.mode;
   state.otp = null;
   ui.qr.innerHTML = request.qrSvg();
   ui.qr.dataset.stale = "false";
