@@ -3,6 +3,7 @@
 //! `WalletClient`. Every class method delegates to the driver in a line or two.
 
 mod dapp;
+mod direct;
 mod driver;
 mod endpoint;
 mod error;
@@ -12,4 +13,5 @@ mod typescript;
 mod wallet;
 
 pub use dapp::DappClient;
+pub use direct::{WalletDaemonConnector, parse_direct_link, qr_svg};
 pub use wallet::WalletClient;
