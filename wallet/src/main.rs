@@ -107,6 +107,14 @@ enum Command {
         #[command(flatten)]
         wallet: WalletArgs,
     },
+    /// Serve the wallet daemon of the direct flow: JSON-RPC for the wallet UI (an admin token
+    /// is printed at start) and a WebRTC peer per `webrtc.start`. See docs/DIRECT.md.
+    Daemon {
+        #[command(flatten)]
+        wallet: WalletArgs,
+        #[command(flatten)]
+        daemon: walletwire_wallet::daemon::cli::DaemonArgs,
+    },
     /// Pair a dApp and this wallet in one process through an in-memory relay and show each step.
     Demo {
         /// Connection mode.
@@ -407,6 +415,12 @@ fn main() -> ExitCode {
             Command::Resume { wallet, serve } => resume(wallet, serve).await,
             Command::Sessions { wallet } => sessions(wallet),
             Command::Disconnect { session, wallet } => disconnect(session, wallet).await,
+            Command::Daemon { wallet, daemon } => {
+                let (api, _) = open_wallet(wallet)?;
+                walletwire_wallet::daemon::cli::run(api, daemon)
+                    .await
+                    .map_err(|e| Failure::new("daemon_failed", format!("{e:#}"), 1))
+            }
             Command::Demo { .. } => Ok(()),
         }
     });

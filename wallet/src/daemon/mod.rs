@@ -7,7 +7,8 @@
 //! * [`peer`]: one session: offer and candidates from the signaling server, the answer, the
 //!   data channel, `get.token`, permission checks, and closing the peer connection;
 //! * [`access`]: which permission each wallet method needs;
-//! * [`signaling`]: the HTTP client of the signaling server.
+//! * [`signaling`]: the HTTP client of the signaling server;
+//! * [`cli`]: the `walletwire-wallet daemon` command.
 //!
 //! The wallet UI authenticates with an admin JWT the daemon prints at start (`ADMIN_TOKEN`).
 //! Output lines on stdout (through [`DaemonOptions::on_event`]):
@@ -15,6 +16,7 @@
 //! `WEBRTC_CONNECTED <session> <ms since webrtc.start>`, `WEBRTC_CLOSED <session> <reason>`.
 
 pub mod access;
+pub mod cli;
 pub mod peer;
 pub mod rpc;
 pub mod signaling;
