@@ -175,6 +175,7 @@ test("an expired request is replaced by a fresh QR code by itself", async () => 
   }, first, { timeout: 15_000 });
   assert.equal(await dapp.textContent("#status"), "Waiting for wallet");
   assert.match(await dapp.innerHTML("#qr"), /<svg/);
+  await screenshot(dapp, "pages-refreshed-request-dapp");
   // Cancel goes back to the start.
   await dapp.click("#cancel-request");
   await dapp.waitForSelector("#idle-view:not([hidden])");

@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
-import { Child, ROOT, SERVER_BIN, launchBrowser, newPage, pairNativeWallet, stopAll, withTimeout } from "./lib/harness.js";
+import { Child, ROOT, SERVER_BIN, launchBrowser, newPage, pairNativeWallet, screenshot, stopAll, withTimeout } from "./lib/harness.js";
 
 let base;
 let browser;
@@ -48,5 +48,6 @@ test("the README snippet connects (untrusted, a wrong code then the right one) a
     "the signature in the console",
   );
   assert.ok(logs.includes("connected to walletwire reference wallet"), logs.join("\n"));
+  await screenshot(page, "readme-snippet-dapp");
   assert.deepEqual(page.errors, []);
 });

@@ -7,10 +7,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
-scripts/build-demo.sh
+# WALLETWIRE_E2E_NO_BUILD=1 skips the build when the caller just did it.
+[ "${WALLETWIRE_E2E_NO_BUILD:-}" = 1 ] || scripts/build-demo.sh
 echo "== npm dependencies (tests/e2e, examples/vite-dapp)"
-npm ci --prefix tests/e2e --no-audit --no-fund --silent
-npm ci --prefix examples/vite-dapp --no-audit --no-fund --silent
+npm ci --prefix tests/e2e --no-audit --no-fund --loglevel=error
+npm ci --prefix examples/vite-dapp --no-audit --no-fund --loglevel=error
 echo "== end-to-end tests"
 cd tests/e2e
 node --test --test-concurrency=1 --test-timeout=180000 "$@" ./*.test.js
