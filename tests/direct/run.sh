@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# End-to-end test of the direct flow: builds the server, the wallet and the SDK (wasm +
+# wasm-bindgen bindings), then runs direct.test.mjs in headless Chromium inside a private
+# network namespace made here and removed on exit (Chromium gathers no loopback candidates;
+# the namespace has a veth pair and a default route that lead nowhere). Needs root (or
+# CAP_NET_ADMIN) for `ip netns`, /usr/bin/chromium, node and npm.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+root=$(pwd)
+
+cargo build -q -p walletwire-server -p walletwire-wallet
+cargo build -q -p walletwire --target wasm32-unknown-unknown --release
+mkdir -p target/direct-e2e
+wasm-bindgen --target web --out-dir target/direct-e2e/pkg --out-name walletwire \
+  target/wasm32-unknown-unknown/release/walletwire.wasm
+npm ci --prefix tests/direct --no-audit --no-fund --silent
+
+SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+ns="walletwire-direct-$$"
+cleanup() { $SUDO ip netns del "$ns" 2>/dev/null || true; }
+trap cleanup EXIT
+$SUDO ip netns add "$ns"
+$SUDO ip -n "$ns" link set lo up
+$SUDO ip -n "$ns" link add veth0 type veth peer name veth1
+$SUDO ip -n "$ns" addr add 10.77.0.1/24 dev veth0
+$SUDO ip -n "$ns" addr add 10.77.0.2/24 dev veth1
+$SUDO ip -n "$ns" link set veth0 up
+$SUDO ip -n "$ns" link set veth1 up
+$SUDO ip -n "$ns" route add default dev veth0
+
+echo "== direct flow end-to-end (namespace $ns)"
+$SUDO ip netns exec "$ns" env "PATH=$PATH" "HOME=${HOME:-/root}" \
+  SERVER_BIN="$root/target/debug/walletwire-server" WALLET_BIN="$root/target/debug/walletwire-wallet" \
+  PKG_DIR="$root/target/direct-e2e/pkg" \
+  node --test --test-concurrency=1 --test-timeout=180000 "$@" tests/direct/direct.test.mjs
