@@ -292,3 +292,27 @@ fn a_sync_that_never_finishes_still_ends_the_handshake() {
         )))
     );
 }
+
+#[test]
+fn a_wallet_whose_relay_never_answers_gives_up_when_the_request_expires() {
+    let pair = Pair::new(Mode::Trusted);
+    let request = pair.request();
+    let mut wallet = walletwire::protocol::WalletConnection::accept(
+        &request,
+        wallet_options(),
+        pair.now,
+        SeededRandom::boxed(5),
+    )
+    .unwrap();
+    // Nobody feeds `handle_subscribed`: the relay is down.
+    let deadline = request.expires_at + wallet_options().clock_skew_ms;
+    assert_eq!(wallet.poll_timeout(), Some(deadline));
+    wallet.handle_timeout(deadline);
+    let outputs: Vec<_> = std::iter::from_fn(|| wallet.poll_output()).collect();
+    assert!(
+        outputs.contains(&walletwire::protocol::Output::Event(Event::Disconnected(
+            Disconnect::Failed(Error::RequestExpired)
+        )))
+    );
+    assert!(wallet.is_closed());
+}

@@ -56,6 +56,8 @@ pub struct Offering {
     handshake_channel: String,
     keys: KeyPair,
     offer_key: Key,
+    /// The offer must be out before the request expires (plus the clock-skew allowance).
+    deadline: u64,
     wallet: Metadata,
     session: Session,
 }
@@ -171,9 +173,11 @@ impl Handshake for WalletHandshake {
                 cleanup(&s, ctx);
                 Step::Failed(Error::HandshakeTimeout)
             }
-            Self::Subscribing(o) if now >= o.session.poll_timeout().unwrap_or(u64::MAX) => {
+            // The relay never confirmed the channel before the request expired: too late to
+            // answer now.
+            Self::Subscribing(o) if now >= o.deadline => {
                 cleanup(&o.session, ctx);
-                Step::Failed(Error::HandshakeTimeout)
+                Step::Failed(Error::RequestExpired)
             }
             other => Step::Stay(other),
         }
@@ -185,7 +189,7 @@ impl Handshake for WalletHandshake {
 
     fn next_timeout(&self) -> Option<u64> {
         match self {
-            Self::Subscribing(o) => o.session.poll_timeout(),
+            Self::Subscribing(o) => Some(o.deadline),
             Self::AwaitingAck(s) => s.awaiting_ack.as_ref().map(|a| a.deadline),
         }
     }
@@ -246,6 +250,7 @@ impl Connection<WalletHandshake> {
             handshake_channel: request.channel.clone(),
             keys,
             offer_key: schedule.handshake.clone(),
+            deadline: request.expires_at.saturating_add(options.clock_skew_ms),
             wallet: options.wallet,
             session,
         };

@@ -18,6 +18,9 @@ use super::wire::{self, Command, ConnectRequest, HistoryRequest, PublishRequest,
 use crate::crypto::RandomSource;
 use crate::protocol::StreamPosition;
 
+/// Pause before re-sending a publication the relay refused temporarily (rate limit).
+const PUBLISH_RETRY_MS: u64 = 500;
+
 /// Settings of a [`RelayClient`].
 #[derive(Debug, Clone)]
 pub struct RelayClientOptions {
@@ -189,6 +192,8 @@ struct Outgoing {
     channel: String,
     data: String,
     in_flight: bool,
+    /// Not before this time (after a temporary refusal such as a rate limit); 0: now.
+    retry_at: u64,
 }
 
 /// The client. See the module docs.
@@ -277,7 +282,13 @@ impl RelayClient {
             Link::Terminal => None,
         };
         let replies = self.pending.values().map(|(_, d)| *d).min();
-        [link, replies].into_iter().flatten().min()
+        let retries = self
+            .queue
+            .iter()
+            .filter(|o| !o.in_flight && o.retry_at > 0)
+            .map(|o| o.retry_at)
+            .min();
+        [link, replies, retries].into_iter().flatten().min()
     }
 
     fn open(&mut self, now: u64) {
@@ -418,10 +429,9 @@ impl RelayClient {
             channel: channel.to_owned(),
             data,
             in_flight: false,
+            retry_at: 0,
         });
-        if self.is_connected() {
-            self.send_publish(self.queue.len() - 1, now);
-        }
+        self.flush_queue(now);
         Ok(id)
     }
 
@@ -539,6 +549,8 @@ impl RelayClient {
                 if self.pending.values().any(|(_, d)| now >= *d) {
                     // A relay that stops answering commands is treated as a dead link.
                     self.drop_link(0, true, now, true);
+                } else {
+                    self.flush_queue(now);
                 }
             }
         }
@@ -606,8 +618,10 @@ impl RelayClient {
                     return;
                 };
                 if error.temporary || error.code == ErrorCode::TooManyRequests.code() {
-                    // Retried after the next reconnect or the next acknowledged publish.
+                    // Retried after a pause; later publications of the channel wait behind it,
+                    // so the peer still receives them in order.
                     self.queue[index].in_flight = false;
+                    self.queue[index].retry_at = now + PUBLISH_RETRY_MS;
                 } else if let Some(out) = self.queue.remove(index) {
                     self.refused(out.channel, error, now, false);
                 }
@@ -669,12 +683,21 @@ impl RelayClient {
         self.flush_queue(now);
     }
 
+    /// Sends the oldest unacknowledged publication of each channel, one in flight per channel:
+    /// if the relay refused one temporarily while a later one went through, the peer would see
+    /// them out of order and drop the retried one as a replay.
     fn flush_queue(&mut self, now: u64) {
         if !self.is_connected() {
             return;
         }
+        let mut busy_channels: Vec<String> = Vec::new();
         for index in 0..self.queue.len() {
-            if !self.queue[index].in_flight {
+            let out = &self.queue[index];
+            if busy_channels.contains(&out.channel) {
+                continue;
+            }
+            busy_channels.push(out.channel.clone());
+            if !out.in_flight && out.retry_at <= now {
                 self.send_publish(index, now);
             }
         }
@@ -952,5 +975,41 @@ mod tests {
             Some(RelayEvent::Subscribed { .. })
         ));
         assert_eq!(c.poll_event(), None, "reported lost once");
+    }
+
+    #[test]
+    fn a_rate_limited_publish_is_retried_first_and_keeps_channel_order() {
+        let mut c = client();
+        connect(&mut c);
+        while c.poll_event().is_some() {}
+        let a = c.publish("session:x", "1".into(), NOW).unwrap();
+        let b = c.publish("session:x", "2".into(), NOW).unwrap();
+        let other = c.publish("session:y", "3".into(), NOW).unwrap();
+        // One in flight per channel: `b` waits behind `a`; the other channel is independent.
+        let (first, text) = sent(&mut c);
+        assert!(text.contains(r#""data":1"#), "{text}");
+        let (third, text) = sent(&mut c);
+        assert!(text.contains(r#""data":3"#), "{text}");
+        assert_eq!(c.poll_transmit(), None);
+        // The relay refuses `a` for now (rate limit): nothing is sent until the pause ends.
+        reply(
+            &mut c,
+            format!(
+                r#"{{"id":{first},"error":{{"code":111,"message":"too many requests","temporary":true}}}}"#
+            ),
+        );
+        reply(&mut c, format!(r#"{{"id":{third},"publish":{{}}}}"#));
+        assert_eq!(c.poll_event(), Some(RelayEvent::Published { id: other }));
+        assert_eq!(c.poll_transmit(), None, "b does not overtake a");
+        assert_eq!(c.poll_timeout(), Some(NOW + PUBLISH_RETRY_MS));
+        c.handle_timeout(NOW + PUBLISH_RETRY_MS);
+        let (retry, text) = sent(&mut c);
+        assert!(text.contains(r#""data":1"#), "a first: {text}");
+        reply(&mut c, format!(r#"{{"id":{retry},"publish":{{}}}}"#));
+        assert_eq!(c.poll_event(), Some(RelayEvent::Published { id: a }));
+        let (next, text) = sent(&mut c);
+        assert!(text.contains(r#""data":2"#), "then b: {text}");
+        reply(&mut c, format!(r#"{{"id":{next},"publish":{{}}}}"#));
+        assert_eq!(c.poll_event(), Some(RelayEvent::Published { id: b }));
     }
 }
