@@ -213,6 +213,21 @@ test("connect, get.token, requests allowed and refused, close leaves no peer con
   console.log(`webrtc.start -> connected: median ${median(times)} ms of ${JSON.stringify(times)} (default poll schedule)`);
 });
 
+test("webrtc.start -> connected with fast polling (protocol cost without the poll schedule)", async () => {
+  const times = [];
+  for (let round = 0; round < ROUNDS; round++) {
+    const { ms } = await connectThroughDaemon({ poll: { initialMs: 20, maxMs: 20 } });
+    times.push(ms);
+    await page.evaluate(() => window.c.close());
+    const started = Date.now();
+    while ((await daemonSessions()).length > 0) {
+      assert.ok(Date.now() - started < WAIT, "daemon kept a peer connection");
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+  console.log(`webrtc.start -> connected (20 ms polls): median ${median(times)} ms of ${JSON.stringify(times)}`);
+});
+
 test("bad input: unreachable signaling server, unknown options, a daemon that never answers", async () => {
   const outcomes = await page.evaluate(async () => {
     const W = window.walletwire.WalletDaemonConnector;
