@@ -1,0 +1,84 @@
+// Wallet UI side of the direct flow: paste the dApp's tari:// link, review the permissions
+// (each can be unticked), and call the daemon's `webrtc.start` with the admin token.
+
+import { parseDirectLink } from "/pkg/walletwire.js";
+
+const $ = (id) => document.getElementById(id);
+const params = new URLSearchParams(location.search);
+$("daemon-url").value = params.get("daemon") ?? "http://127.0.0.1:9000/";
+$("admin-token").value = sessionStorage.getItem("walletwire-admin-token") ?? "";
+
+let parsed = null;
+
+function log(text) {
+  const item = document.createElement("li");
+  item.textContent = `${new Date().toLocaleTimeString()} ${text}`;
+  $("wallet-log").prepend(item);
+}
+
+function review() {
+  parsed = null;
+  $("review").hidden = true;
+  $("accept").disabled = true;
+  const text = $("paste-link").value.trim();
+  if (!text) return;
+  try {
+    parsed = parseDirectLink(text);
+    $("link-error").textContent = "";
+  } catch (e) {
+    $("link-error").textContent = `${e.code}: ${e.message}`;
+    return;
+  }
+  $("review-name").textContent = parsed.name || "(unnamed)";
+  const list = $("review-permissions");
+  list.replaceChildren();
+  const entries = [
+    ...parsed.permissions.map((p) => [p, true]),
+    ...parsed.optionalPermissions.map((p) => [p, false]),
+  ];
+  for (const [permission, required] of entries) {
+    const label = document.createElement("label");
+    label.className = "choice";
+    const input = document.createElement("input");
+    input.type = "checkbox";
+    input.checked = true;
+    input.value = JSON.stringify(permission);
+    const body = document.createElement("span");
+    body.className = "choice-body";
+    body.textContent = `${typeof permission === "string" ? permission : JSON.stringify(permission)}${required ? "" : " (optional)"}`;
+    label.append(input, body);
+    list.append(label);
+  }
+  $("review").hidden = false;
+  $("accept").disabled = false;
+}
+
+$("paste-link").addEventListener("input", review);
+
+$("wallet-form").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  if (!parsed) return;
+  const token = $("admin-token").value.trim();
+  sessionStorage.setItem("walletwire-admin-token", token);
+  const granted = [...$("review-permissions").querySelectorAll("input:checked")].map((i) => JSON.parse(i.value));
+  $("wallet-status").textContent = "Starting";
+  try {
+    const response = await fetch($("daemon-url").value, {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
+      body: JSON.stringify({
+        jsonrpc: "2.0", id: 1, method: "webrtc.start",
+        params: { signaling_server_token: parsed.token, permissions: granted, name: parsed.name },
+      }),
+    });
+    const reply = await response.json();
+    if (reply.error) throw new Error(`${reply.error.code}: ${reply.error.message}`);
+    $("wallet-status").textContent = `Session ${reply.result.sessionId} started`;
+    $("wallet-status").dataset.tone = "ok";
+    log(`webrtc.start: session ${reply.result.sessionId} with ${JSON.stringify(granted)}`);
+  } catch (e) {
+    $("wallet-status").textContent = "Failed";
+    $("wallet-status").dataset.tone = "bad";
+    log(`webrtc.start failed: ${e.message}`);
+  }
+});
