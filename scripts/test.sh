@@ -2,7 +2,8 @@
 # Sets up and runs every walletwire test: formatting, lints (native and wasm32), the native
 # workspace tests (core, relay over real WebSockets, Redis broker against a real
 # redis-server, reference wallet over the real relay), the centrifuge-js compatibility suite,
-# and the SDK's browser tests in headless Chromium against the real relay.
+# the SDK's browser tests in headless Chromium against the real relay, and the end-to-end
+# tests of the demo pages, the native wallet and the Vite example.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -22,4 +23,6 @@ echo "== centrifuge-js compatibility suite"
 server/tests/run-compat.sh
 echo "== browser tests (headless Chromium, real relay)"
 scripts/test-browser.sh
+echo "== end-to-end tests of the demo (playwright-core, headless Chromium)"
+tests/e2e/run.sh
 echo "== all tests passed"
