@@ -256,6 +256,43 @@ test("bad input: unreachable signaling server, unknown options, a daemon that ne
   assert.equal(await page.evaluate(() => window.c.state), "closed");
 });
 
+test("demo pages: the dApp page shows the link, the wallet page accepts it, a request goes through", async () => {
+  const pages = start("pages", SERVER, ["--listen", "127.0.0.1:0", "--no-signaling", "--www", join(ROOT, "www"), "--pkg", PKG]);
+  const base = (await pages.line("pages at ")).slice("pages at ".length).trim();
+  const dapp = await browser.newPage();
+  const wallet = await browser.newPage();
+  const errors = [];
+  for (const p of [dapp, wallet]) p.on("pageerror", (e) => errors.push(String(e)));
+  try {
+    await dapp.goto(`${base}direct.html?signaling=${encodeURIComponent(signalingUrl)}`);
+    await dapp.fill("#permissions", JSON.stringify(["AccountInfo", "AccountList"]));
+    await dapp.click("#dapp-connect");
+    await dapp.waitForFunction(() => document.getElementById("link").value.startsWith("tari://"), null, { timeout: WAIT });
+    assert.ok(await dapp.$eval("#qr", (e) => e.innerHTML.includes("<svg")));
+    const link = await dapp.$eval("#link", (e) => e.value);
+    await wallet.goto(`${base}direct.html?daemon=${encodeURIComponent(daemonUrl)}#wallet`);
+    await wallet.fill("#admin-token", adminToken);
+    await wallet.fill("#paste-link", link);
+    await wallet.waitForSelector("#review:not([hidden])", { timeout: WAIT });
+    // The user unticks AccountList.
+    await wallet.uncheck("#review-permissions input[value='\"AccountList\"']");
+    await wallet.click("#accept");
+    await wallet.waitForFunction(() => /started/.test(document.getElementById("wallet-status").textContent), null, { timeout: WAIT });
+    await dapp.waitForFunction(() => document.getElementById("dapp-status").textContent === "Connected", null, { timeout: WAIT });
+    await dapp.click("#request-form button[type=submit]");
+    await dapp.waitForFunction(() => /wallet\.info: \{/.test(document.getElementById("dapp-log").textContent), null, { timeout: WAIT });
+    await dapp.fill("#method", "accounts.list");
+    await dapp.click("#request-form button[type=submit]");
+    await dapp.waitForFunction(() => /remote_error: .*permission denied/.test(document.getElementById("dapp-log").textContent), null, { timeout: WAIT });
+    await dapp.click("#dapp-close");
+    assert.deepEqual(errors, []);
+  } finally {
+    await dapp.close();
+    await wallet.close();
+    pages.child.kill("SIGKILL");
+  }
+});
+
 test("daemon killed: disconnected fires and pending requests reject", async () => {
   await connectThroughDaemon({ disconnectGraceMs: 1000 });
   const killedAt = Date.now();
