@@ -3,13 +3,18 @@
 # them all on Ctrl-C / SIGTERM. scripts/demo.sh runs it after building; the end-to-end tests
 # run it too (with PORT=0), so they exercise the same startup.
 #
-#   PORT=8080   port of the server (pages, package, relay); 0 picks a free one
+#   PORT=8080            port of the server (pages, package, relay); 0 picks a free one
+#   SIGNALING_PORT=9100  port of the signaling server (direct flow); 0 with PORT=0
+#   DAEMON_PORT=9000     port of the reference wallet daemon's JSON-RPC; 0 with PORT=0
 #
 # Prints `dApp page: <url>` and `wallet page: <url>` once everything answers.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PORT="${PORT:-8080}"
+if [ "$PORT" = 0 ]; then default_side_port=0; else default_side_port=""; fi
+SIGNALING_PORT="${SIGNALING_PORT:-${default_side_port:-9100}}"
+DAEMON_PORT="${DAEMON_PORT:-${default_side_port:-9000}}"
 HOST=127.0.0.1
 BIN=target/release
 run_dir=$(mktemp -d "${TMPDIR:-/tmp}/walletwire-demo.XXXXXX")
@@ -53,13 +58,26 @@ done
 [ -f pkg/walletwire.js ] || { echo "pkg/ is missing: run scripts/build-demo.sh" >&2; exit 1; }
 
 # The server: relay (memory broker), the demo pages and the package, on one origin.
-start server '^pages at ' "$BIN/walletwire-server" --listen "$HOST:$PORT" --www www --pkg pkg
+# The signaling server of the direct flow runs in the same process, on its own port.
+start server '^pages at ' "$BIN/walletwire-server" --listen "$HOST:$PORT" --www www --pkg pkg \
+  --signaling-listen "$HOST:$SIGNALING_PORT"
 base=${ready#pages at }
 base=${base%/}
 relay=$(grep -m1 '^relay listening on ' "$run_dir/server.out")
 relay=${relay#relay listening on }
+for _ in $(seq 50); do
+  signaling=$(grep -m1 '^signaling listening on ' "$run_dir/server.out" || true)
+  [ -n "$signaling" ] && break
+  sleep 0.1
+done
+signaling=${signaling#signaling listening on }
 
-# More services (the wallet daemon of the direct flow) start here, with `start`.
+# The reference wallet daemon of the direct flow (its own data directory, gone on exit).
+start daemon '^ADMIN_TOKEN ' "$BIN/walletwire-wallet" daemon --data-dir "$run_dir/wallet" \
+  --listen "$HOST:$DAEMON_PORT" --signaling-url "$signaling"
+admin_token=${ready#ADMIN_TOKEN }
+daemon=$(grep -m1 '^DAEMON_LISTENING ' "$run_dir/daemon.out")
+daemon=${daemon#DAEMON_LISTENING }
 
 cat <<EOT
 
@@ -68,6 +86,11 @@ cat <<EOT
   dApp page:    $base/
   wallet page:  $base/wallet.html
   relay:        $relay
+
+  direct flow (WebRTC to the wallet daemon):
+  dApp page:    $base/direct.html?signaling=$signaling
+  wallet UI:    $base/direct.html?daemon=$daemon#wallet
+  admin token:  $admin_token
 
   Open the dApp page, press "Connect wallet", then paste the link into the wallet page
   (another browser or a private window) or pair the native reference wallet:

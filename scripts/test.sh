@@ -3,7 +3,8 @@
 # workspace tests (core, relay over real WebSockets, Redis broker against a real
 # redis-server, reference wallet over the real relay), the centrifuge-js compatibility suite,
 # the SDK's browser tests in headless Chromium against the real relay, and the end-to-end
-# tests of the demo pages, the native wallet and the Vite example.
+# tests of the demo pages, the native wallet and the Vite example, and the direct flow
+# (WebRTC to the wallet daemon) end to end inside a private network namespace.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -25,4 +26,6 @@ echo "== browser tests (headless Chromium, real relay)"
 scripts/test-browser.sh
 echo "== end-to-end tests of the demo (playwright-core, headless Chromium)"
 tests/e2e/run.sh
+echo "== direct flow end to end (Chromium, signaling server, wallet daemon, private netns)"
+tests/direct/run.sh
 echo "== all tests passed"

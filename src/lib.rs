@@ -8,7 +8,9 @@
 //!   Centrifugo-compatible relay; both derive per-direction keys (X25519, HKDF-SHA256) and
 //!   exchange XChaCha20-Poly1305 frames on a session channel. Untrusted mode confirms the
 //!   wallet with a six-digit code; trusted mode does not. Wire format: `docs/PROTOCOL.md`.
-//! * **Direct flow**: a WebRTC data channel to a wallet daemon (planned).
+//! * **Direct flow** ([`direct`]): a WebRTC data channel to a wallet daemon, set up through a
+//!   signaling server with JWT permissions; wire-compatible with the Tari wallet connector.
+//!   See `docs/DIRECT.md`.
 //!
 //! # The run loop
 //!
