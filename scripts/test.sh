@@ -16,6 +16,8 @@ echo "== cargo clippy (native)"
 cargo clippy --workspace --all-targets -- -D warnings
 echo "== cargo clippy (wasm32)"
 cargo clippy -p walletwire --target wasm32-unknown-unknown --lib --test web -- -D warnings
+echo "== cargo doc"
+RUSTDOCFLAGS=-Dwarnings cargo doc --workspace --no-deps -q
 echo "== native tests"
 cargo test --workspace
 echo "== wasm32 release build of the SDK"

@@ -50,7 +50,7 @@ impl AnyConnection {
         }
     }
 
-    /// Sends a request (see [`Connection::request`]).
+    /// Sends a request (see [`crate::protocol::Connection::request`]).
     pub fn request(
         &mut self,
         method: &str,
