@@ -1,9 +1,9 @@
 //! The dApp's outstanding data-channel calls: increasing ids from 0 (`get.token`), one
-//! deadline each, a cap on how many may wait.
-
-use std::collections::BTreeMap;
+//! deadline each, a cap on how many may wait. The bookkeeping is the relay flow's
+//! [`Correlation`]; this adds the cap the data channel needs.
 
 use super::Error;
+use crate::protocol::Correlation;
 
 /// Default cap on calls awaiting answers.
 pub const MAX_PENDING: usize = 256;
@@ -11,8 +11,7 @@ pub const MAX_PENDING: usize = 256;
 /// Ids and deadlines (Unix ms) of calls awaiting answers.
 #[derive(Debug)]
 pub struct Pending {
-    next_id: u64,
-    deadlines: BTreeMap<u64, u64>,
+    calls: Correlation,
     max: usize,
 }
 
@@ -26,60 +25,47 @@ impl Pending {
     /// Empty, ids from 0, at most `max` waiting.
     pub fn new(max: usize) -> Self {
         Self {
-            next_id: 0,
-            deadlines: BTreeMap::new(),
+            calls: Correlation::default(),
             max,
         }
     }
 
     /// Allocates the next id for a call due by `now + timeout_ms`.
     pub fn start(&mut self, now: u64, timeout_ms: u64) -> Result<u64, Error> {
-        if self.deadlines.len() >= self.max {
+        if self.calls.pending() >= self.max {
             return Err(Error::TooManyPending);
         }
-        let id = self.next_id;
-        self.next_id += 1;
-        self.deadlines.insert(id, now.saturating_add(timeout_ms));
-        Ok(id)
+        Ok(self.calls.start(now.saturating_add(timeout_ms)))
     }
 
     /// True if `id` was waiting (and is now settled). Late or unknown answers return false.
     pub fn settle(&mut self, id: u64) -> bool {
-        self.deadlines.remove(&id).is_some()
+        self.calls.settle(id)
     }
 
     /// Removes and returns the calls due at or before `now`.
     pub fn expire(&mut self, now: u64) -> Vec<u64> {
-        let due: Vec<u64> = self
-            .deadlines
-            .iter()
-            .filter(|(_, deadline)| **deadline <= now)
-            .map(|(id, _)| *id)
-            .collect();
-        for id in &due {
-            self.deadlines.remove(id);
-        }
-        due
+        self.calls.expire(now)
     }
 
     /// Removes and returns every waiting call (the channel closed).
     pub fn drain(&mut self) -> Vec<u64> {
-        std::mem::take(&mut self.deadlines).into_keys().collect()
+        self.calls.drain()
     }
 
     /// The earliest deadline.
     pub fn next_deadline(&self) -> Option<u64> {
-        self.deadlines.values().min().copied()
+        self.calls.next_deadline()
     }
 
     /// How many calls wait.
     pub fn len(&self) -> usize {
-        self.deadlines.len()
+        self.calls.pending()
     }
 
     /// True if none waits.
     pub fn is_empty(&self) -> bool {
-        self.deadlines.is_empty()
+        self.len() == 0
     }
 }
 

@@ -33,6 +33,7 @@ pub use message::{
 pub use otp::{OTP_ATTEMPTS, OTP_DIGITS, Otp};
 pub use record::{AwaitingAck, PendingRecord, Record, RecordError, STORE_PREFIX, SessionRecord};
 pub use request::{MAX_URI_LEN, Metadata, Mode, PROTOCOL_VERSION, SessionRequest, URI_PREFIX};
+pub use rpc::Correlation;
 pub use session::SessionInfo;
 pub use wallet::{WalletConnection, WalletHandshake, WalletOptions};
 

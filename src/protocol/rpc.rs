@@ -1,5 +1,5 @@
 //! Request/response correlation: ids, deadlines, and which incoming requests still owe an
-//! answer.
+//! answer. Shared by relay sessions and the direct flow's data channel.
 
 use std::collections::{BTreeMap, BTreeSet};
 

@@ -20,7 +20,7 @@ use web_sys::{
     RtcSdpType, RtcSessionDescriptionInit,
 };
 
-use super::driver::{Listeners, rejected};
+use super::driver::{Listeners, Settle, rejected};
 use super::error::{js_error, set};
 use super::js::{from_js, get, get_ms, get_string, now, to_js};
 use crate::direct::channel::{ChannelRequest, ChannelResponse, GET_TOKEN, LABEL};
@@ -37,30 +37,6 @@ fn from_direct(error: &Error) -> JsValue {
         set(&value, "remoteCode", &(*code as f64).into());
     }
     value
-}
-
-/// Resolve and reject of one promise.
-struct Settle {
-    resolve: Function,
-    reject: Function,
-}
-
-impl Settle {
-    fn promise() -> (Promise, Settle) {
-        let mut settle = None;
-        let promise =
-            Promise::new(&mut |resolve, reject| settle = Some(Settle { resolve, reject }));
-        // The executor runs synchronously inside `new Promise`.
-        (promise, settle.expect("promise executor ran"))
-    }
-
-    fn resolve(self, value: &JsValue) {
-        let _ = self.resolve.call1(&JsValue::NULL, value);
-    }
-
-    fn reject(self, error: &JsValue) {
-        let _ = self.reject.call1(&JsValue::NULL, error);
-    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -71,13 +71,13 @@ fn web_sys_console_error(value: &JsValue) {
 }
 
 /// Resolve and reject functions of one promise.
-struct Settle {
+pub(crate) struct Settle {
     resolve: Function,
     reject: Function,
 }
 
 impl Settle {
-    fn promise() -> (Promise, Settle) {
+    pub(crate) fn promise() -> (Promise, Settle) {
         let mut settle = None;
         let promise =
             Promise::new(&mut |resolve, reject| settle = Some(Settle { resolve, reject }));
@@ -85,11 +85,11 @@ impl Settle {
         (promise, settle.expect("promise executor ran"))
     }
 
-    fn resolve(self, value: &JsValue) {
+    pub(crate) fn resolve(self, value: &JsValue) {
         let _ = self.resolve.call1(&JsValue::NULL, value);
     }
 
-    fn reject(self, error: &JsValue) {
+    pub(crate) fn reject(self, error: &JsValue) {
         let _ = self.reject.call1(&JsValue::NULL, error);
     }
 }
