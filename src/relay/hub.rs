@@ -114,6 +114,15 @@ pub enum HubOutput {
         /// Key.
         key: String,
     },
+    /// Something the application learns about.
+    Event(HubEvent),
+}
+
+/// What a hub tells the application (as opposed to the socket and storage work in
+/// [`HubOutput`]); drivers hand these on.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum HubEvent {
     /// An event of one connection.
     Event {
         /// Which connection.
@@ -322,15 +331,15 @@ impl Hub {
 
     fn route(&mut self, event: RelayEvent, now: u64) {
         match event {
-            RelayEvent::Connected => self.out.push_back(HubOutput::Link {
+            RelayEvent::Connected => self.out.push_back(HubOutput::Event(HubEvent::Link {
                 up: true,
                 will_retry: true,
-            }),
+            })),
             RelayEvent::Disconnected { reconnect, .. } => {
-                self.out.push_back(HubOutput::Link {
+                self.out.push_back(HubOutput::Event(HubEvent::Link {
                     up: false,
                     will_retry: reconnect,
-                });
+                }));
             }
             RelayEvent::Subscribed { channel, top } => {
                 if let Some((_, c)) = self.owner(&channel) {
@@ -366,11 +375,11 @@ impl Hub {
                 message,
             } => {
                 if let Some((id, _)) = self.owner(&channel) {
-                    self.out.push_back(HubOutput::RelayError {
+                    self.out.push_back(HubOutput::Event(HubEvent::RelayError {
                         id,
                         code: "relay_refused",
                         message: format!("relay refused {channel}: {code} {message}"),
-                    });
+                    }));
                 }
             }
         }
@@ -405,11 +414,11 @@ impl Hub {
                             RelayError::FrameTooLarge => "relay_frame_too_large",
                             _ => "relay_refused",
                         };
-                        self.out.push_back(HubOutput::RelayError {
+                        self.out.push_back(HubOutput::Event(HubEvent::RelayError {
                             id,
                             code,
                             message: e.to_string(),
-                        });
+                        }));
                     }
                 }
                 Output::Sync { channel } => self.relay.sync(&channel, now),
@@ -417,7 +426,9 @@ impl Hub {
                     self.out.push_back(HubOutput::Store { key, record })
                 }
                 Output::Remove { key } => self.out.push_back(HubOutput::Remove { key }),
-                Output::Event(event) => self.out.push_back(HubOutput::Event { id, event }),
+                Output::Event(event) => self
+                    .out
+                    .push_back(HubOutput::Event(HubEvent::Event { id, event })),
             }
         }
     }

@@ -18,7 +18,7 @@ use super::js::{BrowserRandom, now, serialize_to_js, to_js};
 use super::storage::Store;
 use crate::protocol::{Disconnect, Error, Event, Limits, Record, Role, RpcError, State};
 use crate::relay::client::{RelayClientOptions, Transmit};
-use crate::relay::hub::{ConnectionId, Hub, HubOutput};
+use crate::relay::hub::{ConnectionId, Hub, HubEvent, HubOutput};
 
 /// Event handlers registered with `on`, shared by every driver of one client object.
 #[derive(Debug, Default)]
@@ -291,8 +291,8 @@ impl Driver {
                 let store = self.state.borrow().store.clone();
                 store.remove(&key);
             }
-            HubOutput::Event { id, event } => self.event(id, event),
-            HubOutput::Link { up, will_retry } => {
+            HubOutput::Event(HubEvent::Event { id, event }) => self.event(id, event),
+            HubOutput::Event(HubEvent::Link { up, will_retry }) => {
                 {
                     let mut state = self.state.borrow_mut();
                     state.online = up;
@@ -307,7 +307,7 @@ impl Driver {
                     self.fail_everything("relay_refused", "the relay refused this client");
                 }
             }
-            HubOutput::RelayError { id, code, message } => {
+            HubOutput::Event(HubEvent::RelayError { id, code, message }) => {
                 let session = self.session_id(id);
                 self.emit_error(code, &message, session.as_deref());
                 if code == "relay_refused" {

@@ -30,9 +30,9 @@ use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use tokio_tungstenite::tungstenite::{self, Message};
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
-use walletwire::protocol::{Event, Limits};
+use walletwire::protocol::Limits;
 use walletwire::relay::client::{RelayClientOptions, Transmit};
-use walletwire::relay::hub::{ConnectionId, Hub, HubOutput};
+use walletwire::relay::hub::{Hub, HubEvent, HubOutput};
 
 use crate::store::SessionStore;
 use crate::system::{now_ms, os_random};
@@ -47,29 +47,8 @@ const MAX_SLEEP_MS: u64 = 60_000;
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub enum DriverEvent {
-    /// An event of one connection (see [`Event`]).
-    Event {
-        /// Which connection.
-        id: ConnectionId,
-        /// What happened.
-        event: Event,
-    },
-    /// The relay link came up or went down.
-    Link {
-        /// True when connected.
-        up: bool,
-        /// False when the relay refused this client for good.
-        will_retry: bool,
-    },
-    /// The relay refused a subscription or publication of a connection.
-    RelayError {
-        /// Which connection.
-        id: ConnectionId,
-        /// Stable code (`relay_refused`, `relay_queue_full`, `relay_frame_too_large`).
-        code: &'static str,
-        /// Details.
-        message: String,
-    },
+    /// What the hub reports: a connection's event, the link going up or down, a relay refusal.
+    Hub(HubEvent),
     /// Opening the WebSocket failed (the client retries with backoff).
     SocketFailed {
         /// Why.
@@ -211,15 +190,7 @@ impl Driver {
                 HubOutput::Socket(transmit) => self.transmit(transmit),
                 HubOutput::Store { key, record } => self.changes.push((key, Some(record))),
                 HubOutput::Remove { key } => self.changes.push((key, None)),
-                HubOutput::Event { id, event } => {
-                    self.events.push_back(DriverEvent::Event { id, event })
-                }
-                HubOutput::Link { up, will_retry } => {
-                    self.events.push_back(DriverEvent::Link { up, will_retry })
-                }
-                HubOutput::RelayError { id, code, message } => self
-                    .events
-                    .push_back(DriverEvent::RelayError { id, code, message }),
+                HubOutput::Event(event) => self.events.push_back(DriverEvent::Hub(event)),
                 _ => {}
             }
         }

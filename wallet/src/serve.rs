@@ -24,7 +24,7 @@ use std::time::Duration;
 use serde_json::Value;
 use tokio::sync::mpsc;
 use walletwire::protocol::{Disconnect, Error, Event, RpcError};
-use walletwire::relay::hub::ConnectionId;
+use walletwire::relay::hub::{ConnectionId, HubEvent};
 
 use crate::api::{USER_REJECTED, WalletApi};
 use crate::driver::{Driver, DriverEvent};
@@ -199,8 +199,10 @@ impl Service<'_> {
 
     fn handle(&mut self, driver: &mut Driver, event: DriverEvent) {
         match event {
-            DriverEvent::Event { id, event } => self.session_event(driver, id, event),
-            DriverEvent::Link { up, will_retry } => {
+            DriverEvent::Hub(HubEvent::Event { id, event }) => {
+                self.session_event(driver, id, event)
+            }
+            DriverEvent::Hub(HubEvent::Link { up, will_retry }) => {
                 self.link_up_once |= up;
                 report(format_args!("LINK {}", if up { "up" } else { "down" }));
                 if !up && !will_retry {
@@ -209,7 +211,7 @@ impl Service<'_> {
                     ));
                 }
             }
-            DriverEvent::RelayError { id, code, message } => {
+            DriverEvent::Hub(HubEvent::RelayError { id, code, message }) => {
                 report(format_args!("ERROR {code} {message}"));
                 if !self.sessions.contains_key(&id) {
                     // A handshake whose channel the relay refuses cannot complete.
@@ -223,6 +225,8 @@ impl Service<'_> {
             DriverEvent::StoreFailed { error } => {
                 report(format_args!("ERROR store_failed {error}"));
             }
+            // Hub events added later are not this CLI's concern.
+            DriverEvent::Hub(_) => {}
         }
     }
 

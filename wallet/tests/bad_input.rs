@@ -11,6 +11,7 @@ use serde_json::json;
 use walletwire::base64url;
 use walletwire::crypto::KeyPair;
 use walletwire::protocol::{Mode, random_uuid};
+use walletwire::relay::hub::HubEvent;
 use walletwire_wallet::driver::DriverEvent;
 use walletwire_wallet::system::{now_ms, os_random};
 
@@ -126,7 +127,7 @@ async fn relay_down_for_the_dapp() {
                 assert!(error.contains("refused"), "{error}");
                 break;
             }
-            DriverEvent::Event { event, .. } => {
+            DriverEvent::Hub(HubEvent::Event { event, .. }) => {
                 assert!(!matches!(
                     event,
                     walletwire::protocol::Event::SessionRequest(_)

@@ -9,6 +9,7 @@ use serde_json::{Value, json};
 use walletwire::protocol::{
     Disconnect, Error, Event, Limits, Metadata, Mode, RpcError, WalletOptions,
 };
+use walletwire::relay::hub::HubEvent;
 use walletwire_wallet::driver::{Driver, DriverEvent};
 use walletwire_wallet::hex;
 use walletwire_wallet::ledger::OPENING_BALANCE;
@@ -180,10 +181,10 @@ async fn native_peers_request_both_ways() {
         let event = tokio::time::timeout_at(deadline, wallet.next())
             .await
             .unwrap();
-        if let DriverEvent::Event {
+        if let DriverEvent::Hub(HubEvent::Event {
             event: Event::Connected(_),
             ..
-        } = event
+        }) = event
         {
             break;
         }
@@ -229,12 +230,12 @@ async fn native_peers_request_both_ways() {
     while !(got_response && answered_dapp) {
         tokio::select! {
             event = wallet.next() => match event {
-                DriverEvent::Event { event: Event::Response { id, result }, .. } => {
+                DriverEvent::Hub(HubEvent::Event { event: Event::Response { id, result }, .. }) => {
                     assert_eq!(id, asked);
                     assert_eq!(result.unwrap()["origin"], "http://127.0.0.1");
                     got_response = true;
                 }
-                DriverEvent::Event { event: Event::Request { id, method, .. }, .. } => {
+                DriverEvent::Hub(HubEvent::Event { event: Event::Request { id, method, .. }, .. }) => {
                     assert_eq!(method, "accounts.list");
                     let refusal = RpcError { code: 4001, message: "no".into() };
                     wallet.hub().connection(wallet_id).unwrap().respond(id, Err(refusal), now_ms()).unwrap();

@@ -28,7 +28,7 @@ use walletwire::protocol::{
     DappOptions, Disconnect, Error, Event, Limits, Metadata, Mode, SessionInfo, SessionRequest,
 };
 use walletwire::relay::client::RelayClientOptions;
-use walletwire::relay::hub::ConnectionId;
+use walletwire::relay::hub::{ConnectionId, HubEvent};
 use walletwire_wallet::driver::{Driver, DriverEvent};
 use walletwire_wallet::system::{now_ms, os_random};
 
@@ -328,11 +328,11 @@ impl NativeDapp {
     /// Records a driver event; returns it if it is an event of this connection.
     fn absorb(&mut self, event: DriverEvent) -> Option<Event> {
         match event {
-            DriverEvent::Event { id, event } if id == self.id => {
+            DriverEvent::Hub(HubEvent::Event { id, event }) if id == self.id => {
                 self.log.push(event.clone());
                 Some(event)
             }
-            DriverEvent::Link { up, .. } => {
+            DriverEvent::Hub(HubEvent::Link { up, .. }) => {
                 self.links.push(up);
                 None
             }
