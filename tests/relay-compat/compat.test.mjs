@@ -63,31 +63,41 @@ test('connect, subscribe, publish and receive', async () => {
   assert.deepEqual(history.publications.map((publication) => publication.offset), [1, 2]);
 });
 
+/**
+ * A reader subscribed to `name` through a TCP proxy receives publication 1; its socket is then
+ * cut and kept down while publications 2..`last` go out, then let back in. Resolves once the
+ * reader has resubscribed, with its subscribe contexts, the offsets it received and the writer.
+ */
+async function cutWhilePublishing(proxy, name, last) {
+  const reader = client(proxy.url);
+  reader.connect();
+  const subscription = reader.newSubscription(name);
+  const contexts = [];
+  subscription.on('subscribed', (ctx) => contexts.push(ctx));
+  const received = [];
+  subscription.on('publication', (ctx) => received.push(ctx.offset));
+  subscription.subscribe();
+  await subscription.ready(5000);
+  const writer = await connected(relay.url);
+  await writer.publish(name, 1);
+  await until(() => received.length === 1, 'first publication');
+
+  const connecting = once(reader, 'connecting');
+  proxy.refuse(true);
+  proxy.cut();
+  await connecting;
+  // Published while the reader cannot reconnect.
+  for (let n = 2; n <= last; n++) await writer.publish(name, n);
+  proxy.refuse(false);
+  await until(() => contexts.length === 2, 'resubscribe after reconnect');
+  return { contexts, received, writer };
+}
+
 test('recovers missed publications after the socket is cut', async () => {
   const proxy = await startProxy(relay.port);
   try {
     const name = channel('session');
-    const reader = client(proxy.url);
-    reader.connect();
-    const subscription = reader.newSubscription(name);
-    const contexts = [];
-    subscription.on('subscribed', (ctx) => contexts.push(ctx));
-    const received = [];
-    subscription.on('publication', (ctx) => received.push(ctx.offset));
-    subscription.subscribe();
-    await subscription.ready(5000);
-    const writer = await connected(relay.url);
-    await writer.publish(name, 1);
-    await until(() => received.length === 1, 'first publication');
-
-    const connecting = once(reader, 'connecting');
-    proxy.refuse(true);
-    proxy.cut();
-    await connecting;
-    // Published while the reader cannot reconnect.
-    for (let n = 2; n <= 4; n++) await writer.publish(name, n);
-    proxy.refuse(false);
-    await until(() => contexts.length === 2, 'resubscribe after reconnect');
+    const { contexts, received, writer } = await cutWhilePublishing(proxy, name, 4);
     assert.equal(contexts[1].wasRecovering, true);
     assert.equal(contexts[1].recovered, true);
     assert.equal(contexts[1].hasRecoveredPublications, true);
@@ -124,25 +134,7 @@ test('history overflow is reported as not recovered', async () => {
   const proxy = await startProxy(relay.port);
   try {
     const name = channel('handshake'); // history size 3 on this relay
-    const reader = client(proxy.url);
-    reader.connect();
-    const subscription = reader.newSubscription(name);
-    const contexts = [];
-    subscription.on('subscribed', (ctx) => contexts.push(ctx));
-    const received = [];
-    subscription.on('publication', (ctx) => received.push(ctx.offset));
-    subscription.subscribe();
-    await subscription.ready(5000);
-    const writer = await connected(relay.url);
-    await writer.publish(name, 1);
-    await until(() => received.length === 1, 'first publication');
-    const connecting = once(reader, 'connecting');
-    proxy.refuse(true);
-    proxy.cut();
-    await connecting;
-    for (let n = 2; n <= 8; n++) await writer.publish(name, n);
-    proxy.refuse(false);
-    await until(() => contexts.length === 2, 'resubscribe after reconnect');
+    const { contexts, received, writer } = await cutWhilePublishing(proxy, name, 8);
     assert.equal(contexts[1].wasRecovering, true);
     assert.equal(contexts[1].recovered, false);
     assert.equal(contexts[1].streamPosition.offset, 8);
