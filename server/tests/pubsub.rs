@@ -4,7 +4,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{Client, Server, channel};
+use common::{Client, Server, channel, epoch_of};
 use serde_json::{Value, json};
 
 fn offsets(publications: &Value) -> Vec<u64> {
@@ -128,10 +128,7 @@ async fn recovery_returns_missed_publications_in_order() {
     let mut publisher = Client::connect(&server.url()).await;
     publisher.publish(&session, json!("before")).await;
     let reply = client.subscribe(&session).await;
-    let epoch = reply["subscribe"]["epoch"]
-        .as_str()
-        .expect("epoch")
-        .to_owned();
+    let epoch = epoch_of(&reply);
     assert_eq!(reply["subscribe"]["offset"], 1);
     client
         .command("unsubscribe", json!({"channel": session}))
@@ -139,12 +136,7 @@ async fn recovery_returns_missed_publications_in_order() {
     for n in 2..=4 {
         publisher.publish(&session, json!(n)).await;
     }
-    let reply = client
-        .command(
-            "subscribe",
-            json!({"channel": session, "recover": true, "offset": 1, "epoch": epoch}),
-        )
-        .await;
+    let reply = client.recover(&session, 1, &epoch).await;
     let result = &reply["subscribe"];
     assert_eq!(result["recovered"], true, "{reply}");
     assert_eq!(result["was_recovering"], true);
@@ -163,22 +155,14 @@ async fn recovery_fails_without_publications_when_history_overflowed_or_epoch_ch
     let mut client = Client::connect(&server.url()).await;
     let mut publisher = Client::connect(&server.url()).await;
     let reply = client.subscribe(&handshake).await;
-    let epoch = reply["subscribe"]["epoch"]
-        .as_str()
-        .expect("epoch")
-        .to_owned();
+    let epoch = epoch_of(&reply);
     client
         .command("unsubscribe", json!({"channel": handshake}))
         .await;
     for n in 1..=6 {
         publisher.publish(&handshake, json!(n)).await;
     }
-    let reply = client
-        .command(
-            "subscribe",
-            json!({"channel": handshake, "recover": true, "offset": 0, "epoch": epoch}),
-        )
-        .await;
+    let reply = client.recover(&handshake, 0, &epoch).await;
     assert_eq!(reply["subscribe"]["recovered"], Value::Null, "{reply}");
     assert_eq!(reply["subscribe"]["was_recovering"], true);
     assert_eq!(reply["subscribe"]["offset"], 6);
@@ -188,22 +172,12 @@ async fn recovery_fails_without_publications_when_history_overflowed_or_epoch_ch
     client
         .command("unsubscribe", json!({"channel": handshake}))
         .await;
-    let reply = client
-        .command(
-            "subscribe",
-            json!({"channel": handshake, "recover": true, "offset": 2, "epoch": "not-it"}),
-        )
-        .await;
+    let reply = client.recover(&handshake, 2, "not-it").await;
     assert_eq!(reply["subscribe"]["recovered"], Value::Null, "{reply}");
     client
         .command("unsubscribe", json!({"channel": handshake}))
         .await;
-    let reply = client
-        .command(
-            "subscribe",
-            json!({"channel": handshake, "recover": true, "offset": 2, "epoch": epoch}),
-        )
-        .await;
+    let reply = client.recover(&handshake, 2, &epoch).await;
     assert_eq!(reply["subscribe"]["recovered"], true, "{reply}");
     assert_eq!(offsets(&reply["subscribe"]["publications"]), [3, 4, 5, 6]);
 }
@@ -235,10 +209,7 @@ async fn recovery_under_concurrent_publishing_has_no_gap_and_no_duplicate() {
     };
     let mut client = Client::connect(&server.url()).await;
     let reply = client.subscribe(&session).await;
-    let epoch = reply["subscribe"]["epoch"]
-        .as_str()
-        .expect("epoch")
-        .to_owned();
+    let epoch = epoch_of(&reply);
     let mut last = reply["subscribe"]["offset"].as_u64().unwrap_or(0);
     let mut resubscribes = 0;
     while last < TOTAL {
@@ -255,12 +226,7 @@ async fn recovery_under_concurrent_publishing_has_no_gap_and_no_duplicate() {
             .command("unsubscribe", json!({"channel": session}))
             .await;
         client.clear_pushes();
-        let reply = client
-            .command(
-                "subscribe",
-                json!({"channel": session, "recover": true, "offset": last, "epoch": epoch}),
-            )
-            .await;
+        let reply = client.recover(&session, last, &epoch).await;
         assert_eq!(reply["subscribe"]["recovered"], true, "{reply}");
         for offset in offsets(&reply["subscribe"]["publications"]) {
             assert_eq!(offset, last + 1, "recovered publication out of sequence");

@@ -7,7 +7,7 @@ use std::net::{TcpListener, TcpStream};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{Client, Server, channel};
+use common::{Client, Server, channel, epoch_of};
 use serde_json::json;
 
 struct Redis {
@@ -119,10 +119,7 @@ async fn a_restarted_relay_keeps_history_and_positions() {
         let mut node = redis.relay("restart", &[]);
         let mut client = Client::connect(&node.url()).await;
         let reply = client.subscribe(&session).await;
-        let epoch = reply["subscribe"]["epoch"]
-            .as_str()
-            .expect("epoch")
-            .to_owned();
+        let epoch = epoch_of(&reply);
         client.publish(&session, json!("first")).await;
         assert_eq!(client.publication().await["push"]["pub"]["offset"], 1);
         for n in 2..=4 {
@@ -141,12 +138,7 @@ async fn a_restarted_relay_keeps_history_and_positions() {
     let mut publisher = Client::connect(&node.url()).await;
     publisher.publish(&session, json!(5)).await;
     let mut client = Client::connect(&node.url()).await;
-    let reply = client
-        .command(
-            "subscribe",
-            json!({"channel": session, "recover": true, "offset": seen, "epoch": epoch}),
-        )
-        .await;
+    let reply = client.recover(&session, seen, &epoch).await;
     let result = &reply["subscribe"];
     assert_eq!(result["recovered"], true, "{reply}");
     assert_eq!(result["epoch"], epoch.as_str());

@@ -280,10 +280,27 @@ impl Client {
         reply
     }
 
+    /// Subscribes asking to recover everything after `offset` in `epoch`; returns the reply.
+    pub async fn recover(&mut self, channel: &str, offset: u64, epoch: &str) -> Value {
+        self.command(
+            "subscribe",
+            json!({"channel": channel, "recover": true, "offset": offset, "epoch": epoch}),
+        )
+        .await
+    }
+
     pub async fn publish(&mut self, channel: &str, data: Value) -> Value {
         self.command("publish", json!({"channel": channel, "data": data}))
             .await
     }
+}
+
+/// The stream epoch of a subscribe reply.
+pub fn epoch_of(reply: &Value) -> String {
+    reply["subscribe"]["epoch"]
+        .as_str()
+        .expect("subscribe reply carries an epoch")
+        .to_owned()
 }
 
 /// Close code helper for readability.
