@@ -104,9 +104,8 @@ export interface RelayStatusEvent { online: boolean; willRetry: boolean; url: st
 export interface MessagesLostEvent { sessionId: string | null; count: number | null }
 export interface PongEvent { sessionId: string | null; n: number }
 
-export interface DappClientEvents {
-  session_request: SessionRequestEvent;
-  otp_required: OtpRequiredEvent;
+/** Events both clients emit, once a handshake is under way or a session exists. */
+export interface SessionEvents {
   connected: SessionInfo;
   request: IncomingRequest;
   message: IncomingRequest | IncomingNotification;
@@ -118,17 +117,13 @@ export interface DappClientEvents {
   error: WalletwireError;
 }
 
-export interface WalletClientEvents {
+export interface DappClientEvents extends SessionEvents {
+  session_request: SessionRequestEvent;
+  otp_required: OtpRequiredEvent;
+}
+
+export interface WalletClientEvents extends SessionEvents {
   display_otp: DisplayOtpEvent;
-  connected: SessionInfo;
-  request: IncomingRequest;
-  message: IncomingRequest | IncomingNotification;
-  state: StateEvent;
-  disconnected: DisconnectedEvent;
-  messages_lost: MessagesLostEvent;
-  relay: RelayStatusEvent;
-  pong: PongEvent;
-  error: WalletwireError;
 }
 
 export interface DappClientOptions {
