@@ -251,6 +251,35 @@ fn oversize_payload_is_refused_before_sending() {
 }
 
 #[test]
+fn raised_payload_limit_carries_a_60_kb_request_both_ways() {
+    let limits = walletwire::protocol::Limits {
+        max_payload: 70_000,
+        ..Default::default()
+    };
+    assert!(limits.max_frame_len() > 64 * 1024);
+    let mut pair = Pair::connected_with_limits(Mode::Trusted, 1, limits);
+    let now = pair.now;
+    let big = "y".repeat(60_000);
+    pair.dapp
+        .conn
+        .request("echo", json!(big), None, now)
+        .expect("60 KB fits the raised limit");
+    pair.drive();
+    let id = common::first_request_id(&pair.wallet().events);
+    assert!(pair.wallet().has_event(
+        |e| matches!(e, Event::Request { params, .. } if params.as_str() == Some(big.as_str()))
+    ));
+    pair.wallet()
+        .conn
+        .respond(id, Ok(json!(big)), now)
+        .expect("the answer fits too");
+    pair.drive();
+    assert!(pair.dapp.has_event(
+        |e| matches!(e, Event::Response { result: Ok(v), .. } if v.as_str() == Some(big.as_str()))
+    ));
+}
+
+#[test]
 fn session_expires_after_its_ttl_without_use() {
     let mut pair = Pair::connected(Mode::Trusted);
     let ttl = walletwire::protocol::Limits::default().session_ttl_ms;

@@ -230,7 +230,9 @@ pub enum Discard {
 /// Timing and size settings shared by both sides. Defaults are in `docs/PROTOCOL.md` §9.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Limits {
-    /// Largest encoded payload (JSON) one frame may carry.
+    /// Largest encoded payload (JSON) one frame may carry. The default keeps every frame
+    /// under the 64 KiB client message limit of a default Centrifugo; raise it only together
+    /// with the relay's frame limit (`walletwire-server --max-frame-size`).
     pub max_payload: usize,
     /// Requests awaiting a response, per session.
     pub max_pending_requests: usize,
@@ -238,6 +240,17 @@ pub struct Limits {
     pub session_ttl_ms: u64,
     /// Default timeout of `request()`.
     pub request_timeout_ms: u64,
+}
+
+impl Limits {
+    /// Largest session-channel publication `data` accepted from the peer: a frame carrying
+    /// `max_payload` bytes (base64url of nonce, ciphertext and tag, plus the JSON envelope),
+    /// and never less than [`MAX_MESSAGE_LEN`]. Larger input is dropped unparsed.
+    pub fn max_frame_len(&self) -> usize {
+        let sealed = self.max_payload.saturating_add(24 + 16);
+        let encoded = sealed.div_ceil(3).saturating_mul(4);
+        encoded.saturating_add(256).max(MAX_MESSAGE_LEN)
+    }
 }
 
 impl Default for Limits {

@@ -6,7 +6,7 @@ use std::collections::VecDeque;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::message::{Frame, MAX_MESSAGE_LEN, Payload, RpcError, frame_aad};
+use super::message::{Frame, Payload, RpcError, frame_aad};
 use super::record::{AwaitingAck, Record, SessionRecord};
 use super::rpc::Correlation;
 use super::{
@@ -281,7 +281,7 @@ impl Session {
         data: &str,
         out: &mut VecDeque<Output>,
     ) -> Result<Payload, Discard> {
-        if data.len() > MAX_MESSAGE_LEN {
+        if data.len() > self.limits.max_frame_len() {
             return Err(Discard::TooLarge);
         }
         let frame: Frame = serde_json::from_str(data).map_err(|_| Discard::Malformed)?;

@@ -35,7 +35,7 @@ pub struct DappClient {
 
 #[wasm_bindgen]
 impl DappClient {
-    /// `new DappClient({relayUrl, dapp: {name, url?, icon?}, storage?, requestTimeoutMs?})`.
+    /// `new DappClient({relayUrl, dapp: {name, url?, icon?}, storage?, requestTimeoutMs?, maxPayloadBytes?})`.
     #[wasm_bindgen(constructor)]
     pub fn new(options: JsValue) -> Result<DappClient, JsValue> {
         let relay_url = get_string(&options, "relayUrl").unwrap_or_default();

@@ -30,6 +30,9 @@ impl Endpoint {
         if let Some(ms) = get_ms(options, "requestTimeoutMs") {
             limits.request_timeout_ms = ms;
         }
+        if let Some(bytes) = get_ms(options, "maxPayloadBytes") {
+            limits.max_payload = usize::try_from(bytes).unwrap_or(usize::MAX).max(1024);
+        }
         Self {
             listeners: Rc::new(Listeners::default()),
             drivers: RefCell::new(Vec::new()),

@@ -134,12 +134,18 @@ export interface DappClientOptions {
   storage?: "local" | "memory";
   /** Default request timeout (60 000). */
   requestTimeoutMs?: number;
+  /**
+   * Largest encoded payload of one message (48 000): a frame then fits the 64 KiB client
+   * message limit of a default Centrifugo. Raise it only together with the relay's limit.
+   */
+  maxPayloadBytes?: number;
 }
 
 export interface WalletClientOptions {
   wallet: Metadata;
   storage?: "local" | "memory";
   requestTimeoutMs?: number;
+  maxPayloadBytes?: number;
   /** How long the code is valid (60 000). */
   otpWindowMs?: number;
 }

@@ -21,7 +21,7 @@ pub struct WalletClient {
 
 #[wasm_bindgen]
 impl WalletClient {
-    /// `new WalletClient({wallet: {name, url?, icon?}, storage?, requestTimeoutMs?, otpWindowMs?})`.
+    /// `new WalletClient({wallet: {name, url?, icon?}, storage?, requestTimeoutMs?, maxPayloadBytes?, otpWindowMs?})`.
     #[wasm_bindgen(constructor)]
     pub fn new(options: JsValue) -> Result<WalletClient, JsValue> {
         let wallet = metadata(get(&options, "wallet"), "wallet")?;

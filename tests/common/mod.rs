@@ -45,6 +45,8 @@ pub struct Pair {
     pub wallet: Option<LoopbackPeer<walletwire::protocol::WalletHandshake>>,
     pub now: u64,
     pub seed: u64,
+    /// Limits both peers run with.
+    pub limits: walletwire::protocol::Limits,
 }
 
 pub fn dapp_options(mode: Mode) -> DappOptions {
@@ -75,13 +77,20 @@ impl Pair {
 
     /// Seeds `seed` (dApp) and `seed + 1` (wallet): different seeds, different sessions.
     pub fn with_seed(mode: Mode, seed: u64) -> Self {
-        let dapp = DappConnection::new(dapp_options(mode), T0, SeededRandom::boxed(seed)).unwrap();
+        Self::with_limits(mode, seed, walletwire::protocol::Limits::default())
+    }
+
+    pub fn with_limits(mode: Mode, seed: u64, limits: walletwire::protocol::Limits) -> Self {
+        let mut options = dapp_options(mode);
+        options.limits = limits.clone();
+        let dapp = DappConnection::new(options, T0, SeededRandom::boxed(seed)).unwrap();
         let mut pair = Self {
             relay: LoopbackRelay::default(),
             dapp: LoopbackPeer::new(dapp),
             wallet: None,
             now: T0,
             seed,
+            limits,
         };
         pair.drive();
         pair
@@ -103,9 +112,11 @@ impl Pair {
     pub fn scan(&mut self) {
         let uri = self.request().to_uri();
         let request = SessionRequest::from_uri(&uri).unwrap();
+        let mut options = wallet_options();
+        options.limits = self.limits.clone();
         let wallet = WalletConnection::accept(
             &request,
-            wallet_options(),
+            options,
             self.now,
             SeededRandom::boxed(self.seed + 1),
         )
@@ -190,7 +201,15 @@ impl Pair {
     }
 
     pub fn connected_with_seed(mode: Mode, seed: u64) -> Self {
-        let mut pair = Self::with_seed(mode, seed);
+        Self::connected_with_limits(mode, seed, walletwire::protocol::Limits::default())
+    }
+
+    pub fn connected_with_limits(
+        mode: Mode,
+        seed: u64,
+        limits: walletwire::protocol::Limits,
+    ) -> Self {
+        let mut pair = Self::with_limits(mode, seed, limits);
         pair.scan();
         if mode == Mode::Untrusted {
             let otp = pair.wallet_otp();

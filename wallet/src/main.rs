@@ -58,6 +58,20 @@ struct WalletArgs {
     /// Name shown to the dApp.
     #[arg(long, default_value = "walletwire reference wallet")]
     name: String,
+    /// Largest encoded payload of one message, in bytes (default 48000, which fits a default
+    /// Centrifugo's 64 KiB message limit; raise it only with the relay's frame limit).
+    #[arg(long)]
+    max_payload: Option<usize>,
+}
+
+impl WalletArgs {
+    fn limits(&self) -> Limits {
+        let mut limits = Limits::default();
+        if let Some(bytes) = self.max_payload {
+            limits.max_payload = bytes.max(1024);
+        }
+        limits
+    }
 }
 
 #[derive(Args, Clone)]
@@ -218,11 +232,12 @@ fn finished(report: &ServeReport) -> Outcome {
 
 async fn pair(uri: &str, wallet: &WalletArgs, args: &ServeArgs, connect_timeout: u64) -> Outcome {
     let request = SessionRequest::from_uri(uri).map_err(|e| Failure::protocol(&e))?;
-    let options = WalletOptions::new(Metadata {
+    let mut options = WalletOptions::new(Metadata {
         name: wallet.name.clone(),
         url: None,
         icon: None,
     });
+    options.limits = wallet.limits();
     request
         .check_fresh(now_ms(), options.clock_skew_ms)
         .map_err(|e| Failure::protocol(&e))?;
@@ -280,6 +295,7 @@ async fn resume_and_serve(
     records: Vec<SessionRecord>,
     api: &WalletApi,
     store: &SessionStore,
+    limits: &Limits,
     options: &ServeOptions,
 ) -> Vec<ServeReport> {
     let mut by_relay: BTreeMap<String, Vec<SessionRecord>> = BTreeMap::new();
@@ -290,12 +306,7 @@ async fn resume_and_serve(
             .push(record);
     }
     let runs = by_relay.into_iter().map(|(relay, records)| {
-        let mut driver = Driver::new(
-            relay,
-            relay_options(),
-            Limits::default(),
-            Some(store.clone()),
-        );
+        let mut driver = Driver::new(relay, relay_options(), limits.clone(), Some(store.clone()));
         let mut names = BTreeMap::new();
         for record in records {
             let id = driver
@@ -316,7 +327,14 @@ async fn resume(wallet: &WalletArgs, args: &ServeArgs) -> Outcome {
         println!("NO_SESSIONS");
         return Ok(());
     }
-    resume_and_serve(records, &api, &store, &serve_options(args)).await;
+    resume_and_serve(
+        records,
+        &api,
+        &store,
+        &wallet.limits(),
+        &serve_options(args),
+    )
+    .await;
     Ok(())
 }
 
@@ -355,7 +373,7 @@ async fn disconnect(session: &str, wallet: &WalletArgs) -> Outcome {
     let mut driver = Driver::new(
         record.info.relay.clone(),
         relay_options(),
-        Limits::default(),
+        wallet.limits(),
         Some(store.clone()),
     );
     let id = driver
