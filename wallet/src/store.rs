@@ -156,7 +156,9 @@ impl SessionStore {
 }
 
 /// Writes `bytes` to `path` through a temporary file in the same directory and a rename, with
-/// owner-only permissions (the file holds session keys).
+/// owner-only permissions (the file holds session keys). The data is synced before the rename
+/// and the directory after it, so a power loss leaves the old or the new file, never a
+/// counter that went backwards (a reused sequence number would be dropped by the peer).
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
     fs::create_dir_all(dir)?;
@@ -175,8 +177,11 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
         std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
         let mut file = options.open(&temp)?;
         file.write_all(bytes)?;
-        file.flush()?;
-        fs::rename(&temp, path)
+        file.sync_data()?;
+        fs::rename(&temp, path)?;
+        #[cfg(unix)]
+        fs::File::open(dir)?.sync_all()?;
+        Ok(())
     })();
     if result.is_err() {
         let _ = fs::remove_file(&temp);
