@@ -1,7 +1,9 @@
 //! Shared helpers of the wallet's integration tests: the real `walletwire-server` relay on an
-//! ephemeral loopback port, the real `walletwire-wallet` binary reading its output lines, a
-//! native dApp (a `Hub` with `connect_dapp` on the crate's tokio driver), and a TCP proxy
-//! that can cut sockets. No mocks: every byte crosses real WebSockets and the real relay.
+//! ephemeral loopback port (memory broker, or Redis on a `redis-server` of the test's own),
+//! the real `walletwire-wallet` binary reading its output lines, a native dApp (a `Hub` with
+//! `connect_dapp` on the crate's tokio driver) and a native wallet (`connect_wallet`), and a
+//! TCP proxy that can cut, freeze, stall and delay sockets. No mocks: every byte crosses real
+//! WebSockets and the real relay.
 //!
 //! The relay binary: `CARGO_BIN_EXE_*` exists only for this package's own binaries, so the
 //! first test that needs the relay runs `cargo build -p walletwire-server` (same profile, same
@@ -12,6 +14,7 @@
 #![allow(dead_code)] // Each test file uses a different subset.
 
 use std::collections::VecDeque;
+use std::ops::{Deref, DerefMut};
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -19,13 +22,14 @@ use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use serde_json::Value;
-use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::process::{Child, Command};
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 use walletwire::protocol::{
-    DappOptions, Disconnect, Error, Event, Limits, Metadata, Mode, SessionInfo, SessionRequest,
+    DappOptions, Disconnect, Error, Event, Limits, Metadata, Mode, RpcError, SessionInfo,
+    SessionRequest, WalletOptions,
 };
 use walletwire::relay::client::RelayClientOptions;
 use walletwire::relay::hub::{ConnectionId, HubEvent};
@@ -280,6 +284,17 @@ pub fn quick_relay_options() -> RelayClientOptions {
 impl NativeDapp {
     /// Connects to `socket_url`; the session request names `request_relay` for the wallet.
     pub fn start(socket_url: &str, request_relay: &str, mode: Mode) -> Self {
+        Self::start_with(socket_url, request_relay, mode, |_| {})
+    }
+
+    /// [`NativeDapp::start`] with the dApp options adjusted by `adjust` (e.g. the request's
+    /// lifetime).
+    pub fn start_with(
+        socket_url: &str,
+        request_relay: &str,
+        mode: Mode,
+        adjust: impl FnOnce(&mut DappOptions),
+    ) -> Self {
         let mut driver = Driver::new(socket_url, quick_relay_options(), Limits::default(), None);
         let meta = Metadata {
             name: "Test dApp".into(),
@@ -288,6 +303,7 @@ impl NativeDapp {
         };
         let mut options = DappOptions::new(request_relay, meta);
         options.mode = mode;
+        adjust(&mut options);
         let id = driver
             .hub()
             .connect_dapp(options, now_ms(), os_random())
@@ -414,6 +430,38 @@ impl NativeDapp {
             .expect("request accepted")
     }
 
+    /// Sends a request that times out after `timeout`; returns its id.
+    pub fn send_within(&mut self, method: &str, params: Value, timeout: Duration) -> u64 {
+        let now = now_ms();
+        self.driver
+            .hub()
+            .connection(self.id)
+            .expect("connection")
+            .request(method, params, Some(timeout.as_millis() as u64), now)
+            .expect("request accepted")
+    }
+
+    /// Sends a notification.
+    pub fn notify(&mut self, method: &str, params: Value) {
+        let now = now_ms();
+        self.driver
+            .hub()
+            .connection(self.id)
+            .expect("connection")
+            .notify(method, params, now)
+            .expect("notification accepted");
+    }
+
+    /// The next event of the driver, recorded like every other; `Some` when it belongs to this
+    /// connection (held events first). For loops that drive several peers at once.
+    pub async fn next_event(&mut self) -> Option<Event> {
+        if let Some(event) = self.backlog.pop_front() {
+            return Some(event);
+        }
+        let event = self.driver.next().await;
+        self.absorb(event)
+    }
+
     /// The response to request `id`.
     pub async fn response(&mut self, id: u64) -> Result<Value, Error> {
         self.wait_for("response", |e| match e {
@@ -453,11 +501,123 @@ impl NativeDapp {
     }
 }
 
-/// A TCP proxy in front of the relay whose sockets can be cut (and new ones refused).
+/// A native wallet: the SDK's wallet connection in a hub on the tokio driver the reference
+/// wallet uses, for what the wallet binary does not do (notifications to the dApp, answers the
+/// test chooses). Waits, logs and sends are [`NativeDapp`]'s, which do not depend on the role.
+pub struct NativeWallet(NativeDapp);
+
+impl NativeWallet {
+    /// Answers `request` through the relay at `socket_url`.
+    pub fn start(socket_url: &str, request: &SessionRequest) -> Self {
+        let mut driver = Driver::new(socket_url, quick_relay_options(), Limits::default(), None);
+        let options = WalletOptions::new(Metadata {
+            name: "Test wallet".into(),
+            url: None,
+            icon: None,
+        });
+        let id = driver
+            .hub()
+            .connect_wallet(request, options, now_ms(), os_random())
+            .expect("the session request is fresh");
+        Self(NativeDapp {
+            driver,
+            id,
+            backlog: VecDeque::new(),
+            log: Vec::new(),
+            links: Vec::new(),
+        })
+    }
+
+    /// Answers the dApp's request `request`.
+    pub fn respond(&mut self, request: u64, outcome: Result<Value, RpcError>) {
+        let (now, id) = (now_ms(), self.id);
+        self.driver
+            .hub()
+            .connection(id)
+            .expect("wallet connection")
+            .respond(request, outcome, now)
+            .expect("the request is open");
+    }
+}
+
+impl Deref for NativeWallet {
+    type Target = NativeDapp;
+
+    fn deref(&self) -> &NativeDapp {
+        &self.0
+    }
+}
+
+impl DerefMut for NativeWallet {
+    fn deref_mut(&mut self) -> &mut NativeDapp {
+        &mut self.0
+    }
+}
+
+/// A `redis-server` of its own on a free loopback port, killed when dropped. The test fails,
+/// not skips, when `redis-server` is not installed (`scripts/setup.sh` installs it).
+pub struct Redis {
+    _child: Child,
+    pub url: String,
+}
+
+impl Redis {
+    pub async fn start() -> Self {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|listener| listener.local_addr())
+            .expect("a free port")
+            .port();
+        let child = Command::new("redis-server")
+            .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
+            .args(["--save", "", "--appendonly", "no"])
+            .stdout(Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("redis-server is installed (apt-get install -y redis-server)");
+        let up = async {
+            while TcpStream::connect(("127.0.0.1", port)).await.is_err() {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        };
+        tokio::time::timeout(WAIT, up)
+            .await
+            .expect("redis-server accepts connections in time");
+        Self {
+            _child: child,
+            url: format!("redis://127.0.0.1:{port}"),
+        }
+    }
+
+    /// A relay on `port` (0: ephemeral) keeping its channels in this Redis under `prefix`;
+    /// relays with the same prefix share every stream.
+    pub async fn relay(&self, port: u16, prefix: &str, extra: &[&str]) -> Relay {
+        let mut args = vec!["--broker", "redis", "--redis-url", &self.url];
+        args.extend_from_slice(&["--redis-prefix", prefix]);
+        args.extend_from_slice(extra);
+        Relay::start_with(port, &args).await
+    }
+}
+
+/// What a [`Proxy`] does to the bytes it moves; none of it by default.
+#[derive(Debug, Clone, Copy, Default)]
+struct Faults {
+    /// Latency added to bytes from the client to the relay.
+    up: Duration,
+    /// Latency added to bytes from the relay to the client.
+    down: Duration,
+    /// Up to this much more, drawn per chunk read; bytes never overtake each other.
+    jitter: Duration,
+    /// No byte moves on any socket (new ones too) until resumed; nothing is closed.
+    stalled: bool,
+}
+
+/// A TCP proxy in front of the relay whose sockets can be cut (and new ones refused), frozen,
+/// stalled for a while, or slowed down by a latency with jitter.
 pub struct Proxy {
     pub port: u16,
     refusing: Arc<AtomicBool>,
     freeze: Arc<tokio::sync::Notify>,
+    faults: Arc<watch::Sender<Faults>>,
     tasks: Arc<Mutex<Vec<JoinHandle<()>>>>,
     acceptor: JoinHandle<()>,
 }
@@ -470,20 +630,32 @@ impl Proxy {
         let refusing = Arc::new(AtomicBool::new(false));
         let tasks: Arc<Mutex<Vec<JoinHandle<()>>>> = Arc::default();
         let freeze = Arc::new(tokio::sync::Notify::new());
-        let (flag, list, frozen) = (refusing.clone(), tasks.clone(), freeze.clone());
+        let faults = Arc::new(watch::Sender::new(Faults::default()));
+        let (flag, list, frozen, settings) = (
+            refusing.clone(),
+            tasks.clone(),
+            freeze.clone(),
+            faults.clone(),
+        );
         let acceptor = tokio::spawn(async move {
+            let mut seed = now_ms() | 1;
             while let Ok((mut inbound, _)) = listener.accept().await {
                 if flag.load(Ordering::SeqCst) {
                     drop(inbound);
                     continue;
                 }
                 let frozen = frozen.clone();
+                let faults = settings.subscribe();
+                seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1) | 1;
                 let task = tokio::spawn(async move {
                     let Ok(mut outbound) = TcpStream::connect(("127.0.0.1", target)).await else {
                         return;
                     };
+                    // Small frames both ways: no Nagle delay on top of the one asked for.
+                    let _ = inbound.set_nodelay(true);
+                    let _ = outbound.set_nodelay(true);
                     tokio::select! {
-                        _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound) => {}
+                        () = carry(&mut inbound, &mut outbound, faults, seed) => {}
                         () = frozen.notified() => {
                             // Silent: sockets stay open, nothing moves (a dead NAT mapping).
                             std::future::pending::<()>().await;
@@ -497,6 +669,7 @@ impl Proxy {
             port,
             refusing,
             freeze,
+            faults,
             tasks,
             acceptor,
         }
@@ -523,6 +696,28 @@ impl Proxy {
     pub fn restore(&self) {
         self.refusing.store(false, Ordering::SeqCst);
     }
+
+    /// Delays bytes read from now on: `up` from the client to the relay, `down` back, each
+    /// chunk by up to `jitter` more (order is kept).
+    pub fn delay(&self, up: Duration, down: Duration, jitter: Duration) {
+        self.faults.send_modify(|f| {
+            f.up = up;
+            f.down = down;
+            f.jitter = jitter;
+        });
+    }
+
+    /// Holds every byte, on current and new sockets, without closing anything, until
+    /// [`Proxy::resume`]; then what was held flows on in order. Bytes held when a socket is
+    /// [`Proxy::cut`] are lost with it.
+    pub fn stall(&self) {
+        self.faults.send_modify(|f| f.stalled = true);
+    }
+
+    /// Ends a [`Proxy::stall`].
+    pub fn resume(&self) {
+        self.faults.send_modify(|f| f.stalled = false);
+    }
 }
 
 impl Drop for Proxy {
@@ -530,4 +725,81 @@ impl Drop for Proxy {
         self.acceptor.abort();
         self.cut();
     }
+}
+
+/// Moves bytes both ways between the client's socket and the relay's until both sides are
+/// done or one fails. The sockets belong to the caller, so stopping this future leaves them
+/// open.
+async fn carry(
+    client: &mut TcpStream,
+    relay: &mut TcpStream,
+    faults: watch::Receiver<Faults>,
+    seed: u64,
+) {
+    let (from_client, to_client) = client.split();
+    let (from_relay, to_relay) = relay.split();
+    let up = one_way(from_client, to_relay, faults.clone(), true, seed);
+    let down = one_way(
+        from_relay,
+        to_client,
+        faults,
+        false,
+        seed.rotate_left(29) | 1,
+    );
+    let _ = tokio::try_join!(up, down);
+}
+
+/// One direction: a reader stamps each chunk with the time it may leave (now + latency +
+/// jitter, never before the previous chunk), a writer sends it then, unless stalled. At the
+/// end of the input the writer sends what is queued and shuts its side down.
+async fn one_way(
+    mut from: tokio::net::tcp::ReadHalf<'_>,
+    mut to: tokio::net::tcp::WriteHalf<'_>,
+    mut faults: watch::Receiver<Faults>,
+    upstream: bool,
+    mut seed: u64,
+) -> std::io::Result<()> {
+    let (queue, mut queued) = mpsc::unbounded_channel::<(tokio::time::Instant, Vec<u8>)>();
+    let settings = faults.clone();
+    let read = async move {
+        // Dropped on return, which tells the writer the input ended.
+        let queue = queue;
+        let mut buffer = vec![0u8; 64 * 1024];
+        let mut last = tokio::time::Instant::now();
+        loop {
+            let read = from.read(&mut buffer).await?;
+            if read == 0 {
+                return Ok::<(), std::io::Error>(());
+            }
+            let f = *settings.borrow();
+            let latency = if upstream { f.up } else { f.down };
+            let due =
+                (tokio::time::Instant::now() + latency + jitter(&mut seed, f.jitter)).max(last);
+            last = due;
+            if queue.send((due, buffer[..read].to_vec())).is_err() {
+                return Ok(());
+            }
+        }
+    };
+    let write = async move {
+        while let Some((due, bytes)) = queued.recv().await {
+            tokio::time::sleep_until(due).await;
+            // An error means the proxy is gone: nothing stalls any more.
+            let _ = faults.wait_for(|f| !f.stalled).await;
+            to.write_all(&bytes).await?;
+        }
+        to.shutdown().await
+    };
+    tokio::try_join!(read, write).map(|_| ())
+}
+
+/// A pseudo-random duration below `max` (xorshift; `state` must not be 0).
+fn jitter(state: &mut u64, max: Duration) -> Duration {
+    if max.is_zero() {
+        return Duration::ZERO;
+    }
+    *state ^= *state << 13;
+    *state ^= *state >> 7;
+    *state ^= *state << 17;
+    Duration::from_micros(*state % max.as_micros().max(1) as u64)
 }
