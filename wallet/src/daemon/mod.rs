@@ -259,7 +259,11 @@ pub async fn start(api: WalletApi, options: DaemonOptions) -> anyhow::Result<Dae
         options,
         sessions: Mutex::new(BTreeMap::new()),
         stops: Mutex::new(BTreeMap::new()),
-        next_session: AtomicU64::new(1),
+        // Session ids start at the start time in ms, like the signaling server's login ids:
+        // a wallet token names its session by id and stays valid for a day, so with a secret
+        // kept across restarts, ids counted from 1 again would let a token of an earlier run
+        // act on a new session with that run's (possibly wider) permissions.
+        next_session: AtomicU64::new(now_ms()),
         shutdown,
     });
     // `Admin` is a valid permission name.
