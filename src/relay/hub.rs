@@ -160,8 +160,16 @@ pub struct Hub {
 }
 
 impl Hub {
-    /// A hub whose relay client opens its socket at once.
-    pub fn new(options: RelayClientOptions, limits: Limits, rng: Box<dyn RandomSource>) -> Self {
+    /// A hub whose relay client opens its socket at once. A payload limit raised above the
+    /// default raises the client's frame limit with it (the relay's `--max-frame-size` must
+    /// allow such frames too): otherwise every large message would be refused locally.
+    pub fn new(
+        mut options: RelayClientOptions,
+        limits: Limits,
+        rng: Box<dyn RandomSource>,
+    ) -> Self {
+        // Publish envelope: {"id":..,"publish":{"channel":"session:<uuid>","data":..}}.
+        options.max_frame = options.max_frame.max(limits.max_frame_len() + 128);
         Self {
             relay: RelayClient::new(options, rng),
             connections: BTreeMap::new(),
