@@ -2,6 +2,8 @@
 //! sans-IO [`Hub`](crate::relay::hub::Hub), and the JavaScript classes `DappClient` and
 //! `WalletClient`. Every class method delegates to the driver in a line or two.
 
+#[cfg(feature = "bench")]
+mod bench;
 mod dapp;
 mod direct;
 mod driver;
