@@ -62,7 +62,8 @@ for (const file of [join(options.pkg, "walletwire.js"), join(BUILD, "mwp-dapp.js
 }
 
 // Bound the whole run: a benchmark that hangs fails instead.
-const perRepeatSeconds = 3 * (config.sizes.length * (config.seconds + 8) + config.connects * 2 + 10) + 60;
+// Generous: three systems, each size's sequential loop at up to 100 ms a round trip.
+const perRepeatSeconds = 3 * (config.sizes.length * (config.seconds + config.count * 0.1 + 10) + config.connects * 3 + 15) + 90;
 const watchdog = setTimeout(() => {
   console.error("browser.mjs: overall time limit reached");
   stopChildren().finally(() => process.exit(1));
