@@ -184,6 +184,9 @@ struct Subscription {
     buffered: Vec<(u64, String)>,
     /// A sync was requested and must be answered with `Synced`.
     sync_wanted: bool,
+    /// Recovery failed in the same epoch (history trimmed): the retained part of the stream
+    /// is being read with `history` before the subscription goes live.
+    backfill: bool,
 }
 
 #[derive(Debug)]
@@ -354,9 +357,11 @@ impl RelayClient {
     }
 
     fn send_history(&mut self, channel: &str, now: u64) {
+        // A backfill reads everything retained (no `since`: the position is gone).
         let since = self
             .subscriptions
             .get(channel)
+            .filter(|s| !s.backfill)
             .and_then(|s| s.position.clone());
         let request = HistoryRequest {
             channel: channel.to_owned(),
@@ -626,6 +631,26 @@ impl RelayClient {
                     self.refused(out.channel, error, now, false);
                 }
             }
+            (Pending::History { channel }, None)
+                if self
+                    .subscriptions
+                    .get(&channel)
+                    .is_some_and(|s| s.backfill) =>
+            {
+                self.backfilled(&channel, reply.history.unwrap_or_default(), now);
+            }
+            (Pending::History { channel }, Some(_))
+                if self
+                    .subscriptions
+                    .get(&channel)
+                    .is_some_and(|s| s.backfill) =>
+            {
+                // The loss is already reported; go live from the top.
+                if let Some(sub) = self.subscriptions.get_mut(&channel) {
+                    sub.backfill = false;
+                }
+                self.send_subscribe(&channel, now);
+            }
             (Pending::History { channel }, None) => {
                 if let Some(result) = reply.history {
                     for publication in result.publications {
@@ -732,6 +757,7 @@ impl RelayClient {
         };
         sub.subscribing = false;
         let buffered = std::mem::take(&mut sub.buffered);
+        let backfill_pending = sub.backfill;
         let epoch_changed = sub
             .position
             .as_ref()
@@ -761,13 +787,25 @@ impl RelayClient {
             self.send_subscribe(channel, now);
             return;
         }
-        if recovering && !result.recovered {
-            self.events.push_back(RelayEvent::RecoveryFailed {
-                channel: channel.to_owned(),
-            });
+        if (recovering && !result.recovered) || backfill_pending {
+            // Same epoch, but the relay trimmed the history past our position (we were away
+            // longer than its window). What it still holds is the newest part of what we
+            // missed: read it with `history` before going live instead of jumping to the top
+            // (the protocol then counts exactly the frames that are gone). Pushes keep being
+            // buffered until then. (A backfill cut short by a reconnect starts again.)
+            if !backfill_pending {
+                self.events.push_back(RelayEvent::RecoveryFailed {
+                    channel: channel.to_owned(),
+                });
+            }
             if let Some(sub) = self.subscriptions.get_mut(channel) {
                 sub.position = None;
+                sub.subscribing = true;
+                sub.backfill = true;
+                sub.buffered = buffered;
             }
+            self.send_history(channel, now);
+            return;
         }
         for publication in &result.publications {
             self.deliver(
@@ -798,6 +836,43 @@ impl RelayClient {
             .subscriptions
             .get(channel)
             .is_some_and(|s| s.sync_wanted);
+        if wants_sync {
+            self.send_history(channel, now);
+        }
+    }
+
+    /// The retained history after a failed recovery arrived: deliver it, then what was pushed
+    /// meanwhile, then go live.
+    fn backfilled(&mut self, channel: &str, result: wire::HistoryResult, now: u64) {
+        for publication in &result.publications {
+            self.deliver(
+                channel,
+                publication.offset,
+                &result.epoch,
+                publication.data.get(),
+            );
+        }
+        let top = StreamPosition {
+            offset: result.offset,
+            epoch: result.epoch.clone(),
+        };
+        let Some(sub) = self.subscriptions.get_mut(channel) else {
+            return;
+        };
+        sub.backfill = false;
+        sub.subscribing = false;
+        if sub.position.is_none() {
+            sub.position = Some(top.clone());
+        }
+        let buffered = std::mem::take(&mut sub.buffered);
+        let wants_sync = sub.sync_wanted;
+        self.events.push_back(RelayEvent::Subscribed {
+            channel: channel.to_owned(),
+            top,
+        });
+        for (offset, data) in buffered {
+            self.deliver(channel, offset, &result.epoch, &data);
+        }
         if wants_sync {
             self.send_history(channel, now);
         }
@@ -975,6 +1050,59 @@ mod tests {
             Some(RelayEvent::Subscribed { .. })
         ));
         assert_eq!(c.poll_event(), None, "reported lost once");
+    }
+
+    #[test]
+    fn trimmed_history_is_read_before_going_live() {
+        let mut c = client();
+        connect(&mut c);
+        while c.poll_event().is_some() {}
+        let since = StreamPosition {
+            offset: 2,
+            epoch: "e".into(),
+        };
+        c.subscribe("session:x", Some(since), NOW);
+        let (id, _) = sent(&mut c);
+        // Same epoch, but the relay kept only offsets 7..=9: not recovered.
+        let result = r#"{"recoverable":true,"positioned":true,"epoch":"e","offset":9,"was_recovering":true}"#;
+        reply(&mut c, format!(r#"{{"id":{id},"subscribe":{result}}}"#));
+        // A push arriving meanwhile waits behind the retained history.
+        reply(
+            &mut c,
+            r#"{"push":{"channel":"session:x","pub":{"data":{"n":10},"offset":10}}}"#.into(),
+        );
+        assert!(matches!(
+            c.poll_event(),
+            Some(RelayEvent::RecoveryFailed { .. })
+        ));
+        assert_eq!(c.poll_event(), None, "nothing delivered before the history");
+        let (id, history) = sent(&mut c);
+        assert!(
+            history.contains(r#""history""#) && !history.contains("since"),
+            "{history}"
+        );
+        let pubs: Vec<String> = (7..=9)
+            .map(|n| format!(r#"{{"data":{{"n":{n}}},"offset":{n}}}"#))
+            .collect();
+        reply(
+            &mut c,
+            format!(
+                r#"{{"id":{id},"history":{{"publications":[{}],"epoch":"e","offset":9}}}}"#,
+                pubs.join(",")
+            ),
+        );
+        let mut offsets = Vec::new();
+        while let Some(event) = c.poll_event() {
+            match event {
+                RelayEvent::Publication { position, .. } => offsets.push(position.offset),
+                RelayEvent::Subscribed { top, .. } => {
+                    assert_eq!(top.offset, 9);
+                    offsets.push(0);
+                }
+                other => panic!("unexpected {other:?}"),
+            }
+        }
+        assert_eq!(offsets, [7, 8, 9, 0, 10], "retained, live, then the push");
     }
 
     #[test]

@@ -1,7 +1,8 @@
 //! A peer stays away longer than the relay's history window (`--session-history-size 4`)
 //! while the other one keeps sending: when it comes back it is told what it missed
-//! (`messages_lost` with a count, or without one when the relay could not say), never left
-//! to guess; requests whose frames were lost settle with the typed `timeout` error; and the
+//! (`messages_lost` without a count when recovery fails, then with the exact count once the
+//! frames the relay still kept are read), never left to guess; those kept frames are
+//! delivered; requests whose frames were lost settle with the typed `timeout` error; and the
 //! session goes on.
 
 mod common;
@@ -72,12 +73,17 @@ async fn a_wallet_away_longer_than_the_history_is_told_what_it_missed() {
     let count = lost
         .strip_prefix(&format!("{session} "))
         .unwrap_or_else(|| panic!("MESSAGES_LOST {lost}"));
-    assert!(
-        count == "unknown" || count.parse::<u64>().is_ok_and(|n| n >= 6),
-        "at least the 6 frames the relay dropped: {lost}"
-    );
+    // First the relay could not recover (no count yet), then the wallet read the 4 frames
+    // the relay kept and counted exactly the 6 notes that are gone.
+    assert_eq!(count, "unknown", "{lost}");
+    let lost = dapp.until_line(&mut resumed, "MESSAGES_LOST ").await;
+    assert_eq!(lost, format!("{session} 6"), "exactly the 6 dropped frames");
     let (answered, timed_out) = settle_all(&mut dapp, &asked, Result::is_ok).await;
-    assert!(timed_out + answered == asked.len());
+    assert_eq!(
+        (answered, timed_out),
+        (4, 0),
+        "the 4 requests the relay kept are answered"
+    );
 
     // The session goes on.
     assert!(dapp.request("wallet.info", json!({})).await.is_ok());
@@ -141,7 +147,11 @@ async fn a_dapp_away_longer_than_the_history_is_told_what_it_missed() {
         matches!(outcome, Err(Error::Remote { code: 4001, .. }))
     };
     let (answered, timed_out) = settle_all(&mut dapp, &asked, rejected).await;
-    assert!(timed_out >= 2, "the relay could keep only 4 of 6 answers");
+    assert_eq!(
+        (answered, timed_out),
+        (4, 2),
+        "the 4 answers the relay kept arrive; the 2 it dropped time out"
+    );
 
     // The session goes on.
     let info = dapp.request("wallet.info", json!({})).await.unwrap();
@@ -164,10 +174,8 @@ async fn a_dapp_away_longer_than_the_history_is_told_what_it_missed() {
     let unknown = notices
         .iter()
         .any(|e| matches!(e, Event::MessagesLost { count: None }));
-    assert!(
-        unknown || counted >= timed_out as u64,
-        "every lost answer is accounted for"
-    );
+    assert!(unknown, "the failed recovery is reported at once");
+    assert_eq!(counted, 2, "then exactly the 2 dropped answers are counted");
     assert_eq!(wallet.count("DISCONNECTED"), 0);
     dapp.close().await;
     assert_eq!(
