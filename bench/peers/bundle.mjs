@@ -12,7 +12,7 @@
 //
 //   node bench/peers/bundle.mjs [--smoke] [--repeats N] [--out FILE] [--pkg DIR]
 
-import { existsSync, readFileSync, statSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { brotliCompressSync, constants, gzipSync } from "node:zlib";
 import * as esbuild from "esbuild";
@@ -99,11 +99,12 @@ const rows = [
   ["total gzip, MWP with the Buffer polyfill a browser needs (B)", wwTotal.gzip, mwpShimJs.gzip, wcJs.gzip, ratio(mwpShimJs.gzip, wwTotal.gzip), ""],
 ];
 
-// Where walletwire's wasm code comes from: cargo's output before wasm-opt still has function
-// names. Used only when it is from the same build as pkg/ (written just before it).
+// Where walletwire's wasm code comes from: build.sh's `bench` feature build (the same code and
+// release profile as pkg/ plus two small benchmark loops) still has function names before
+// wasm-opt, unlike pkg/.
 const notes = [];
-const unstripped = join(ROOT, "target", "wasm32-unknown-unknown", "release", "walletwire.wasm");
-if (existsSync(unstripped) && Math.abs(statSync(unstripped).mtimeMs - statSync(pkgWasm).mtimeMs) < 10 * 60_000) {
+const unstripped = join(ROOT, "target", "bench-peers", "wasm32-unknown-unknown", "release", "walletwire.wasm");
+if (existsSync(unstripped)) {
   const origin = codeByOrigin(readFileSync(unstripped));
   if (origin) {
     const parts = origin.groups
@@ -111,7 +112,7 @@ if (existsSync(unstripped) && Math.abs(statSync(unstripped).mtimeMs - statSync(p
       .map(([name, bytes]) => `${name} ${((100 * bytes) / origin.total).toFixed(0)}%`)
       .join(", ");
     notes.push(
-      `Where walletwire's wasm code comes from (function bodies of cargo's build before wasm-opt, ${Math.round(origin.total / 1024)} KiB, grouped by the crate their names mention first; generic code counts for the crate defining it): ${parts}.`,
+      `Where walletwire's wasm code comes from (function bodies before wasm-opt, ${Math.round(origin.total / 1024)} KiB, of the bench/peers build of the same code and profile; grouped by the first crate or module each mangled name mentions, so generic code counts for the crate defining it, e.g. serde_json's parser instantiated for walletwire types counts as serde_json): ${parts}.`,
     );
   }
 }
