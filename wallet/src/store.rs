@@ -96,10 +96,11 @@ impl SessionStore {
         }
     }
 
-    fn write(&self, file: &SessionsFile) -> Result<(), StoreError> {
+    fn write(&self, file: &SessionsFile, durable: bool) -> Result<(), StoreError> {
         // A map of strings always serializes.
         let text = serde_json::to_string_pretty(file).expect("sessions file serializes");
-        write_atomic(&self.path, text.as_bytes()).map_err(|e| self.io(e))
+        let write = if durable { write_atomic } else { write_replace };
+        write(&self.path, text.as_bytes()).map_err(|e| self.io(e))
     }
 
     /// Every raw record, by key.
@@ -120,13 +121,22 @@ impl SessionStore {
             },
             other => other?,
         };
+        // A session appearing or going away is synced to disk; a counter or position moving
+        // on is not (two fsyncs cost 20-30 ms per frame on an ordinary disk). After a power
+        // loss such a record may be a few frames behind: the peer then drops the reused
+        // sequence numbers as replays and this side re-reads frames it had processed, which
+        // the protocol tolerates (late responses are ignored). A crash of the process alone
+        // loses nothing: the rename is atomic either way.
+        let durable = changes
+            .iter()
+            .any(|(key, value)| value.is_none() || !file.records.contains_key(key));
         for (key, value) in changes {
             match value {
                 Some(record) => file.records.insert(key.clone(), record.clone()),
                 None => file.records.remove(key),
             };
         }
-        self.write(&file)
+        self.write(&file, durable)
     }
 
     /// Decodes every record: the usable ones, and the ones to delete with the reason.
@@ -156,10 +166,19 @@ impl SessionStore {
 }
 
 /// Writes `bytes` to `path` through a temporary file in the same directory and a rename, with
-/// owner-only permissions (the file holds session keys). The data is synced before the rename
-/// and the directory after it, so a power loss leaves the old or the new file, never a
-/// counter that went backwards (a reused sequence number would be dropped by the peer).
+/// owner-only permissions (the file holds keys). The data is synced before the rename and the
+/// directory after it, so after a power loss the file is the old or the new one.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    replace(path, bytes, true)
+}
+
+/// [`write_atomic`] without the syncs: atomic against a crash of the process, not against a
+/// power loss.
+pub fn write_replace(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    replace(path, bytes, false)
+}
+
+fn replace(path: &Path, bytes: &[u8], sync: bool) -> std::io::Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
     fs::create_dir_all(dir)?;
     let name = path
@@ -177,10 +196,14 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
         std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
         let mut file = options.open(&temp)?;
         file.write_all(bytes)?;
-        file.sync_data()?;
+        if sync {
+            file.sync_data()?;
+        }
         fs::rename(&temp, path)?;
         #[cfg(unix)]
-        fs::File::open(dir)?.sync_all()?;
+        if sync {
+            fs::File::open(dir)?.sync_all()?;
+        }
         Ok(())
     })();
     if result.is_err() {
