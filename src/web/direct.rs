@@ -76,6 +76,8 @@ struct State {
     settles: HashMap<u64, Settle>,
     connect: Option<Settle>,
     channel_open: bool,
+    /// Resolves the poll loop's current wait early when the data channel opens.
+    poll_waker: Option<Function>,
     grace_timer: Option<i32>,
 }
 
@@ -164,6 +166,7 @@ impl WalletDaemonConnector {
                     settles: HashMap::new(),
                     connect: None,
                     channel_open: false,
+                    poll_waker: None,
                     grace_timer: None,
                 }),
             }),
@@ -288,20 +291,22 @@ impl WalletDaemonConnector {
     }
 }
 
-/// Sleeps `ms` on the page's timers.
-async fn sleep(ms: u64) {
-    let promise = Promise::new(&mut |resolve, _| {
-        if let Some(window) = web_sys::window() {
-            let _ = window.set_timeout_with_callback_and_timeout_and_arguments_0(
-                &resolve,
-                ms.min(i32::MAX as u64) as i32,
-            );
-        }
-    });
-    let _ = JsFuture::from(promise).await;
-}
-
 impl Inner {
+    /// Sleeps `ms` between polls, or less if the data channel opens meanwhile.
+    async fn poll_wait(&self, ms: u64) {
+        let promise = Promise::new(&mut |resolve, _| {
+            if let Some(window) = web_sys::window() {
+                let _ = window.set_timeout_with_callback_and_timeout_and_arguments_0(
+                    &resolve,
+                    ms.min(i32::MAX as u64) as i32,
+                );
+            }
+            self.state.borrow_mut().poll_waker = Some(resolve);
+        });
+        let _ = JsFuture::from(promise).await;
+        self.state.borrow_mut().poll_waker = None;
+    }
+
     fn current(&self, generation: u32) -> bool {
         let state = self.state.borrow();
         state.generation == generation && state.phase == Phase::Connecting
@@ -437,7 +442,7 @@ impl Inner {
                     "the wallet daemon did not connect in time",
                 ));
             };
-            sleep(delay).await;
+            self.poll_wait(delay).await;
             if !self.current(generation) {
                 return Ok(());
             }
@@ -587,9 +592,17 @@ impl Inner {
         let weak = Rc::downgrade(self);
         let on_open = Closure::<dyn FnMut(JsValue)>::new(move |_| {
             if let Some(inner) = weak.upgrade() {
-                let mut state = inner.state.borrow_mut();
-                if state.generation == generation {
+                let waker = {
+                    let mut state = inner.state.borrow_mut();
+                    if state.generation != generation {
+                        return;
+                    }
                     state.channel_open = true;
+                    state.poll_waker.take()
+                };
+                // The poll loop goes on to `get.token` now, not at its next poll.
+                if let Some(wake) = waker {
+                    let _ = wake.call0(&JsValue::UNDEFINED);
                 }
             }
         });
