@@ -328,6 +328,22 @@ rates.forEach((rate, i) => {
   }
 });
 
+/** Closing-note lines from this run's numbers (memory vs Redis; no peer relay). */
+function relayClosing() {
+  if (!twoBrokers) return [];
+  const m = (b, pick) => median(results[b].map(pick).filter(Number.isFinite));
+  const lines = [];
+  lines.push(`Holding connections costs the same with either broker (${m('memory', (x) => x.rssPerConnectionKiB).toFixed(1)} vs ${m('redis', (x) => x.rssPerConnectionKiB).toFixed(1)} KiB of relay RSS per connection): the broker only changes the path of a publication.`);
+  rates.forEach((rate, i) => {
+    const p99 = [m('memory', (x) => x.phases[i].p99), m('redis', (x) => x.phases[i].p99)];
+    const cpu = [m('memory', (x) => x.phases[i].relayCpuPercent), m('redis', (x) => x.phases[i].relayCpuPercent)];
+    const redisCpu = m('redis', (x) => x.phases[i].redisCpuPercent);
+    lines.push(`At ${rate} deliveries/s the Redis broker has ${(p99[1] / p99[0]).toFixed(1)}× the memory broker's p99 (${p99[1].toFixed(1)} vs ${p99[0].toFixed(1)} ms) and the relay uses ${cpu[1].toFixed(0)}% vs ${cpu[0].toFixed(0)}% of a core, plus ${redisCpu.toFixed(0)}% in redis-server.`);
+  });
+  lines.push('Why Redis costs more: each publication goes relay → Redis (appended to the channel\'s stream for history, then published) → back to the relay over pub/sub → subscribers, two more loopback round trips and Redis\'s own work on the same 2 cores. It buys what one process cannot: several relay nodes sharing channels and history, and history that outlives a relay restart. A single-node deployment should use the memory broker.');
+  return lines;
+}
+
 const lost = brokers.flatMap((b) => results[b].flatMap((x) => x.phases.map((p) => p.expected - p.deliveries))).reduce((a, b) => a + b, 0);
 const redisVersion = await new Promise((resolve) => {
   const c = spawn('redis-server', ['--version']);
@@ -347,6 +363,7 @@ const result = {
     `Deliveries missing at the end of all phases (expected − delivered after a 5 s drain): ${lost}.`,
     'No Centrifugo server could be benchmarked side by side: it is not packaged in Debian (`apt-cache policy centrifugo`: no candidate) nor published as an npm or PyPI package, and this machine downloads nothing else; `bench/relay/bench.mjs --url ws://…/connection/websocket` runs the same latency/rate phases against any running Centrifugo-protocol server.',
   ],
+  closing: relayClosing(),
   versions: { 'redis-server': redisVersion, ws: wsVersion },
   raw: results,
 };
