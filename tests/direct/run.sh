@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# End-to-end test of the direct flow: builds the server, the wallet and the SDK (wasm +
-# wasm-bindgen bindings), then runs direct.test.mjs in headless Chromium inside a private
-# network namespace made here and removed on exit (Chromium gathers no loopback candidates;
-# the namespace has a veth pair and a default route that lead nowhere). Needs root (or
-# CAP_NET_ADMIN) for `ip netns`, /usr/bin/chromium, node and npm.
+# End-to-end tests of the direct flow: builds the server, the wallet and the SDK (wasm +
+# wasm-bindgen bindings), then runs every tests/direct/*.test.mjs (direct.test.mjs: the flow;
+# attacks.test.mjs: permission escalation over the data channel) in headless Chromium inside
+# a private network namespace made here and removed on exit (Chromium gathers no loopback
+# candidates; the namespace has a veth pair and a default route that lead nowhere). Needs root
+# (or CAP_NET_ADMIN) for `ip netns`, /usr/bin/chromium, node and npm.
+# DIRECT_TESTS="attacks.test.mjs" runs only the files named; arguments go to `node --test`.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 root=$(pwd)
@@ -28,8 +30,10 @@ $SUDO ip -n "$ns" link set veth0 up
 $SUDO ip -n "$ns" link set veth1 up
 $SUDO ip -n "$ns" route add default dev veth0
 
-echo "== direct flow end-to-end (namespace $ns)"
+tests=""
+for t in ${DIRECT_TESTS:-$(cd tests/direct && echo *.test.mjs)}; do tests="$tests tests/direct/$t"; done
+echo "== direct flow end-to-end (namespace $ns):$tests"
 $SUDO ip netns exec "$ns" env "PATH=$PATH" "HOME=${HOME:-/root}" \
   SERVER_BIN="$root/target/debug/walletwire-server" WALLET_BIN="$root/target/debug/walletwire-wallet" \
   PKG_DIR="$root/target/direct-e2e/pkg" \
-  node --test --test-concurrency=1 --test-timeout=180000 "$@" tests/direct/direct.test.mjs
+  node --test --test-concurrency=1 --test-timeout=180000 "$@" $tests

@@ -1,0 +1,346 @@
+// Attacks on the direct flow's permissions over the data channel. run.sh starts this inside a
+// private network namespace, like direct.test.mjs. Everything is real: the SDK (wasm) in
+// headless Chromium, the walletwire-server signaling server, the walletwire-wallet daemon and
+// its webrtc-rs peer. The page is the attacker: connected with a limited grant, it calls
+// methods outside it (also the daemon's own methods and disguised names), asks `get.token`
+// for more, and sends forged, altered, expired, foreign and stale tokens over its data
+// channel. Every attempt must be refused by the daemon with `{id, payload: {error}}`
+// (`remote_error` in the SDK); the session keeps working.
+
+import { spawn } from "node:child_process";
+import { createHmac } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve, dirname } from "node:path";
+import { fileURLToPath } from "node:url";
+import { after, before, test } from "node:test";
+import assert from "node:assert/strict";
+import { chromium } from "playwright-core";
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
+const SERVER = process.env.SERVER_BIN ?? join(ROOT, "target/debug/walletwire-server");
+const WALLET = process.env.WALLET_BIN ?? join(ROOT, "target/debug/walletwire-wallet");
+const PKG = process.env.PKG_DIR ?? join(ROOT, "target/direct-e2e/pkg");
+const WAIT = 20_000;
+// The daemon's token secret is fixed so the test can restart it with the same one (and play
+// an operator minting tokens); a dApp never knows it.
+const DAEMON_SECRET = "attack-test-daemon-secret-0123456789";
+
+const processes = [];
+const dirs = [];
+
+function withTimeout(promise, ms, what) {
+  let timer;
+  return Promise.race([
+    promise,
+    new Promise((_, reject) => { timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms: ${what}`)), ms); }),
+  ]).finally(() => clearTimeout(timer));
+}
+
+/** Runs a binary; `line(prefix)` resolves with the first stdout line starting with prefix. */
+function run(name, command, args) {
+  const child = spawn(command, args, { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, RUST_LOG: "warn" } });
+  const lines = [];
+  const waiting = [];
+  let partial = "";
+  child.stdout.on("data", (chunk) => {
+    partial += chunk;
+    const complete = partial.split("\n");
+    partial = complete.pop();
+    for (const line of complete) {
+      lines.push(line);
+      for (const w of waiting.filter((w) => line.startsWith(w.prefix))) {
+        waiting.splice(waiting.indexOf(w), 1);
+        w.resolve(line);
+      }
+    }
+  });
+  child.stderr.on("data", (chunk) => { if (process.env.VERBOSE) process.stderr.write(`[${name}] ${chunk}`); });
+  const handle = {
+    child,
+    lines,
+    exited: new Promise((r) => child.on("exit", r)),
+    line(prefix) {
+      const seen = lines.find((l) => l.startsWith(prefix));
+      if (seen) return Promise.resolve(seen);
+      return withTimeout(new Promise((r) => waiting.push({ prefix, resolve: r })), WAIT, `${name}: ${prefix}`);
+    },
+  };
+  processes.push(handle);
+  return handle;
+}
+
+async function rpc(url, token, method, params) {
+  const response = await fetch(url, {
+    method: "POST",
+    headers: { "content-type": "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    body: JSON.stringify({ jsonrpc: "2.0", id: 1, method, params }),
+  });
+  return response.json();
+}
+
+const b64 = (value) => Buffer.from(typeof value === "string" ? value : JSON.stringify(value)).toString("base64url");
+const claimsOf = (token) => JSON.parse(Buffer.from(token.split(".")[1], "base64url").toString());
+const HS256 = { alg: "HS256", typ: "JWT" };
+
+/** An HS256 JWT over `header`/`claims` signed with `key`. */
+function sign(header, claims, key) {
+  const input = `${b64(header)}.${b64(claims)}`;
+  return `${input}.${createHmac("sha256", key).update(input).digest("base64url")}`;
+}
+
+let server, daemon, browser, page, signalingUrl, daemonUrl, adminToken, accounts;
+
+async function startDaemon() {
+  const dir = mkdtempSync(join(tmpdir(), "walletwire-direct-attacks-"));
+  dirs.push(dir);
+  daemon = run("daemon", WALLET, [
+    "daemon", "--data-dir", dir, "--name", "attacked wallet", "--listen", "127.0.0.1:0",
+    "--signaling-url", signalingUrl, "--connect-timeout", "20", "--secret", DAEMON_SECRET,
+  ]);
+  daemonUrl = (await daemon.line("DAEMON_LISTENING ")).split(" ")[1];
+  adminToken = (await daemon.line("ADMIN_TOKEN ")).split(" ")[1];
+  accounts = (await rpc(daemonUrl, adminToken, "accounts.list", {})).result.accounts.map((a) => a.address);
+  assert.ok(accounts.length >= 2);
+}
+
+async function stopDaemon() {
+  daemon.child.kill("SIGTERM");
+  await withTimeout(daemon.exited, WAIT, "daemon exit");
+}
+
+before(async () => {
+  server = run("server", SERVER, [
+    "--listen", "127.0.0.1:0", "--signaling-listen", "127.0.0.1:0",
+    "--www", join(ROOT, "tests/direct/page"), "--pkg", PKG,
+  ]);
+  const pagesUrl = (await server.line("pages at ")).slice("pages at ".length).trim();
+  signalingUrl = (await server.line("signaling listening on ")).slice("signaling listening on ".length).trim();
+  await startDaemon();
+  browser = await chromium.launch({
+    executablePath: "/usr/bin/chromium",
+    args: ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
+      "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"],
+  });
+  page = await browser.newPage();
+  page.on("pageerror", (e) => console.error("page error:", e));
+  await page.goto(pagesUrl);
+  await page.waitForFunction(() => window.ready === true, null, { timeout: WAIT });
+  await page.evaluate(() => {
+    window.sessions = {};
+    window.settle = (p) => p.then((ok) => ({ ok }), (e) => ({ code: e.code, message: e.message }));
+  });
+});
+
+after(async () => {
+  await browser?.close().catch(() => {});
+  for (const p of processes) p.child.kill("SIGKILL");
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+
+async function waitUntil(what, check) {
+  const started = Date.now();
+  for (;;) {
+    const value = await check();
+    if (value) return value;
+    if (Date.now() - started > WAIT) throw new Error(`timed out: ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+/**
+ * A connector named `name` in the page asking for `requested`; the wallet UI (this test, with
+ * the admin token) grants `granted` through webrtc.start. Returns the daemon's session id.
+ */
+async function connect(name, requested, granted) {
+  await page.evaluate(({ name, requested, signalingUrl }) => {
+    const c = new window.walletwire.WalletDaemonConnector({ name, permissions: requested, signalingUrl });
+    const entry = { c, link: null, connected: false, outcome: null };
+    c.on("link", (e) => { entry.link = e.link; });
+    c.on("connected", () => { entry.connected = true; });
+    c.connect().then(() => { entry.outcome = "ok"; }, (e) => { entry.outcome = e.code; });
+    window.sessions[name] = entry;
+  }, { name, requested, signalingUrl });
+  const link = await waitUntil("link", () => page.evaluate((name) => window.sessions[name].link, name));
+  const parsed = await page.evaluate((link) => window.walletwire.parseDirectLink(link), link);
+  const reply = await rpc(daemonUrl, adminToken, "webrtc.start", {
+    signaling_server_token: parsed.token, permissions: granted, name: parsed.name,
+  });
+  assert.ok(reply.result?.sessionId, JSON.stringify(reply));
+  const state = await waitUntil("connected", () => page.evaluate((name) => {
+    const s = window.sessions[name];
+    return s.connected ? "connected" : s.outcome;
+  }, name));
+  assert.equal(state, "connected");
+  return reply.result.sessionId;
+}
+
+/** In the page: `request(method, params)` on connector `name`. */
+const request = (name, method, params = {}) => page.evaluate(
+  ({ name, method, params }) => window.settle(window.sessions[name].c.request(method, params, { timeoutMs: 10000 })),
+  { name, method, params });
+
+/** In the page: `sendMessage(method, token, params)` on connector `name` (any token). */
+const send = (name, method, token, params = {}) => page.evaluate(
+  ({ name, method, token, params }) => window.settle(window.sessions[name].c.sendMessage(method, token, params)),
+  { name, method, token, params });
+
+const tokens = (name) => page.evaluate((name) => {
+  const c = window.sessions[name].c;
+  return { wallet: c.walletToken, signaling: c.signalingToken };
+}, name);
+
+async function close(name) {
+  await page.evaluate((name) => window.sessions[name].c.close(), name);
+}
+
+function assertRefused(result, pattern, what) {
+  assert.equal(result.code, "remote_error", `${what}: ${JSON.stringify(result)}`);
+  assert.match(result.message, pattern, `${what}: ${JSON.stringify(result)}`);
+}
+
+const REQUESTED = ["AccountInfo", "AccountList", { AccountBalance: "All" }, "MessageSign", "TransactionSend"];
+
+test("calls outside the granted permissions are refused, whatever their disguise", async () => {
+  const granted = ["AccountInfo", { AccountBalance: accounts[0] }];
+  await connect("limited", REQUESTED, granted);
+  const { wallet } = await tokens("limited");
+  assert.deepEqual(claimsOf(wallet).permissions, granted);
+
+  // Inside the grant.
+  assert.equal((await request("limited", "wallet.info")).ok.name, "attacked wallet");
+  assert.equal((await request("limited", "balances.get", { account: accounts[0] })).ok.account, accounts[0]);
+  assert.ok((await request("limited", "balances.get", { account: accounts[0].toUpperCase() })).ok,
+    "the account argument matches case-insensitively");
+
+  const denied = /permission denied/;
+  const outside = [
+    ["accounts.list", {}],
+    ["balances.get", { account: accounts[1] }],
+    ["balances.get", {}],
+    ["balances.get", { account: [accounts[0]] }],
+    ["balances.get", { account: { All: true } }],
+    ["message.sign", { account: accounts[0], message: "hi" }],
+    ["transaction.submit", { from: accounts[0], to: accounts[1], amount: 1 }],
+    ["transaction.submit", { from: accounts[1], to: accounts[0], amount: 1 }],
+    // The daemon's own methods and disguised names all need Admin.
+    ["webrtc.start", { signaling_server_token: wallet, permissions: ["Admin"], name: "x" }],
+    ["webrtc.sessions", {}],
+    ["webrtc.stop", { sessionId: 1 }],
+    ["Accounts.List", {}],
+    ["accounts.list ", {}],
+    ["accounts.list\u0000", {}],
+    ["admin.grant", { permissions: ["Admin"] }],
+    ["", {}],
+  ];
+  for (const [method, params] of outside) {
+    assertRefused(await request("limited", method, params), denied, `${JSON.stringify(method)} ${JSON.stringify(params)}`);
+  }
+  // Nothing was spent, nothing was started.
+  const sessions = (await rpc(daemonUrl, adminToken, "webrtc.sessions", null)).result;
+  assert.equal(sessions.length, 1, JSON.stringify(sessions));
+  // The session still works.
+  assert.ok((await request("limited", "wallet.info")).ok);
+  await close("limited");
+});
+
+test("get.token cannot widen the grant, and only the session's own signaling token gets one", async () => {
+  const granted = ["AccountInfo"];
+  await connect("asker", REQUESTED, granted);
+  const { wallet, signaling } = await tokens("asker");
+
+  // Asking again, for more: the same grant comes back.
+  for (const params of [{}, { permissions: ["Admin"] }, { permissions: REQUESTED }, ["Admin"]]) {
+    const again = await send("asker", "get.token", signaling, params);
+    assert.equal(typeof again.ok, "string", JSON.stringify(again));
+    assert.deepEqual(claimsOf(again.ok).permissions, granted, JSON.stringify(params));
+    assertRefused(await send("asker", "accounts.list", again.ok), /permission denied/, "with the new token");
+  }
+
+  // get.token with anything but this session's signaling token.
+  const otherLogin = (await rpc(signalingUrl, null, "auth.login", ["Admin"])).result;
+  const signalingClaims = claimsOf(signaling);
+  const widened = { ...signalingClaims, permissions: ["Admin"] };
+  const [h, , s] = signaling.split(".");
+  const attempts = {
+    "the wallet token": wallet,
+    "another login's signaling token": otherLogin,
+    "the signaling token with its claims widened": `${h}.${b64(widened)}.${s}`,
+    "the signaling token, alg none": `${b64({ alg: "none", typ: "JWT" })}.${b64(widened)}.`,
+    "the signaling token re-signed with a guess": sign(HS256, widened, "secret"),
+    "the signaling token plus a character": `${signaling}x`,
+    "empty": "",
+  };
+  for (const [what, token] of Object.entries(attempts)) {
+    assertRefused(await send("asker", "get.token", token, { permissions: ["Admin"] }), /needs the signaling token/, what);
+  }
+  assert.ok((await request("asker", "wallet.info")).ok);
+  await close("asker");
+});
+
+test("forged, altered, expired and foreign wallet tokens are refused on the data channel", async () => {
+  const first = await connect("first", REQUESTED, ["AccountInfo"]);
+  const second = await connect("second", REQUESTED, ["AccountInfo", "AccountList"]);
+  const { wallet } = await tokens("first");
+  const secondWallet = (await tokens("second")).wallet;
+  const claims = claimsOf(wallet);
+  assert.equal(claims.id, first);
+  const [h, , s] = wallet.split(".");
+  const admin = { ...claims, permissions: ["Admin"] };
+
+  const invalid = {
+    "claims widened under the original signature": `${h}.${b64(admin)}.${s}`,
+    "id changed under the original signature": `${h}.${b64({ ...claims, id: second })}.${s}`,
+    "alg none": `${b64({ alg: "none", typ: "JWT" })}.${b64(admin)}.`,
+    "alg none with the original signature": `${b64({ alg: "none" })}.${b64(admin)}.${s}`,
+    "alg HS512 over the original signature": `${b64({ alg: "HS512", typ: "JWT" })}.${b64(claims)}.${s}`,
+    "HS256 under a guessed secret": sign(HS256, admin, "secret"),
+    "HS256 under an empty key": sign(HS256, admin, ""),
+    "HS256 under the signaling token as key": sign(HS256, admin, (await tokens("first")).signaling),
+    "a signaling-server token": (await rpc(signalingUrl, null, "auth.login", ["Admin"])).result,
+    "signature dropped": `${h}.${b64(admin)}`,
+    "junk": "not a token",
+  };
+  for (const [what, token] of Object.entries(invalid)) {
+    assertRefused(await send("first", "accounts.list", token), /invalid token/, what);
+  }
+
+  // Genuine signatures (as the operator who holds the daemon's secret could mint), wrong use.
+  const now = Math.floor(Date.now() / 1000);
+  assertRefused(await send("first", "wallet.info", sign(HS256, { ...claims, exp: now - 1 }, DAEMON_SECRET)),
+    /expired/, "expired");
+  const foreign = {
+    "the other live session's token": secondWallet,
+    "the wallet UI's admin token": adminToken,
+    "an Admin token minted for another session id": sign(HS256, { ...admin, id: first + 1000 }, DAEMON_SECRET),
+  };
+  for (const [what, token] of Object.entries(foreign)) {
+    assertRefused(await send("first", "accounts.list", token), /another session/, what);
+  }
+  // Each session still works with its own token, within its own grant.
+  assert.ok((await request("first", "wallet.info")).ok);
+  assertRefused(await request("first", "accounts.list"), /permission denied/, "first, own token");
+  assert.ok((await request("second", "accounts.list")).ok.accounts);
+  await close("first");
+  await close("second");
+});
+
+test("a wallet token from before a daemon restart is refused by a new session", async () => {
+  // A fresh daemon, so "before" is its first session, as "after" will be of the next one.
+  await stopDaemon();
+  await startDaemon();
+  // Before the restart the user granted AccountList; after it, a new session with less.
+  await connect("before", REQUESTED, ["AccountInfo", "AccountList"]);
+  const stale = (await tokens("before")).wallet;
+  assert.ok((await request("before", "accounts.list")).ok.accounts);
+  await stopDaemon();
+  await waitUntil("disconnected", () => page.evaluate(() => window.sessions.before.c.state === "closed"));
+
+  await startDaemon(); // same secret: the stale token still verifies
+  const fresh = await connect("after", REQUESTED, ["AccountInfo"]);
+  assert.notEqual(claimsOf(stale).id, fresh, "session ids do not repeat across restarts");
+  assertRefused(await send("after", "accounts.list", stale), /another session/, "stale token");
+  assertRefused(await request("after", "accounts.list"), /permission denied/, "own token");
+  assert.ok((await request("after", "wallet.info")).ok);
+  await close("after");
+});
