@@ -221,6 +221,18 @@ async fn endpoint_checks_tokens_permissions_and_params() {
         &Secret::new(DAEMON_SECRET.to_vec()).unwrap(),
     );
     unauthorized(daemon.call(&expired, "webrtc.start", start.clone()).await);
+    // A token the daemon signed for a WebRTC session that is not live (here: never was) is
+    // refused, whatever it grants.
+    let orphan = jwt::encode(
+        &Claims {
+            id: 4242,
+            name: String::new(),
+            permissions: Permissions::parse(r#"["Admin"]"#).unwrap(),
+            exp: walletwire_wallet::system::now_ms() / 1000 + 600,
+        },
+        &Secret::new(DAEMON_SECRET.to_vec()).unwrap(),
+    );
+    unauthorized(daemon.call(&orphan, "wallet.info", Value::Null).await);
     let reader = token_with(r#"["AccountInfo"]"#);
     assert_eq!(
         rpc_code(daemon.call(&reader, "webrtc.start", start.clone()).await),
@@ -578,6 +590,24 @@ async fn native_dapp_connects_gets_a_token_and_is_held_to_its_permissions() {
         let partial = dapp.send_raw(r#"{"id": 77}"#).await;
         assert_eq!(partial["id"], 77);
 
+        // Over HTTP the session's token works while the session is live (and is held to
+        // its permissions there too).
+        assert_eq!(
+            daemon
+                .call(&wallet_token, "wallet.info", Value::Null)
+                .await
+                .unwrap()["name"],
+            "daemon test wallet"
+        );
+        assert_eq!(
+            rpc_code(
+                daemon
+                    .call(&wallet_token, "accounts.list", Value::Null)
+                    .await
+            ),
+            403
+        );
+
         if round == 0 {
             // Round trip over the data channel.
             let mut rtts = Vec::new();
@@ -598,6 +628,11 @@ async fn native_dapp_connects_gets_a_token_and_is_held_to_its_permissions() {
             dapp.pc.close().await.unwrap();
         }
         daemon.expect_line(&format!("WEBRTC_CLOSED {id} ")).await;
+        // The session ended: its token is revoked on the HTTP endpoint too.
+        assert_eq!(
+            rpc_code(daemon.call(&wallet_token, "wallet.info", Value::Null).await),
+            401
+        );
         daemon.wait_no_sessions().await;
     }
     eprintln!(

@@ -165,6 +165,11 @@ impl Shared {
         Some((id, stopped))
     }
 
+    /// Whether session `id` is registered (starting or connected).
+    pub(crate) fn session_live(&self, id: u64) -> bool {
+        locked(&self.sessions).contains_key(&id)
+    }
+
     pub(crate) fn remove_session(&self, id: u64) {
         locked(&self.sessions).remove(&id);
         locked(&self.stops).remove(&id);

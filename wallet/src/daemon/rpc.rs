@@ -134,6 +134,12 @@ fn call(shared: &Arc<Shared>, headers: &HeaderMap, request: Request) -> Outcome 
         DirectError::TokenExpired => refuse(UNAUTHORIZED, "token expired"),
         _ => refuse(UNAUTHORIZED, "invalid token"),
     })?;
+    // Tokens with id 0 are the wallet UI's (and operators' narrower ones). Any other id is a
+    // WebRTC session's wallet token: it works here only while that session is live, so
+    // stopping a session revokes its token on this endpoint too.
+    if claims.id != 0 && !shared.session_live(claims.id) {
+        return Err(refuse(UNAUTHORIZED, "token of a session that ended"));
+    }
     let method = request.method.as_str();
     let webrtc = |what: &str| {
         if claims.permissions.holds(START_WEBRTC) {
