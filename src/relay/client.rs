@@ -285,10 +285,13 @@ impl RelayClient {
             Link::Terminal => None,
         };
         let replies = self.pending.values().map(|(_, d)| *d).min();
+        // A paused publication is retried only over a live link (reconnecting flushes the
+        // queue): while the link is down its pause must not wake the driver, or a pause that
+        // ended before the link dropped would ask for `handle_timeout` again and again.
         let retries = self
             .queue
             .iter()
-            .filter(|o| !o.in_flight && o.retry_at > 0)
+            .filter(|o| self.is_connected() && !o.in_flight && o.retry_at > 0)
             .map(|o| o.retry_at)
             .min();
         [link, replies, retries].into_iter().flatten().min()
