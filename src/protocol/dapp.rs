@@ -438,6 +438,12 @@ impl Connection<DappHandshake> {
             dapp: options.dapp,
         };
         request.validate()?;
+        // Wallets refuse request JSON over MAX_REQUEST_JSON_LEN. Fields within their own
+        // limits can still exceed it once escaped (control characters in a URL take six
+        // bytes each): refuse here rather than show a QR code no wallet accepts.
+        if request.to_json().len() > super::request::MAX_REQUEST_JSON_LEN {
+            return Err(Error::RequestTooLarge);
+        }
         let pending = Pending {
             request,
             keys,
