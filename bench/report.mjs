@@ -171,24 +171,26 @@ out.push('Each ratio from the tables above, as measured in this run. In a ratio 
 out.push('');
 const behind = [];
 for (const r of results) {
-  const ratioColumns = r.columns.map((c, i) => [String(c), i]).filter(([c]) => /ratio/i.test(c));
-  if (!ratioColumns.length) continue;
+  // Ratio columns: "ratio (A / B)", "A / B (×, …)", "A vs B (×, …)".
+  const ratioColumns = r.columns.map((c, i) => [String(c), i]).filter(([c], i) => i > 0 && /ratio|×|\bvs\b/i.test(c));
   const items = [];
   for (const row of r.rows) {
     for (const [header, i] of ratioColumns) {
       const value = row[i];
       if (value === undefined || value === null || value === '' || value === '—') continue;
       const text = typeof value === 'number' ? `${value}×` : String(value);
-      items.push(`${row[0]}: **${text}** ${header.replace(/^ratio\s*/i, '')}`);
+      const label = String(row[0]).replace(/\*\*/g, '');
+      const direction = header.replace(/^ratio\s*/i, '');
+      items.push(`${label}: **${text}** ${direction}`);
       const x = parseFloat(String(value).replace(/[^0-9.eE+-]/g, ''));
-      if (/walletwire/i.test(header) && Number.isFinite(x) && x < 0.995) behind.push(`${r.title}: ${row[0]} (${text} ${header.replace(/^ratio\s*/i, '')})`);
+      if (/walletwire/i.test(header) && Number.isFinite(x) && x < 0.995) behind.push(`${r.title}: ${label} (${text} ${direction})`);
     }
   }
-  if (!items.length) continue;
+  if (!items.length && !r.closing?.length) continue;
   out.push(`**${r.title}**`);
   out.push('');
   for (const item of items) out.push(`- ${item}`);
-  out.push('');
+  if (items.length) out.push('');
   if (r.closing?.length) {
     for (const line of r.closing) out.push(`- ${line}`);
     out.push('');

@@ -294,7 +294,7 @@ function cell(values, digits = 2) {
   const finite = values.filter(Number.isFinite);
   if (!finite.length) return 'n/a';
   const m = fmt(median(finite), digits);
-  if (finite.length < 2) return m;
+  if (finite.length < 2 || Math.min(...finite) === Math.max(...finite)) return m;
   return `${m} (${fmt(Math.min(...finite), digits)}–${fmt(Math.max(...finite), digits)})`;
 }
 const ratio = (a, b) => {
