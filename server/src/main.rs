@@ -1,22 +1,13 @@
 //! `walletwire-server`: the relay (Centrifugo client protocol over WebSocket) for walletwire's
 //! relay flow (see `docs/RELAY.md`), and the signaling server of the direct flow on its own
-//! listener (see `docs/DIRECT.md`).
+//! listener (see `docs/DIRECT.md`). The server itself is the library (`lib.rs`).
 #![forbid(unsafe_code)]
-
-mod config;
-mod http;
-mod relay;
-mod shutdown;
-mod signaling;
 
 use std::process::ExitCode;
 
 use clap::Parser;
 use tracing_subscriber::EnvFilter;
-
-use crate::config::Cli;
-use crate::relay::Relay;
-use crate::signaling::Signaling;
+use walletwire_server::Cli;
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -28,30 +19,11 @@ async fn main() -> ExitCode {
             EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
         )
         .init();
-    match run(cli).await {
+    match walletwire_server::run(cli).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             tracing::error!("{error:#}");
             ExitCode::FAILURE
         }
     }
-}
-
-async fn run(cli: Cli) -> anyhow::Result<()> {
-    let relay = Relay::new(cli.relay).await?;
-    let files = http::StaticFiles {
-        www: cli.www,
-        pkg: cli.pkg,
-    };
-    let signaling = Signaling::new(&cli.signaling)?;
-    let signaling_listener = Signaling::bind(&cli.signaling).await?;
-    // `try_join` polls the relay first, so its "listening" line stays the first line of
-    // stdout; a failure of either ends both.
-    tokio::try_join!(http::serve(cli.listen, relay, files), async move {
-        match signaling_listener {
-            Some(listener) => signaling.serve(listener).await,
-            None => Ok(()),
-        }
-    })?;
-    Ok(())
 }
