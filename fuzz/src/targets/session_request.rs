@@ -1,0 +1,79 @@
+//! `SessionRequest` as a wallet reads it (a scanned `walletwire:connect?r=` URI or bare JSON)
+//! and as a dApp makes it. A request that parses must re-encode to a URI and JSON that parse
+//! to the same request; a request a dApp makes must fit a URI the wallet accepts and a QR code.
+use crate::{SplitMix, T0, dapp_options};
+use walletwire::protocol::{DappConnection, MAX_URI_LEN, Metadata, Mode, SessionRequest};
+
+fn round_trip(request: &SessionRequest) {
+    request.validate().expect("a parsed request is valid");
+    let uri = request.to_uri();
+    assert_eq!(
+        SessionRequest::from_uri(&uri).as_ref(),
+        Ok(request),
+        "the URI of a parsed request parses to it"
+    );
+    assert_eq!(
+        SessionRequest::from_json(&request.to_json()).as_ref(),
+        Ok(request),
+        "the JSON of a parsed request parses to it"
+    );
+}
+
+pub fn run(data: &[u8]) {
+    let Some((&selector, rest)) = data.split_first() else {
+        return;
+    };
+    let text = String::from_utf8_lossy(rest);
+    match selector % 3 {
+        0 => {
+            if let Ok(request) = SessionRequest::from_uri(&text) {
+                round_trip(&request);
+            }
+        }
+        1 => {
+            if let Ok(request) = SessionRequest::from_json(&text) {
+                round_trip(&request);
+            }
+            let _ = SessionRequest::from_uri(&text);
+        }
+        _ => {
+            // A dApp with fuzzed metadata and relay URL: name, url, icon, relay by line.
+            let mut lines = text.split('\n');
+            let name = lines.next().unwrap_or_default().to_owned();
+            let url = lines.next().map(str::to_owned).filter(|s| !s.is_empty());
+            let icon = lines.next().map(str::to_owned).filter(|s| !s.is_empty());
+            let relay = lines.next().unwrap_or_default();
+            let mut options = dapp_options(if selector & 4 == 0 {
+                Mode::Untrusted
+            } else {
+                Mode::Trusted
+            });
+            options.dapp = Metadata { name, url, icon };
+            if !relay.is_empty() {
+                options.relay = relay.to_owned();
+            }
+            let ttl = u64::from(selector >> 3) * 1000;
+            options.request_ttl_ms = (ttl > 0).then_some(ttl);
+            let Ok(conn) = DappConnection::new(options, T0, SplitMix::boxed(7)) else {
+                return;
+            };
+            let request = conn
+                .session_request()
+                .expect("a new dApp shows its request");
+            let uri = request.to_uri();
+            assert!(
+                uri.len() <= MAX_URI_LEN,
+                "the dApp made a request of {} bytes, over the URI limit",
+                uri.len()
+            );
+            round_trip(request);
+            // Rendering costs milliseconds: check the QR code only near the size limit.
+            if uri.len() > 1800 {
+                assert!(
+                    walletwire::qr::modules(&uri).is_some(),
+                    "a valid request fits a QR code"
+                );
+            }
+        }
+    }
+}

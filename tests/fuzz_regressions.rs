@@ -1,0 +1,88 @@
+//! Inputs the fuzz targets (`fuzz/`, `scripts/fuzz.sh`) found failing, replayed through the
+//! public API. Each test names its target and what the minimised input did; the same input
+//! is also a seed of that target (`fuzz/corpus/<target>/seed-regression-*`).
+mod common;
+
+use common::*;
+use walletwire::protocol::{DappConnection, Error, Metadata, Mode, SessionRequest};
+use walletwire::relay::client::{RelayClient, RelayClientOptions, Transmit};
+
+/// Target `session_request`: a dApp whose URL holds control characters (each escaped to six
+/// bytes in JSON) made a request of more than 1500 bytes of JSON, so its QR code was refused
+/// by every wallet (`RequestTooLarge`) while the dApp waited for an answer.
+#[test]
+fn a_dapp_refuses_metadata_that_makes_an_unscannable_request() {
+    let mut options = dapp_options(Mode::Untrusted);
+    options.dapp = Metadata {
+        name: "Ex ".into(),
+        url: Some(format!("ht\u{1}{}", "\0".repeat(216))),
+        icon: None,
+    };
+    let made = DappConnection::new(options.clone(), T0, SeededRandom::boxed(1));
+    assert_eq!(made.err(), Some(Error::RequestTooLarge));
+    // Just under the limit still works, and the wallet accepts what the dApp shows.
+    options.dapp.url = Some(format!("ht\u{1}{}", "\0".repeat(150)));
+    let conn = DappConnection::new(options, T0, SeededRandom::boxed(1)).expect("fits");
+    let request = conn.session_request().expect("connecting");
+    assert_eq!(
+        SessionRequest::from_uri(&request.to_uri()).as_ref(),
+        Ok(request)
+    );
+}
+
+/// Target `relay_replies`: a publish refused for now (111, rate limit) is retried after a
+/// pause; when the retry's reply never came, the link dropped, and from then on until the
+/// reconnect `poll_timeout` returned the pause's end, already past: every driver called
+/// `handle_timeout` in a loop (a busy tab, a spinning wallet process).
+#[test]
+fn a_paused_publication_does_not_spin_the_driver_while_the_link_is_down() {
+    let mut client = RelayClient::new(RelayClientOptions::default(), SeededRandom::boxed(1));
+    let mut now = T0;
+    let next_command = |client: &mut RelayClient| loop {
+        match client.poll_transmit() {
+            Some(Transmit::Send(text)) => {
+                let command: serde_json::Value = serde_json::from_str(&text).unwrap();
+                return command["id"].as_u64().unwrap();
+            }
+            Some(_) => {}
+            None => panic!("the client sent nothing"),
+        }
+    };
+    client.handle_timeout(now);
+    client.handle_open(now);
+    let id = next_command(&mut client);
+    client.handle_text(
+        &format!(r#"{{"id":{id},"connect":{{"client":"c","ping":25,"pong":true}}}}"#),
+        now,
+    );
+    client
+        .publish(
+            "handshake:22222222-2222-4222-8222-222222222222",
+            r#"{"t":"offer"}"#.into(),
+            now,
+        )
+        .unwrap();
+    let id = next_command(&mut client);
+    client.handle_text(
+        &format!(
+            r#"{{"id":{id},"error":{{"code":111,"message":"too many requests","temporary":true}}}}"#
+        ),
+        now,
+    );
+    // 254 s pass with the relay silent: the retry goes out, gets no reply, the link drops
+    // and the client reconnects with backoff. Every deadline lies ahead of its firing.
+    let end = now + 254_490;
+    let mut fired = 0;
+    while let Some(next) = client.poll_timeout().filter(|t| *t <= end) {
+        now = now.max(next);
+        client.handle_timeout(now);
+        while client.poll_transmit().is_some() {}
+        let after = client.poll_timeout();
+        assert!(
+            after.is_none_or(|t| t > now),
+            "handle_timeout({now}) left poll_timeout at {after:?}"
+        );
+        fired += 1;
+        assert!(fired < 1000, "timers keep firing");
+    }
+}
