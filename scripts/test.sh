@@ -3,8 +3,10 @@
 # workspace tests (core, relay over real WebSockets, Redis broker against a real
 # redis-server, reference wallet over the real relay), the centrifuge-js compatibility suite,
 # the SDK's browser tests in headless Chromium against the real relay, and the end-to-end
-# tests of the demo pages, the native wallet and the Vite example, and the direct flow
-# (WebRTC to the wallet daemon) end to end inside a private network namespace.
+# tests of the demo pages, the native wallet and the Vite example, the direct flow (WebRTC to
+# the wallet daemon) end to end inside a private network namespace, a few seconds of every
+# fuzz target, and one short iteration of the benchmark harness (so it does not rot; no
+# numbers are checked). Fault-injection and attack tests are part of the native and e2e runs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -30,4 +32,8 @@ echo "== end-to-end tests of the demo (playwright-core, headless Chromium)"
 tests/e2e/run.sh
 echo "== direct flow end to end (Chromium, signaling server, wallet daemon, private netns)"
 tests/direct/run.sh
+echo "== fuzz smoke (every cargo-fuzz target for a few seconds, stable toolchain)"
+scripts/fuzz.sh --smoke
+echo "== benchmark harness smoke (one short iteration of every benchmark)"
+bench/run.sh --smoke
 echo "== all tests passed"

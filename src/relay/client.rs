@@ -635,18 +635,12 @@ impl RelayClient {
                 }
             }
             (Pending::History { channel }, None)
-                if self
-                    .subscriptions
-                    .get(&channel)
-                    .is_some_and(|s| s.backfill) =>
+                if self.subscriptions.get(&channel).is_some_and(|s| s.backfill) =>
             {
                 self.backfilled(&channel, reply.history.unwrap_or_default(), now);
             }
             (Pending::History { channel }, Some(_))
-                if self
-                    .subscriptions
-                    .get(&channel)
-                    .is_some_and(|s| s.backfill) =>
+                if self.subscriptions.get(&channel).is_some_and(|s| s.backfill) =>
             {
                 // The loss is already reported; go live from the top.
                 if let Some(sub) = self.subscriptions.get_mut(&channel) {
@@ -810,71 +804,67 @@ impl RelayClient {
             self.send_history(channel, now);
             return;
         }
-        for publication in &result.publications {
-            self.deliver(
-                channel,
-                publication.offset,
-                &result.epoch,
-                publication.data.get(),
-            );
-        }
-        let top = StreamPosition {
-            offset: result.offset,
-            epoch: result.epoch.clone(),
-        };
-        if let Some(sub) = self.subscriptions.get_mut(channel) {
-            // A fresh subscription starts at the top; a recovered one is already there.
-            if sub.position.is_none() {
-                sub.position = Some(top.clone());
-            }
-        }
-        self.events.push_back(RelayEvent::Subscribed {
-            channel: channel.to_owned(),
-            top,
-        });
-        for (offset, data) in buffered {
-            self.deliver(channel, offset, &result.epoch, &data);
-        }
-        let wants_sync = self
-            .subscriptions
-            .get(channel)
-            .is_some_and(|s| s.sync_wanted);
-        if wants_sync {
-            self.send_history(channel, now);
-        }
+        self.go_live(
+            channel,
+            &result.publications,
+            result.offset,
+            &result.epoch,
+            buffered,
+            now,
+        );
     }
 
     /// The retained history after a failed recovery arrived: deliver it, then what was pushed
     /// meanwhile, then go live.
     fn backfilled(&mut self, channel: &str, result: wire::HistoryResult, now: u64) {
-        for publication in &result.publications {
-            self.deliver(
-                channel,
-                publication.offset,
-                &result.epoch,
-                publication.data.get(),
-            );
-        }
-        let top = StreamPosition {
-            offset: result.offset,
-            epoch: result.epoch.clone(),
-        };
         let Some(sub) = self.subscriptions.get_mut(channel) else {
             return;
         };
         sub.backfill = false;
         sub.subscribing = false;
+        let buffered = std::mem::take(&mut sub.buffered);
+        self.go_live(
+            channel,
+            &result.publications,
+            result.offset,
+            &result.epoch,
+            buffered,
+            now,
+        );
+    }
+
+    /// Delivers `publications` (a subscribe or backfill reply), reports the subscription at
+    /// `top`, delivers the pushes `buffered` meanwhile, and answers a pending sync.
+    fn go_live(
+        &mut self,
+        channel: &str,
+        publications: &[wire::Publication],
+        top: u64,
+        epoch: &str,
+        buffered: Vec<(u64, String)>,
+        now: u64,
+    ) {
+        for publication in publications {
+            self.deliver(channel, publication.offset, epoch, publication.data.get());
+        }
+        let top = StreamPosition {
+            offset: top,
+            epoch: epoch.to_owned(),
+        };
+        let Some(sub) = self.subscriptions.get_mut(channel) else {
+            return;
+        };
+        // A fresh subscription starts at the top; a recovered one is already there.
         if sub.position.is_none() {
             sub.position = Some(top.clone());
         }
-        let buffered = std::mem::take(&mut sub.buffered);
         let wants_sync = sub.sync_wanted;
         self.events.push_back(RelayEvent::Subscribed {
             channel: channel.to_owned(),
             top,
         });
         for (offset, data) in buffered {
-            self.deliver(channel, offset, &result.epoch, &data);
+            self.deliver(channel, offset, epoch, &data);
         }
         if wants_sync {
             self.send_history(channel, now);
