@@ -11,21 +11,10 @@ root=$(pwd)
 
 [ -d bench/direct/node_modules/playwright-core ] || npm ci --prefix bench/direct --no-audit --no-fund --silent
 
-SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
-ns="walletwire-bench-$$"
-cleanup() { $SUDO ip netns del "$ns" 2>/dev/null || true; }
-trap cleanup EXIT
-$SUDO ip netns add "$ns"
-$SUDO ip -n "$ns" link set lo up
-$SUDO ip -n "$ns" link add veth0 type veth peer name veth1
-$SUDO ip -n "$ns" addr add 10.77.0.1/24 dev veth0
-$SUDO ip -n "$ns" addr add 10.77.0.2/24 dev veth1
-$SUDO ip -n "$ns" link set veth0 up
-$SUDO ip -n "$ns" link set veth1 up
-$SUDO ip -n "$ns" route add default dev veth0
+. scripts/netns.sh
+netns_up "walletwire-bench-$$"
 
-$SUDO ip netns exec "$ns" env "PATH=$PATH" "HOME=${HOME:-/root}" \
-  SERVER_BIN="${SERVER_BIN:-$root/target/release/walletwire-server}" \
+netns_exec SERVER_BIN="${SERVER_BIN:-$root/target/release/walletwire-server}" \
   WALLET_BIN="${WALLET_BIN:-$root/target/release/walletwire-wallet}" \
   PKG_DIR="${PKG_DIR:-$root/pkg}" \
   node bench/direct/bench.mjs "$@"

@@ -17,23 +17,12 @@ wasm-bindgen --target web --out-dir target/direct-e2e/pkg --out-name walletwire 
   target/wasm32-unknown-unknown/release/walletwire.wasm
 npm ci --prefix tests/direct --no-audit --no-fund --silent
 
-SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
-ns="walletwire-direct-$$"
-cleanup() { $SUDO ip netns del "$ns" 2>/dev/null || true; }
-trap cleanup EXIT
-$SUDO ip netns add "$ns"
-$SUDO ip -n "$ns" link set lo up
-$SUDO ip -n "$ns" link add veth0 type veth peer name veth1
-$SUDO ip -n "$ns" addr add 10.77.0.1/24 dev veth0
-$SUDO ip -n "$ns" addr add 10.77.0.2/24 dev veth1
-$SUDO ip -n "$ns" link set veth0 up
-$SUDO ip -n "$ns" link set veth1 up
-$SUDO ip -n "$ns" route add default dev veth0
+. scripts/netns.sh
+netns_up "walletwire-direct-$$"
 
 tests=""
 for t in ${DIRECT_TESTS:-$(cd tests/direct && echo *.test.mjs)}; do tests="$tests tests/direct/$t"; done
 echo "== direct flow end-to-end (namespace $ns):$tests"
-$SUDO ip netns exec "$ns" env "PATH=$PATH" "HOME=${HOME:-/root}" \
-  SERVER_BIN="$root/target/debug/walletwire-server" WALLET_BIN="$root/target/debug/walletwire-wallet" \
+netns_exec SERVER_BIN="$root/target/debug/walletwire-server" WALLET_BIN="$root/target/debug/walletwire-wallet" \
   PKG_DIR="$root/target/direct-e2e/pkg" \
   node --test --test-concurrency=1 --test-timeout=180000 "$@" $tests
