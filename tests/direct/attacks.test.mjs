@@ -7,77 +7,14 @@
 // channel. Every attempt must be refused by the daemon with `{id, payload: {error}}`
 // (`remote_error` in the SDK); the session keeps working.
 
-import { spawn } from "node:child_process";
 import { createHmac } from "node:crypto";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join, resolve, dirname } from "node:path";
-import { fileURLToPath } from "node:url";
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { chromium } from "playwright-core";
+import { WAIT, openTestPage, rpc, startDaemon as startWalletDaemon, startServer, stopAll, withTimeout } from "./lib.mjs";
 
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
-const SERVER = process.env.SERVER_BIN ?? join(ROOT, "target/debug/walletwire-server");
-const WALLET = process.env.WALLET_BIN ?? join(ROOT, "target/debug/walletwire-wallet");
-const PKG = process.env.PKG_DIR ?? join(ROOT, "target/direct-e2e/pkg");
-const WAIT = 20_000;
 // The daemon's token secret is fixed so the test can restart it with the same one (and play
 // an operator minting tokens); a dApp never knows it.
 const DAEMON_SECRET = "attack-test-daemon-secret-0123456789";
-
-const processes = [];
-const dirs = [];
-
-function withTimeout(promise, ms, what) {
-  let timer;
-  return Promise.race([
-    promise,
-    new Promise((_, reject) => { timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms: ${what}`)), ms); }),
-  ]).finally(() => clearTimeout(timer));
-}
-
-/** Runs a binary; `line(prefix)` resolves with the first stdout line starting with prefix. */
-function run(name, command, args) {
-  const child = spawn(command, args, { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, RUST_LOG: "warn" } });
-  const lines = [];
-  const waiting = [];
-  let partial = "";
-  child.stdout.on("data", (chunk) => {
-    partial += chunk;
-    const complete = partial.split("\n");
-    partial = complete.pop();
-    for (const line of complete) {
-      lines.push(line);
-      for (const w of waiting.filter((w) => line.startsWith(w.prefix))) {
-        waiting.splice(waiting.indexOf(w), 1);
-        w.resolve(line);
-      }
-    }
-  });
-  child.stderr.on("data", (chunk) => { if (process.env.VERBOSE) process.stderr.write(`[${name}] ${chunk}`); });
-  const handle = {
-    child,
-    lines,
-    exited: new Promise((r) => child.on("exit", r)),
-    line(prefix) {
-      const seen = lines.find((l) => l.startsWith(prefix));
-      if (seen) return Promise.resolve(seen);
-      return withTimeout(new Promise((r) => waiting.push({ prefix, resolve: r })), WAIT, `${name}: ${prefix}`);
-    },
-  };
-  processes.push(handle);
-  return handle;
-}
-
-async function rpc(url, token, method, params) {
-  const response = await fetch(url, {
-    method: "POST",
-    headers: { "content-type": "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}) },
-    body: JSON.stringify({ jsonrpc: "2.0", id: 1, method, params }),
-  });
-  return response.json();
-}
 
 const b64 = (value) => Buffer.from(typeof value === "string" ? value : JSON.stringify(value)).toString("base64url");
 const claimsOf = (token) => JSON.parse(Buffer.from(token.split(".")[1], "base64url").toString());
@@ -89,17 +26,12 @@ function sign(header, claims, key) {
   return `${input}.${createHmac("sha256", key).update(input).digest("base64url")}`;
 }
 
-let server, daemon, browser, page, signalingUrl, daemonUrl, adminToken, accounts;
+let daemon, page, signalingUrl, daemonUrl, adminToken, accounts;
 
 async function startDaemon() {
-  const dir = mkdtempSync(join(tmpdir(), "walletwire-direct-attacks-"));
-  dirs.push(dir);
-  daemon = run("daemon", WALLET, [
-    "daemon", "--data-dir", dir, "--name", "attacked wallet", "--listen", "127.0.0.1:0",
-    "--signaling-url", signalingUrl, "--connect-timeout", "20", "--secret", DAEMON_SECRET,
-  ]);
-  daemonUrl = (await daemon.line("DAEMON_LISTENING ")).split(" ")[1];
-  adminToken = (await daemon.line("ADMIN_TOKEN ")).split(" ")[1];
+  ({ daemon, daemonUrl, adminToken } = await startWalletDaemon(signalingUrl, {
+    dirPrefix: "walletwire-direct-attacks-", name: "attacked wallet", args: ["--secret", DAEMON_SECRET],
+  }));
   accounts = (await rpc(daemonUrl, adminToken, "accounts.list", {})).result.accounts.map((a) => a.address);
   assert.ok(accounts.length >= 2);
 }
@@ -110,33 +42,17 @@ async function stopDaemon() {
 }
 
 before(async () => {
-  server = run("server", SERVER, [
-    "--listen", "127.0.0.1:0", "--signaling-listen", "127.0.0.1:0",
-    "--www", join(ROOT, "tests/direct/page"), "--pkg", PKG,
-  ]);
-  const pagesUrl = (await server.line("pages at ")).slice("pages at ".length).trim();
-  signalingUrl = (await server.line("signaling listening on ")).slice("signaling listening on ".length).trim();
+  let pagesUrl;
+  ({ pagesUrl, signalingUrl } = await startServer());
   await startDaemon();
-  browser = await chromium.launch({
-    executablePath: "/usr/bin/chromium",
-    args: ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
-      "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"],
-  });
-  page = await browser.newPage();
-  page.on("pageerror", (e) => console.error("page error:", e));
-  await page.goto(pagesUrl);
-  await page.waitForFunction(() => window.ready === true, null, { timeout: WAIT });
+  ({ page } = await openTestPage(pagesUrl));
   await page.evaluate(() => {
     window.sessions = {};
     window.settle = (p) => p.then((ok) => ({ ok }), (e) => ({ code: e.code, message: e.message }));
   });
 });
 
-after(async () => {
-  await browser?.close().catch(() => {});
-  for (const p of processes) p.child.kill("SIGKILL");
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
-});
+after(stopAll);
 
 async function waitUntil(what, check) {
   const started = Date.now();

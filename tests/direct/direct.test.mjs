@@ -7,113 +7,28 @@
 // connection left on the daemon, bad input (unreachable signaling server, a daemon that
 // never answers), and the daemon killed: `disconnected` fires and pending requests reject.
 
-import { spawn } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join, resolve, dirname } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { chromium } from "playwright-core";
+import { PKG, ROOT, SERVER, WAIT, openTestPage, rpc, start, startDaemon as startWalletDaemon, startServer, stopAll } from "./lib.mjs";
 
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
-const SERVER = process.env.SERVER_BIN ?? join(ROOT, "target/debug/walletwire-server");
-const WALLET = process.env.WALLET_BIN ?? join(ROOT, "target/debug/walletwire-wallet");
-const PKG = process.env.PKG_DIR ?? join(ROOT, "target/direct-e2e/pkg");
-const WAIT = 20_000;
 const ROUNDS = Number(process.env.ROUNDS ?? 5);
-
-const children = [];
-const dirs = [];
-
-function withTimeout(promise, ms, what) {
-  let timer;
-  return Promise.race([
-    promise,
-    new Promise((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms: ${what}`)), ms);
-    }),
-  ]).finally(() => clearTimeout(timer));
-}
-
-/** A child process; resolves lines matching a prefix. */
-function start(name, command, args) {
-  const child = spawn(command, args, { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, RUST_LOG: "warn" } });
-  const lines = [];
-  const waiters = [];
-  let buffer = "";
-  child.stdout.on("data", (chunk) => {
-    buffer += chunk;
-    let i;
-    while ((i = buffer.indexOf("\n")) >= 0) {
-      const line = buffer.slice(0, i);
-      buffer = buffer.slice(i + 1);
-      lines.push(line);
-      for (const w of [...waiters]) if (line.startsWith(w.prefix)) { waiters.splice(waiters.indexOf(w), 1); w.resolve(line); }
-    }
-  });
-  child.stderr.on("data", (chunk) => { if (process.env.VERBOSE) process.stderr.write(`[${name}] ${chunk}`); });
-  const handle = {
-    child,
-    lines,
-    line(prefix) {
-      const seen = lines.find((l) => l.startsWith(prefix));
-      if (seen) return Promise.resolve(seen);
-      return withTimeout(new Promise((resolve) => waiters.push({ prefix, resolve })), WAIT, `${name}: ${prefix}`);
-    },
-    exited: new Promise((resolve) => child.on("exit", (code, signal) => resolve({ code, signal }))),
-  };
-  children.push(handle);
-  return handle;
-}
-
-async function rpc(url, token, method, params) {
-  const response = await fetch(url, {
-    method: "POST",
-    headers: { "content-type": "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}) },
-    body: JSON.stringify({ jsonrpc: "2.0", id: 1, method, params }),
-  });
-  return response.json();
-}
 
 const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 
-let server, daemon, browser, page, pagesUrl, signalingUrl, daemonUrl, adminToken;
+let browser, page, pagesUrl, signalingUrl, daemon, daemonUrl, adminToken;
 
 async function startDaemon() {
-  const dir = mkdtempSync(join(tmpdir(), "walletwire-direct-"));
-  dirs.push(dir);
-  daemon = start("daemon", WALLET, [
-    "daemon", "--data-dir", dir, "--name", "e2e wallet", "--listen", "127.0.0.1:0",
-    "--signaling-url", signalingUrl, "--connect-timeout", "20",
-  ]);
-  daemonUrl = (await daemon.line("DAEMON_LISTENING ")).split(" ")[1];
-  adminToken = (await daemon.line("ADMIN_TOKEN ")).split(" ")[1];
+  ({ daemon, daemonUrl, adminToken } = await startWalletDaemon(signalingUrl, { dirPrefix: "walletwire-direct-", name: "e2e wallet" }));
 }
 
 before(async () => {
-  server = start("server", SERVER, [
-    "--listen", "127.0.0.1:0", "--signaling-listen", "127.0.0.1:0", "--www", join(ROOT, "tests/direct/page"), "--pkg", PKG,
-  ]);
-  pagesUrl = (await server.line("pages at ")).slice("pages at ".length).trim();
-  signalingUrl = (await server.line("signaling listening on ")).slice("signaling listening on ".length).trim();
+  ({ pagesUrl, signalingUrl } = await startServer());
   await startDaemon();
-  browser = await chromium.launch({
-    executablePath: "/usr/bin/chromium",
-    args: ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
-      "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"],
-  });
-  page = await browser.newPage();
-  page.on("pageerror", (e) => console.error("page error:", e));
-  await page.goto(pagesUrl);
-  await page.waitForFunction(() => window.ready === true, null, { timeout: WAIT });
+  ({ browser, page } = await openTestPage(pagesUrl));
 });
 
-after(async () => {
-  await browser?.close().catch(() => {});
-  for (const c of children) c.child.kill("SIGKILL");
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
-});
+after(stopAll);
 
 /** In the page: a connector whose link, events and connect() outcome are recorded. */
 async function newConnector(options) {
