@@ -3,13 +3,15 @@
 # executions / corpus size / result. Exits non-zero if any target crashed (or failed to run).
 #
 #   scripts/fuzz.sh [SECONDS_PER_TARGET] [TARGET...]   default: 60 s, every target
-#   scripts/fuzz.sh --smoke [TARGET...]                 CI: 5 s per target
+#   scripts/fuzz.sh --smoke [TARGET...]                 CI: 5 s per target, unoptimised build
 #
 # Works on stable Rust: without a sanitizer (`--sanitizer none`) cargo-fuzz passes rustc only
 # stable flags (SanitizerCoverage through -Cpasses/-Cllvm-args, debug assertions); the
-# harnesses check their invariants with assertions. Installs the pinned cargo-fuzz if missing. The committed seeds are read from
-# fuzz/corpus/<target>/; what a run adds goes to fuzz/work/corpus/<target>/ (ignored by git);
-# crashes go to fuzz/artifacts/<target>/, with the commands to reproduce and minimise them.
+# harnesses check their invariants with assertions. Installs the pinned cargo-fuzz if missing.
+# The committed seeds are read from fuzz/corpus/<target>/; what a run adds goes to
+# fuzz/work/corpus/<target>/ (ignored by git; the smoke test uses a fresh temporary one, so
+# it starts from the seeds alone); crashes go to fuzz/artifacts/<target>/, with the commands
+# to reproduce and minimise them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -19,10 +21,11 @@ ALL_TARGETS=(session_request offer frame record relay_client_frames relay_replie
   signaling_request channel_message pair_ops)
 
 seconds=60
+smoke=0
 targets=()
 for arg in "$@"; do
   case "$arg" in
-    --smoke) seconds=$SMOKE_SECONDS ;;
+    --smoke) seconds=$SMOKE_SECONDS; smoke=1 ;;
     -h|--help) sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     ''|*[!0-9]*) targets+=("$arg") ;;
     *) seconds=$arg ;;
@@ -39,6 +42,9 @@ if ! cargo fuzz --version 2>/dev/null | grep -qF "$CARGO_FUZZ_VERSION"; then
 fi
 
 FUZZ_FLAGS=(--sanitizer none)
+# The smoke test builds without optimisation: half the cold build time of a release build,
+# and a few seconds per target need no speed.
+[ "$smoke" -eq 0 ] || FUZZ_FLAGS+=(--dev)
 start=$(date +%s)
 cd fuzz
 echo "== building ${#targets[@]} fuzz targets"
@@ -47,15 +53,20 @@ for t in "${targets[@]}"; do
 done
 built=$(date +%s)
 
+work=work/corpus
+if [ "$smoke" -eq 1 ]; then
+  work=$(mktemp -d)
+  trap 'rm -rf "$work"' EXIT
+fi
 mkdir -p work/logs
 rows=()
 failed=0
 for t in "${targets[@]}"; do
-  mkdir -p "work/corpus/$t" "artifacts/$t" "corpus/$t"
+  mkdir -p "$work/$t" "artifacts/$t" "corpus/$t"
   log="work/logs/$t.log"
   echo "== $t: ${seconds}s"
   status=0
-  cargo fuzz run "${FUZZ_FLAGS[@]}" "$t" "work/corpus/$t" "corpus/$t" -- \
+  cargo fuzz run "${FUZZ_FLAGS[@]}" "$t" "$work/$t" "corpus/$t" -- \
     -max_total_time="$seconds" -timeout=20 -rss_limit_mb=4096 -print_final_stats=1 \
     -artifact_prefix="artifacts/$t/" >"$log" 2>&1 || status=$?
   execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
