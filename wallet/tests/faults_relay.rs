@@ -32,6 +32,23 @@ fn account(n: u64) -> String {
     format!("{n:064x}")
 }
 
+/// A dApp on `dapp_url` paired in trusted mode with a wallet process on `wallet_url` that asks
+/// before signing; returns both, the session id and the wallet's first account.
+async fn paired(
+    dapp_url: &str,
+    wallet_url: &str,
+    dir: &str,
+) -> (NativeDapp, WalletProcess, String, String) {
+    let mut dapp = NativeDapp::start(dapp_url, wallet_url, Mode::Trusted);
+    let request = dapp.session_request().await;
+    let dir = data_dir(dir);
+    let mut wallet = WalletProcess::pair(&request.to_uri(), &dir, &["--auto-approve", "false"]);
+    let session = wallet.expect("CONNECTED ").await;
+    dapp.connected().await;
+    let address = first_account(&mut dapp).await;
+    (dapp, wallet, session, address)
+}
+
 /// The first account of the wallet, for `message.sign`.
 async fn first_account(dapp: &mut NativeDapp) -> String {
     let accounts = dapp.request("accounts.list", json!({})).await.unwrap();
@@ -76,13 +93,8 @@ async fn redis_relay_killed_with_messages_in_flight_delivers_them_after_restart(
     let port = relay.port;
     let dapp_side = Proxy::start(port).await;
     let wallet_side = Proxy::start(port).await;
-    let mut dapp = NativeDapp::start(&dapp_side.url(), &wallet_side.url(), Mode::Trusted);
-    let request = dapp.session_request().await;
-    let dir = data_dir("faults-redis-kill");
-    let mut wallet = WalletProcess::pair(&request.to_uri(), &dir, &["--auto-approve", "false"]);
-    let session = wallet.expect("CONNECTED ").await;
-    dapp.connected().await;
-    let address = first_account(&mut dapp).await;
+    let (mut dapp, mut wallet, session, address) =
+        paired(&dapp_side.url(), &wallet_side.url(), "faults-redis-kill").await;
 
     // Requests the relay took but had not yet handed to the wallet when it died.
     wallet_side.stall();
@@ -124,11 +136,7 @@ async fn redis_relay_killed_with_messages_in_flight_delivers_them_after_restart(
 
     assert_exactly_once(&mut dapp, &mut wallet, 1 + asked.len() + signs.len()).await;
     assert!(dapp.links.iter().filter(|up| !**up).count() >= 2);
-    dapp.close().await;
-    assert_eq!(
-        wallet.expect("DISCONNECTED ").await,
-        format!("{session} peer")
-    );
+    dapp.close_seen_by(&mut wallet, &session).await;
 }
 
 #[tokio::test]
@@ -138,13 +146,8 @@ async fn two_relay_nodes_on_one_redis_node_of_the_dapp_killed_and_restarted() {
     let node_b = redis.relay(0, "nodes", &QUIET).await;
     let port_a = node_a.port;
     // The dApp talks to node A, the wallet (named in the request) to node B.
-    let mut dapp = NativeDapp::start(&node_a.url(), &node_b.url(), Mode::Trusted);
-    let request = dapp.session_request().await;
-    let dir = data_dir("faults-two-nodes");
-    let mut wallet = WalletProcess::pair(&request.to_uri(), &dir, &["--auto-approve", "false"]);
-    let session = wallet.expect("CONNECTED ").await;
-    dapp.connected().await;
-    let address = first_account(&mut dapp).await;
+    let (mut dapp, mut wallet, session, address) =
+        paired(&node_a.url(), &node_b.url(), "faults-two-nodes").await;
 
     // Node A takes the requests and dies; node B hands them to the wallet through Redis,
     // and the wallet's answers wait in Redis while the dApp has no node.
@@ -171,11 +174,7 @@ async fn two_relay_nodes_on_one_redis_node_of_the_dapp_killed_and_restarted() {
     }
     assert_exactly_once(&mut dapp, &mut wallet, 1 + signs.len() + queued.len()).await;
     assert_eq!(wallet.count("LINK down"), 0, "node B stayed up");
-    dapp.close().await;
-    assert_eq!(
-        wallet.expect("DISCONNECTED ").await,
-        format!("{session} peer")
-    );
+    dapp.close_seen_by(&mut wallet, &session).await;
 }
 
 #[tokio::test]
@@ -185,13 +184,8 @@ async fn memory_relay_restart_reports_the_loss_and_settles_requests_in_flight() 
     let port = relay.port;
     let dapp_side = Proxy::start(port).await;
     let wallet_side = Proxy::start(port).await;
-    let mut dapp = NativeDapp::start(&dapp_side.url(), &wallet_side.url(), Mode::Trusted);
-    let request = dapp.session_request().await;
-    let dir = data_dir("faults-memory-kill");
-    let mut wallet = WalletProcess::pair(&request.to_uri(), &dir, &["--auto-approve", "false"]);
-    let session = wallet.expect("CONNECTED ").await;
-    dapp.connected().await;
-    let address = first_account(&mut dapp).await;
+    let (mut dapp, mut wallet, session, address) =
+        paired(&dapp_side.url(), &wallet_side.url(), "faults-memory-kill").await;
 
     // A request the relay took but had not handed to the wallet: gone with the process.
     wallet_side.stall();
@@ -204,14 +198,7 @@ async fn memory_relay_restart_reports_the_loss_and_settles_requests_in_flight() 
     wallet_side.resume();
     wallet_side.restore();
     // Both are told; the request settles with a typed error when its time is up.
-    dapp.wait_for("messages_lost", |e| {
-        matches!(e, Event::MessagesLost { count: None }).then_some(())
-    })
-    .await;
-    assert_eq!(
-        dapp.until_line(&mut wallet, "MESSAGES_LOST ").await,
-        format!("{session} unknown")
-    );
+    dapp.history_lost(&mut wallet, &session).await;
     assert_eq!(dapp.response(lost).await, Err(Error::Timeout));
     assert!(sent.elapsed() >= LOST_AFTER, "settled by its deadline");
 
@@ -245,11 +232,7 @@ async fn memory_relay_restart_reports_the_loss_and_settles_requests_in_flight() 
     // accounts.list, message.sign, wallet.info: the lost request never reached the wallet.
     assert_eq!(wallet.count("REQUEST "), 3, "{:?}", wallet.seen);
     assert_eq!(wallet.count("DISCONNECTED"), 0);
-    dapp.close().await;
-    assert_eq!(
-        wallet.expect("DISCONNECTED ").await,
-        format!("{session} peer")
-    );
+    dapp.close_seen_by(&mut wallet, &session).await;
 }
 
 #[tokio::test]

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use common::{NativeDapp, Relay, WalletProcess, data_dir};
 use serde_json::json;
-use walletwire::protocol::{Event, Mode};
+use walletwire::protocol::Mode;
 
 #[tokio::test]
 async fn sessions_survive_a_relay_restart() {
@@ -31,24 +31,13 @@ async fn sessions_survive_a_relay_restart() {
 
     let _relay = Relay::start_on(port).await;
     // History is gone with the old relay: each side is told, neither session ends.
-    dapp.wait_for("messages_lost", |e| {
-        matches!(e, Event::MessagesLost { count: None }).then_some(())
-    })
-    .await;
-    assert_eq!(
-        dapp.until_line(&mut wallet, "MESSAGES_LOST ").await,
-        format!("{session} unknown")
-    );
+    dapp.history_lost(&mut wallet, &session).await;
     let accounts = dapp.response(queued).await.unwrap();
     assert!(accounts["accounts"].is_array());
     for _ in 0..3 {
         assert!(dapp.request("wallet.info", json!({})).await.is_ok());
     }
     assert_eq!(wallet.count("DISCONNECTED"), 0);
-    dapp.close().await;
-    assert_eq!(
-        wallet.expect("DISCONNECTED ").await,
-        format!("{session} peer")
-    );
+    dapp.close_seen_by(&mut wallet, &session).await;
     assert!(wallet.exit().await.success());
 }

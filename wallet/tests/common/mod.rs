@@ -390,6 +390,19 @@ impl NativeDapp {
         }
     }
 
+    /// A memory relay came back without its history: the dApp is told (`messages_lost` with
+    /// no count) and so is the wallet (`MESSAGES_LOST <session> unknown`).
+    pub async fn history_lost(&mut self, wallet: &mut WalletProcess, session: &str) {
+        self.wait_for("messages_lost", |e| {
+            matches!(e, Event::MessagesLost { count: None }).then_some(())
+        })
+        .await;
+        assert_eq!(
+            self.until_line(wallet, "MESSAGES_LOST ").await,
+            format!("{session} unknown")
+        );
+    }
+
     /// The session request once the relay confirmed the handshake channel.
     pub async fn session_request(&mut self) -> SessionRequest {
         self.wait_for("session_request", |e| match e {
@@ -493,6 +506,15 @@ impl NativeDapp {
             conn.close("test finished", now);
         }
         assert!(self.driver.settle(WAIT).await, "close frame delivered");
+    }
+
+    /// Closes the session; the wallet sees the peer end it (`DISCONNECTED <session> peer`).
+    pub async fn close_seen_by(&mut self, wallet: &mut WalletProcess, session: &str) {
+        self.close().await;
+        assert_eq!(
+            wallet.expect("DISCONNECTED ").await,
+            format!("{session} peer")
+        );
     }
 
     /// How many events of this kind were seen.
