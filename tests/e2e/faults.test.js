@@ -5,32 +5,21 @@
 // error on the side that still holds it); the session keeps working; nothing hangs.
 
 import assert from "node:assert/strict";
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import {
   WAIT,
-  launchBrowser,
-  newPage,
   openPage,
   pairNativeWallet,
   screenshot,
   sendRequest,
   startConnection,
-  startDemo,
-  stopAll,
   typeCode,
+  useDemo,
   waitAnswer,
   waitConnected,
 } from "./lib/harness.js";
 
-let demo;
-let browser;
-
-before(async () => {
-  demo = await startDemo();
-  browser = await launchBrowser();
-});
-
-after(stopAll);
+const demo = useDemo();
 
 /** After a reload, the dApp page shows the same pending request again. */
 async function samePendingRequest(dapp, uri) {
@@ -48,7 +37,7 @@ async function requestWorks(dapp) {
 }
 
 test("dApp page reloaded mid-handshake (trusted): the stored request comes back and the wallet's answer connects it", async () => {
-  const dapp = await newPage(browser, `${demo.base}/`);
+  const dapp = await demo.dappPage();
   const uri = await startConnection(dapp, "trusted");
   await openPage(dapp); // reload before any wallet answered
   await samePendingRequest(dapp, uri);
@@ -64,7 +53,7 @@ test("dApp page reloaded mid-handshake (trusted): the stored request comes back 
 });
 
 test("dApp page reloaded mid-handshake (untrusted), before the wallet answers and again after its code is up: the code still connects", async () => {
-  const dapp = await newPage(browser, `${demo.base}/`);
+  const dapp = await demo.dappPage();
   const uri = await startConnection(dapp, "untrusted");
   await openPage(dapp);
   await samePendingRequest(dapp, uri);
@@ -91,8 +80,8 @@ test("dApp page reloaded mid-handshake (untrusted), before the wallet answers an
 // ---- Mid-request: both pages ----
 
 async function pairPages() {
-  const dapp = await newPage(browser, `${demo.base}/`);
-  const wallet = await newPage(browser, demo.walletUrl);
+  const dapp = await demo.dappPage();
+  const wallet = await demo.walletPage();
   const uri = await startConnection(dapp, "trusted");
   await wallet.fill("#uri", uri);
   await wallet.click("#pair");

@@ -3,36 +3,25 @@
 // wallet, and a disconnect from the wallet side seen by the page.
 
 import assert from "node:assert/strict";
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import {
   WALLET_BIN,
   Child,
-  launchBrowser,
-  newPage,
   pairNativeWallet,
   screenshot,
   sendRequest,
   startConnection,
-  startDemo,
-  stopAll,
   typeCode,
+  useDemo,
   waitAnswer,
   waitConnected,
   withTimeout,
 } from "./lib/harness.js";
 
-let demo;
-let browser;
-
-before(async () => {
-  demo = await startDemo();
-  browser = await launchBrowser();
-});
-
-after(stopAll);
+const demo = useDemo();
 
 test("trusted: the native wallet pairs, answers requests (its signature verifies in the page), and Ctrl-C on it closes the session for the dApp", async () => {
-  const dapp = await newPage(browser, `${demo.base}/`);
+  const dapp = await demo.dappPage();
   const uri = await startConnection(dapp, "trusted");
   const wallet = pairNativeWallet(uri);
   const connected = await wallet.waitLine(/^CONNECTED \S+$/);
@@ -76,7 +65,7 @@ test("trusted: the native wallet pairs, answers requests (its signature verifies
 });
 
 test("untrusted: the code printed by the native wallet is typed into the page; `walletwire-wallet disconnect` ends the session", async () => {
-  const dapp = await newPage(browser, `${demo.base}/`);
+  const dapp = await demo.dappPage();
   const uri = await startConnection(dapp, "untrusted");
   const wallet = pairNativeWallet(uri, ["--keep-sessions"]);
   const code = (await wallet.waitLine(/^OTP \d{6}$/)).split(" ")[1];

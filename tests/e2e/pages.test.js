@@ -2,35 +2,24 @@
 // two devices would be), paired through the real relay of the demo.
 
 import assert from "node:assert/strict";
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import {
-  launchBrowser,
-  newPage,
   openPage,
   screenshot,
   sendRequest,
   startConnection,
-  startDemo,
-  stopAll,
   typeCode,
+  useDemo,
   waitAnswer,
   waitConnected,
 } from "./lib/harness.js";
 
-let demo;
-let browser;
-
-before(async () => {
-  demo = await startDemo();
-  browser = await launchBrowser();
-});
-
-after(stopAll);
+const demo = useDemo();
 
 /** Opens both pages in fresh contexts. */
 async function pages() {
-  const dapp = await newPage(browser, `${demo.base}/`);
-  const wallet = await newPage(browser, demo.walletUrl);
+  const dapp = await demo.dappPage();
+  const wallet = await demo.walletPage();
   return { dapp, wallet };
 }
 
@@ -167,7 +156,7 @@ test("reloading the dApp page resumes the session, and a request still works", a
 });
 
 test("an expired request is replaced by a fresh QR code by itself", async () => {
-  const dapp = await newPage(browser, `${demo.base}/?ttl=2500`);
+  const dapp = await demo.dappPage("?ttl=2500");
   const first = await startConnection(dapp, "untrusted");
   await dapp.waitForFunction((uri) => {
     const link = document.querySelector("#open-link").getAttribute("href");

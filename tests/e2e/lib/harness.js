@@ -2,12 +2,13 @@
 // (scripts/serve-demo.sh, which scripts/demo.sh runs after building, here on a free port),
 // headless Chromium through playwright-core, the native reference wallet as a child process,
 // screenshots, and bounded waits everywhere. Every process started here is killed by
-// `stopAll()`, which each test file calls in its `after` hook.
+// `stopAll()`, which each test file calls in its `after` hook (useDemo() registers it).
 
 import { spawn } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
+import { after, before } from "node:test";
 import { fileURLToPath } from "node:url";
 import { chromium } from "playwright-core";
 
@@ -141,6 +142,25 @@ export async function startDemo() {
   const base = line.trim().split(/\s+/).pop().replace(/\/$/, "");
   const walletLine = await demo.waitLine(/^\s*wallet page:/);
   return { demo, base, walletUrl: walletLine.trim().split(/\s+/).pop() };
+}
+
+/**
+ * For a test file on the demo: registers its `before` hook (the demo and a browser) and its
+ * `after` hook (stopAll). Returns page openers to call from the tests, each page in a fresh
+ * browser context: `dappPage(query)` (e.g. "?ttl=2500") and `walletPage()`.
+ */
+export function useDemo() {
+  let demo;
+  let browser;
+  before(async () => {
+    demo = await startDemo();
+    browser = await launchBrowser();
+  });
+  after(stopAll);
+  return {
+    dappPage: (query = "") => newPage(browser, `${demo.base}/${query}`),
+    walletPage: () => newPage(browser, demo.walletUrl),
+  };
 }
 
 export async function launchBrowser() {
