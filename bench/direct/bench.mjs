@@ -13,19 +13,13 @@
 //
 //   node bench.mjs [--smoke] [--repeats 3] [--out results/direct.json]
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { parseArgs } from 'node:util';
+import { join } from 'node:path';
 import { chromium } from 'playwright-core';
+import { benchOptions, median, sleep, withTimeout, writeOutput } from '../lib/common.mjs';
 
-const { values: options } = parseArgs({
-  options: {
-    smoke: { type: 'boolean', default: false },
-    repeats: { type: 'string' },
-    out: { type: 'string' },
-  },
-});
+const options = benchOptions();
 const smoke = options.smoke;
 const repeats = Number(options.repeats ?? (smoke ? 1 : 3));
 const rounds = smoke ? 1 : 5; // connections per schedule and delay, per repeat
@@ -41,26 +35,12 @@ const WALLET = process.env.WALLET_BIN ?? join(ROOT, 'target/release/walletwire-w
 const PKG = process.env.PKG_DIR ?? join(ROOT, 'pkg');
 const WAIT = 30_000;
 const log = (...args) => console.error('[direct]', ...args);
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 const SCHEDULES = {
   default: { label: 'walletwire (default: 250 ms doubling to 2 s)', poll: undefined },
   fixed: { label: 'original connector (fixed 2 s poll)', poll: { initialMs: 2000, maxMs: 2000 } },
   fast: { label: '20 ms polls (protocol cost)', poll: { initialMs: 20, maxMs: 20 } },
 };
-
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
-
-function withTimeout(promise, ms, what) {
-  let timer;
-  return Promise.race([
-    promise,
-    new Promise((_, reject) => { timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms: ${what}`)), ms); }),
-  ]).finally(() => clearTimeout(timer));
-}
 
 const children = [];
 const dirs = [];
@@ -280,11 +260,5 @@ const result = {
   versions: { 'playwright-core': playwrightVersion },
   raw: { connectTimes, rtt },
 };
-if (options.out) {
-  mkdirSync(dirname(options.out), { recursive: true });
-  writeFileSync(options.out, JSON.stringify(result, null, 2) + '\n');
-  log(`wrote ${options.out}`);
-} else {
-  console.log(JSON.stringify(result, null, 2));
-}
+writeOutput(options, result, log);
 process.exit(0);

@@ -9,18 +9,10 @@
 // RELAY_BIN / BENCH_RTT_BIN override target/release/walletwire-server and
 // target/release/examples/bench_rtt (run.sh builds both).
 import { spawn } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
 import { createInterface } from 'node:readline';
-import { parseArgs } from 'node:util';
+import { benchOptions, median, withTimeout, writeOutput } from '../lib/common.mjs';
 
-const { values: options } = parseArgs({
-  options: {
-    smoke: { type: 'boolean', default: false },
-    repeats: { type: 'string' },
-    out: { type: 'string' },
-  },
-});
+const options = benchOptions();
 const smoke = options.smoke;
 const repeats = Number(options.repeats ?? (smoke ? 1 : 5));
 const sizes = [100, 10_000, 60_000];
@@ -32,19 +24,6 @@ const relayBin = process.env.RELAY_BIN ?? `${root}target/release/walletwire-serv
 const profile = relayBin.includes('/debug/') ? 'debug' : 'release'; // the binaries' cargo profile
 const benchBin = process.env.BENCH_RTT_BIN ?? `${root}target/release/examples/bench_rtt`;
 const log = (...args) => console.error('[native]', ...args);
-
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
-
-function withTimeout(promise, ms, what) {
-  let timer;
-  return Promise.race([
-    promise,
-    new Promise((_, reject) => { timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms: ${what}`)), ms); }),
-  ]).finally(() => clearTimeout(timer));
-}
 
 const children = new Set();
 process.on('exit', () => { for (const c of children) c.kill('SIGKILL'); });
@@ -124,11 +103,5 @@ const result = {
   versions: {},
   raw: runs,
 };
-if (options.out) {
-  mkdirSync(dirname(options.out), { recursive: true });
-  writeFileSync(options.out, JSON.stringify(result, null, 2) + '\n');
-  log(`wrote ${options.out}`);
-} else {
-  console.log(JSON.stringify(result, null, 2));
-}
+writeOutput(options, result, log);
 process.exit(0);

@@ -13,27 +13,21 @@
 //
 // RELAY_BIN overrides the relay binary (default target/release/walletwire-server).
 import { spawn } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { createServer, Socket } from 'node:net';
-import { dirname } from 'node:path';
 import { createInterface } from 'node:readline';
 import { randomUUID } from 'node:crypto';
-import { parseArgs } from 'node:util';
 import WebSocket from 'ws';
+import { benchOptions, median, sleep, withTimeout, writeOutput } from '../lib/common.mjs';
 
-const { values: options } = parseArgs({
-  options: {
-    smoke: { type: 'boolean', default: false },
-    repeats: { type: 'string' },
-    out: { type: 'string' },
-    url: { type: 'string' },
-    connections: { type: 'string' },
-    'per-channel': { type: 'string', default: '2' },
-    rates: { type: 'string' }, // deliveries per second, all channels together
-    seconds: { type: 'string' },
-    publishers: { type: 'string', default: '4' },
-    brokers: { type: 'string', default: 'memory,redis' },
-  },
+const options = benchOptions({
+  url: { type: 'string' },
+  connections: { type: 'string' },
+  'per-channel': { type: 'string', default: '2' },
+  rates: { type: 'string' }, // deliveries per second, all channels together
+  seconds: { type: 'string' },
+  publishers: { type: 'string', default: '4' },
+  brokers: { type: 'string', default: 'memory,redis' },
 });
 const smoke = options.smoke;
 const repeats = Number(options.repeats ?? (smoke ? 1 : 3));
@@ -49,20 +43,7 @@ const relayBin = process.env.RELAY_BIN ?? `${root}target/release/walletwire-serv
 const profile = relayBin.includes('/debug/') ? 'debug' : 'release'; // the binaries' cargo profile
 
 const log = (...args) => console.error('[relay]', ...args);
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
 const quantile = (sorted, q) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
-
-function withTimeout(promise, ms, what) {
-  let timer;
-  return Promise.race([
-    promise,
-    new Promise((_, reject) => { timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms: ${what}`)), ms); }),
-  ]).finally(() => clearTimeout(timer));
-}
 
 function rssKiB(pid) {
   return Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))[1]);
@@ -367,11 +348,5 @@ const result = {
   versions: { 'redis-server': redisVersion, ws: wsVersion },
   raw: results,
 };
-if (options.out) {
-  mkdirSync(dirname(options.out), { recursive: true });
-  writeFileSync(options.out, JSON.stringify(result, null, 2) + '\n');
-  log(`wrote ${options.out}`);
-} else {
-  console.log(JSON.stringify(result, null, 2));
-}
+writeOutput(options, result, log);
 process.exit(0);
