@@ -10,123 +10,16 @@
 
 use std::collections::{BTreeMap, VecDeque};
 
-use serde_json::Value;
 use walletwire::crypto::Key;
 use walletwire::loopback::LoopbackRelay;
 use walletwire::protocol::{
-    DappConnection, Discard, Error, Event, Mode, Output, Record, Role, RpcError, SessionInfo,
-    SessionRecord, SessionRequest, StreamPosition, WalletConnection, frame_aad, session_key,
+    DappConnection, Event, Mode, Output, Record, Role, SessionInfo, SessionRecord, SessionRequest,
+    StreamPosition, WalletConnection, frame_aad, session_key,
 };
+use walletwire::relay::hub::AnyConnection;
 
 use crate::check;
 use crate::{SplitMix, T0, dapp_options, wallet_options};
-
-/// Either side's connection.
-#[derive(Debug)]
-pub enum Conn {
-    /// dApp.
-    Dapp(DappConnection),
-    /// Wallet.
-    Wallet(WalletConnection),
-}
-
-macro_rules! both {
-    ($conn:expr, $c:ident => $body:expr) => {
-        match $conn {
-            Conn::Dapp($c) => $body,
-            Conn::Wallet($c) => $body,
-        }
-    };
-}
-
-impl Conn {
-    /// See `Connection::handle_publication`.
-    pub fn handle_publication(
-        &mut self,
-        channel: &str,
-        position: Option<StreamPosition>,
-        data: &str,
-        now: u64,
-    ) -> Result<(), Discard> {
-        both!(self, c => c.handle_publication(channel, position, data, now))
-    }
-
-    /// See `Connection::handle_subscribed`.
-    pub fn handle_subscribed(&mut self, channel: &str, top: StreamPosition, now: u64) {
-        both!(self, c => c.handle_subscribed(channel, top, now))
-    }
-
-    /// See `Connection::handle_recovery_failed`.
-    pub fn handle_recovery_failed(&mut self, channel: &str) {
-        both!(self, c => c.handle_recovery_failed(channel))
-    }
-
-    /// See `Connection::handle_synced`.
-    pub fn handle_synced(&mut self, channel: &str, now: u64) {
-        both!(self, c => c.handle_synced(channel, now))
-    }
-
-    /// See `Connection::handle_timeout`.
-    pub fn handle_timeout(&mut self, now: u64) {
-        both!(self, c => c.handle_timeout(now))
-    }
-
-    /// See `Connection::poll_output`.
-    pub fn poll_output(&mut self) -> Option<Output> {
-        both!(self, c => c.poll_output())
-    }
-
-    /// See `Connection::poll_timeout`.
-    pub fn poll_timeout(&self) -> Option<u64> {
-        both!(self, c => c.poll_timeout())
-    }
-
-    /// See `Connection::is_closed`.
-    pub fn is_closed(&self) -> bool {
-        both!(self, c => c.is_closed())
-    }
-
-    /// See `Connection::session`.
-    pub fn session(&self) -> Option<&SessionInfo> {
-        both!(self, c => c.session())
-    }
-
-    /// See `Connection::request`.
-    pub fn request(
-        &mut self,
-        method: &str,
-        params: Value,
-        timeout_ms: Option<u64>,
-        now: u64,
-    ) -> Result<u64, Error> {
-        both!(self, c => c.request(method, params, timeout_ms, now))
-    }
-
-    /// See `Connection::notify`.
-    pub fn notify(&mut self, method: &str, params: Value, now: u64) -> Result<(), Error> {
-        both!(self, c => c.notify(method, params, now))
-    }
-
-    /// See `Connection::respond`.
-    pub fn respond(
-        &mut self,
-        id: u64,
-        outcome: Result<Value, RpcError>,
-        now: u64,
-    ) -> Result<(), Error> {
-        both!(self, c => c.respond(id, outcome, now))
-    }
-
-    /// See `Connection::ping`.
-    pub fn ping(&mut self, now: u64) -> Result<u64, Error> {
-        both!(self, c => c.ping(now))
-    }
-
-    /// See `Connection::close`.
-    pub fn close(&mut self, reason: &str, now: u64) {
-        both!(self, c => c.close(reason, now))
-    }
-}
 
 /// One publication waiting to be delivered.
 pub type Delivery = (String, StreamPosition, String);
@@ -137,7 +30,7 @@ pub struct Side {
     /// Which end.
     pub role: Role,
     /// The live connection; `None` once reloaded with nothing to resume.
-    pub conn: Option<Conn>,
+    pub conn: Option<AnyConnection>,
     /// Subscribed channels and the position fetched up to.
     pub subs: BTreeMap<String, StreamPosition>,
     /// What the connection stored (key → record).
@@ -153,7 +46,7 @@ pub struct Side {
 
 impl Side {
     /// A side running `conn`; `seed` feeds the randomness of later incarnations.
-    pub fn new(role: Role, conn: Conn, seed: u64) -> Self {
+    pub fn new(role: Role, conn: AnyConnection, seed: u64) -> Self {
         Self {
             role,
             conn: Some(conn),
@@ -173,7 +66,7 @@ impl Side {
 
     /// The session, once connected.
     pub fn session(&self) -> Option<&SessionInfo> {
-        self.conn.as_ref().and_then(Conn::session)
+        self.conn.as_ref().and_then(AnyConnection::session)
     }
 
     /// Applies every queued output; returns true if there was any.
@@ -331,24 +224,19 @@ impl Side {
             Record::Pending(p) if self.role == Role::Dapp => Some(p),
             _ => None,
         });
-        self.conn = match (self.role, session, pending) {
-            (Role::Dapp, Some(s), _) => Some(Conn::Dapp(DappConnection::resume_session(
-                s,
-                SplitMix::boxed(seed),
-                limits,
-            ))),
-            (Role::Dapp, None, Some(p)) => Some(Conn::Dapp(DappConnection::resume_pending(
-                p,
-                SplitMix::boxed(seed),
-                limits,
-            ))),
-            (Role::Wallet, Some(s), _) => Some(Conn::Wallet(WalletConnection::resume(
-                s,
-                SplitMix::boxed(seed),
-                limits,
-            ))),
-            _ => None,
-        };
+        self.conn =
+            match (self.role, session, pending) {
+                (Role::Dapp, Some(s), _) => Some(AnyConnection::Dapp(
+                    DappConnection::resume_session(s, SplitMix::boxed(seed), limits),
+                )),
+                (Role::Dapp, None, Some(p)) => Some(AnyConnection::Dapp(
+                    DappConnection::resume_pending(p, SplitMix::boxed(seed), limits),
+                )),
+                (Role::Wallet, Some(s), _) => Some(AnyConnection::Wallet(
+                    WalletConnection::resume(s, SplitMix::boxed(seed), limits),
+                )),
+                _ => None,
+            };
     }
 
     /// The stored session record of this side, if any.
@@ -405,7 +293,7 @@ impl Pair {
         let now = T0;
         let dapp = DappConnection::new(dapp_options(mode), now, SplitMix::boxed(seed))
             .expect("the dApp options are valid");
-        let mut dapp = Side::new(Role::Dapp, Conn::Dapp(dapp), seed);
+        let mut dapp = Side::new(Role::Dapp, AnyConnection::Dapp(dapp), seed);
         dapp.apply(&mut relay, now);
         let request = dapp
             .events
@@ -425,7 +313,7 @@ impl Pair {
             SplitMix::boxed(wallet_seed),
         )
         .expect("a fresh request is accepted");
-        let mut wallet = Side::new(Role::Wallet, Conn::Wallet(wallet), wallet_seed);
+        let mut wallet = Side::new(Role::Wallet, AnyConnection::Wallet(wallet), wallet_seed);
         wallet.apply(&mut relay, now);
         Self {
             relay,
@@ -442,7 +330,7 @@ impl Pair {
         pair.settle();
         if mode == Mode::Untrusted {
             let otp = pair.wallet_otp().expect("the wallet shows a code");
-            if let Some(Conn::Dapp(dapp)) = pair.dapp.conn.as_mut() {
+            if let Some(AnyConnection::Dapp(dapp)) = pair.dapp.conn.as_mut() {
                 dapp.submit_otp(&otp, pair.now).expect("the right code");
             }
             pair.apply();
@@ -522,8 +410,14 @@ impl Pair {
     pub fn advance_to(&mut self, to: u64) {
         for _ in 0..10_000 {
             let next = [
-                self.dapp.conn.as_ref().and_then(Conn::poll_timeout),
-                self.wallet.conn.as_ref().and_then(Conn::poll_timeout),
+                self.dapp
+                    .conn
+                    .as_ref()
+                    .and_then(AnyConnection::poll_timeout),
+                self.wallet
+                    .conn
+                    .as_ref()
+                    .and_then(AnyConnection::poll_timeout),
             ]
             .into_iter()
             .flatten()

@@ -9,7 +9,7 @@ use super::client::{RelayClient, RelayClientOptions, RelayError, RelayEvent, Tra
 use crate::crypto::RandomSource;
 use crate::protocol::{
     DappConnection, DappOptions, Discard, Error, Event, Limits, Output, Record, SessionRequest,
-    WalletConnection, WalletOptions,
+    StreamPosition, WalletConnection, WalletOptions,
 };
 
 /// Identifies a connection inside a [`Hub`].
@@ -91,8 +91,55 @@ impl AnyConnection {
         both!(self, c => c.session())
     }
 
-    fn is_closed(&self) -> bool {
+    /// Sends a liveness probe.
+    pub fn ping(&mut self, now: u64) -> Result<u64, Error> {
+        both!(self, c => c.ping(now))
+    }
+
+    /// Whether the connection has ended.
+    pub fn is_closed(&self) -> bool {
         both!(self, c => c.is_closed())
+    }
+
+    /// A publication arrived (see [`crate::protocol::Connection::handle_publication`]).
+    pub fn handle_publication(
+        &mut self,
+        channel: &str,
+        position: Option<StreamPosition>,
+        data: &str,
+        now: u64,
+    ) -> Result<(), Discard> {
+        both!(self, c => c.handle_publication(channel, position, data, now))
+    }
+
+    /// The relay confirmed a subscription at `top`.
+    pub fn handle_subscribed(&mut self, channel: &str, top: StreamPosition, now: u64) {
+        both!(self, c => c.handle_subscribed(channel, top, now))
+    }
+
+    /// The relay could not recover `channel` from the last position.
+    pub fn handle_recovery_failed(&mut self, channel: &str) {
+        both!(self, c => c.handle_recovery_failed(channel))
+    }
+
+    /// Everything the relay held for `channel` has been fed.
+    pub fn handle_synced(&mut self, channel: &str, now: u64) {
+        both!(self, c => c.handle_synced(channel, now))
+    }
+
+    /// Time passed.
+    pub fn handle_timeout(&mut self, now: u64) {
+        both!(self, c => c.handle_timeout(now))
+    }
+
+    /// The next thing the driver must do.
+    pub fn poll_output(&mut self) -> Option<Output> {
+        both!(self, c => c.poll_output())
+    }
+
+    /// When the connection wants [`AnyConnection::handle_timeout`] next.
+    pub fn poll_timeout(&self) -> Option<u64> {
+        both!(self, c => c.poll_timeout())
     }
 }
 
@@ -262,7 +309,7 @@ impl Hub {
         let conns = self
             .connections
             .values()
-            .filter_map(|c| both!(c, c => c.poll_timeout()));
+            .filter_map(AnyConnection::poll_timeout);
         conns.chain(self.relay.poll_timeout()).min()
     }
 
@@ -294,8 +341,8 @@ impl Hub {
     pub fn handle_timeout(&mut self, now: u64) {
         self.relay.handle_timeout(now);
         for conn in self.connections.values_mut() {
-            if both!(conn, c => c.poll_timeout()).is_some_and(|t| t <= now) {
-                both!(conn, c => c.handle_timeout(now));
+            if conn.poll_timeout().is_some_and(|t| t <= now) {
+                conn.handle_timeout(now);
             }
         }
         self.pump(now);
@@ -351,12 +398,12 @@ impl Hub {
             }
             RelayEvent::Subscribed { channel, top } => {
                 if let Some((_, c)) = self.owner(&channel) {
-                    both!(c, c => c.handle_subscribed(&channel, top, now));
+                    c.handle_subscribed(&channel, top, now);
                 }
             }
             RelayEvent::RecoveryFailed { channel } => {
                 if let Some((_, c)) = self.owner(&channel) {
-                    both!(c, c => c.handle_recovery_failed(&channel));
+                    c.handle_recovery_failed(&channel);
                 }
             }
             RelayEvent::Publication {
@@ -366,14 +413,14 @@ impl Hub {
             } => {
                 if let Some((_, c)) = self.owner(&channel) {
                     let verdict: Result<(), Discard> =
-                        both!(c, c => c.handle_publication(&channel, Some(position), &data, now));
+                        c.handle_publication(&channel, Some(position), &data, now);
                     // Junk, replays and forgeries are dropped by design (PROTOCOL.md §6).
                     let _ = verdict;
                 }
             }
             RelayEvent::Synced { channel } => {
                 if let Some((_, c)) = self.owner(&channel) {
-                    both!(c, c => c.handle_synced(&channel, now));
+                    c.handle_synced(&channel, now);
                 }
             }
             RelayEvent::Published { .. } => {}
@@ -400,7 +447,7 @@ impl Hub {
             let Some(conn) = self.connections.get_mut(&id) else {
                 return busy;
             };
-            let Some(output) = both!(conn, c => c.poll_output()) else {
+            let Some(output) = conn.poll_output() else {
                 return busy;
             };
             busy = true;

@@ -16,8 +16,9 @@ use walletwire::protocol::{
 };
 
 use crate::input::{Blob, Encode, Json, Text, read_all, variant};
-use crate::pair::{Conn, Side};
+use crate::pair::Side;
 use crate::{SplitMix, T0, dapp_options, uuid_from};
+use walletwire::relay::hub::AnyConnection;
 
 /// The sealed content of an offer.
 #[derive(Debug, Clone, PartialEq, Arbitrary)]
@@ -258,7 +259,7 @@ pub fn run(data: &[u8]) {
         .expect("the dApp options are valid");
     let request = dapp.session_request().expect("connecting").clone();
     let channel = request.channel.clone();
-    let mut side = Side::new(Role::Dapp, Conn::Dapp(dapp), 11);
+    let mut side = Side::new(Role::Dapp, AnyConnection::Dapp(dapp), 11);
     side.apply(&mut relay, now);
     let secret = side
         .store
@@ -306,7 +307,7 @@ pub fn run(data: &[u8]) {
             }
             Op::Otp(code) => {
                 typed.push(code.0.clone());
-                if let Some(Conn::Dapp(dapp)) = side.conn.as_mut() {
+                if let Some(AnyConnection::Dapp(dapp)) = side.conn.as_mut() {
                     let _ = dapp.submit_otp(&code.0, now);
                 }
             }
@@ -314,7 +315,7 @@ pub fn run(data: &[u8]) {
                 if !codes.is_empty() {
                     let code = codes[usize::from(k) % codes.len()].clone();
                     typed.push(code.clone());
-                    if let Some(Conn::Dapp(dapp)) = side.conn.as_mut() {
+                    if let Some(AnyConnection::Dapp(dapp)) = side.conn.as_mut() {
                         let _ = dapp.submit_otp(&code, now);
                     }
                 }
@@ -343,7 +344,7 @@ pub fn run(data: &[u8]) {
                 connected = 0;
             }
             Op::Cancel => {
-                if let Some(Conn::Dapp(dapp)) = side.conn.as_mut() {
+                if let Some(AnyConnection::Dapp(dapp)) = side.conn.as_mut() {
                     dapp.cancel(now);
                 }
             }

@@ -22,7 +22,8 @@ use serde_json::{Value, json};
 use walletwire::protocol::{Error, Event, Mode, Role, RpcError};
 
 use crate::input::{Encode, Text, read_all, variant};
-use crate::pair::{Conn, Pair};
+use crate::pair::Pair;
+use walletwire::relay::hub::AnyConnection;
 
 /// Which end acts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Arbitrary)]
@@ -285,7 +286,7 @@ impl Run {
         }
     }
 
-    fn conn(&mut self, who: Who) -> Option<&mut Conn> {
+    fn conn(&mut self, who: Who) -> Option<&mut AnyConnection> {
         self.pair.side(who.role()).conn.as_mut()
     }
 
@@ -460,7 +461,9 @@ impl Run {
             }
             Op::RightOtp => {
                 let otp = self.pair.wallet_otp();
-                if let (Some(otp), Some(Conn::Dapp(dapp))) = (otp, self.pair.dapp.conn.as_mut()) {
+                if let (Some(otp), Some(AnyConnection::Dapp(dapp))) =
+                    (otp, self.pair.dapp.conn.as_mut())
+                {
                     let _ = dapp.submit_otp(&otp, now);
                 }
             }
@@ -468,7 +471,7 @@ impl Run {
                 let right = self.pair.wallet_otp().unwrap_or_default();
                 let code = format!("{:06}", n % 1_000_000);
                 if code != right
-                    && let Some(Conn::Dapp(dapp)) = self.pair.dapp.conn.as_mut()
+                    && let Some(AnyConnection::Dapp(dapp)) = self.pair.dapp.conn.as_mut()
                 {
                     let _ = dapp.submit_otp(&code, now);
                 }
@@ -477,7 +480,7 @@ impl Run {
                 let right = self.pair.wallet_otp().unwrap_or_default();
                 let digits: String = code.0.chars().filter(char::is_ascii_digit).collect();
                 if digits != right
-                    && let Some(Conn::Dapp(dapp)) = self.pair.dapp.conn.as_mut()
+                    && let Some(AnyConnection::Dapp(dapp)) = self.pair.dapp.conn.as_mut()
                 {
                     let _ = dapp.submit_otp(&code.0, now);
                 }
