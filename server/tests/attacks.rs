@@ -7,10 +7,7 @@
 //! `server/tests/signaling.rs` already covers a wrong secret, an appended character, junk,
 //! a token from a server with another random secret, and an expired token; these extend it.
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpStream;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde_json::{Value, json};
 use walletwire::base64url;
@@ -18,65 +15,15 @@ use walletwire::direct::Permissions;
 use walletwire::direct::jwt::{self, Claims, Secret};
 use walletwire::direct::signaling::codes;
 
+mod common;
+
+use common::Signaling;
+
 const SECRET: &str = "attack-test-secret-0123456789";
 
-/// The server with signaling on an ephemeral port, killed when dropped.
-struct Signaling {
-    child: Child,
-    port: u16,
-}
-
 impl Signaling {
-    fn start(secret: &str) -> Self {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_walletwire-server"))
-            .args([
-                "--listen",
-                "127.0.0.1:0",
-                "--signaling-listen",
-                "127.0.0.1:0",
-            ])
-            .args(["--signaling-secret", secret])
-            .env("RUST_LOG", "warn")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("the server binary starts");
-        let mut stdout = BufReader::new(child.stdout.take().expect("stdout is piped"));
-        let mut port = None;
-        for _ in 0..2 {
-            let mut line = String::new();
-            stdout.read_line(&mut line).expect("the server prints");
-            if let Some(rest) = line
-                .trim()
-                .strip_prefix("signaling listening on http://127.0.0.1:")
-            {
-                port = rest.strip_suffix('/').and_then(|p| p.parse().ok());
-            }
-        }
-        // Keep reading stdout so the server never writes into a closed pipe.
-        std::thread::spawn(move || {
-            let mut sink = String::new();
-            let _ = stdout.read_to_string(&mut sink);
-        });
-        Self {
-            child,
-            port: port.expect("a signaling line"),
-        }
-    }
-
-    /// One HTTP exchange: (status, body).
-    fn http(&self, request: &[u8]) -> (u16, String) {
-        let mut stream = TcpStream::connect(("127.0.0.1", self.port)).expect("connect");
-        stream
-            .set_read_timeout(Some(Duration::from_secs(5)))
-            .expect("timeout");
-        let _ = stream.write_all(request);
-        let mut response = Vec::new();
-        let _ = stream.read_to_end(&mut response);
-        let response = String::from_utf8_lossy(&response).into_owned();
-        let (head, body) = response.split_once("\r\n\r\n").unwrap_or((&response, ""));
-        let status = head.get(9..12).and_then(|s| s.parse().ok()).unwrap_or(0);
-        (status, body.to_owned())
+    fn start_with_secret(secret: &str) -> Self {
+        Self::start(&["--signaling-secret", secret])
     }
 
     /// A JSON-RPC call with a raw `Authorization` header value (None: no header).
@@ -86,7 +33,7 @@ impl Signaling {
         let auth = authorization
             .map(|a| format!("Authorization: {a}\r\n"))
             .unwrap_or_default();
-        let (status, reply) = self.http(
+        let (status, _, reply) = self.http(
             format!(
                 "POST /json_rpc HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n\
                  {auth}Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
@@ -116,13 +63,6 @@ impl Signaling {
         let token = self.login(json!(["AccountInfo"]));
         let reply = self.call(&token, "get.offer", Value::Null);
         assert_eq!(reply["error"]["code"], codes::NOT_FOUND, "{reply}");
-    }
-}
-
-impl Drop for Signaling {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
 
@@ -245,7 +185,7 @@ fn hmac_matches_rfc_4231_and_the_servers_tokens() {
         *b"\x5b\xdc\xc1\x46\xbf\x60\x75\x4e\x6a\x04\x24\x26\x08\x95\x75\xc7\
            \x5a\x00\x3f\x08\x9d\x27\x39\x83\x9d\xec\x58\xb9\x64\xec\x38\x43"
     );
-    let server = Signaling::start(SECRET);
+    let server = Signaling::start_with_secret(SECRET);
     let token = server.login(json!(["Admin"]));
     let (header, claims, _) = parts(&token);
     assert_eq!(header, HS256);
@@ -260,7 +200,7 @@ fn hmac_matches_rfc_4231_and_the_servers_tokens() {
 /// that takes a token, and the server keeps serving.
 #[test]
 fn forged_tokens_are_refused() {
-    let mut server = Signaling::start(SECRET);
+    let mut server = Signaling::start_with_secret(SECRET);
     let victim = server.login(json!(["AccountInfo"]));
     let (_, claims, original_signature) = parts(&victim);
     let admin_claims = {
@@ -379,7 +319,7 @@ fn forged_tokens_are_refused() {
 /// accepted only byte for byte (surrounding whitespace aside).
 #[test]
 fn tampered_tokens_and_header_tricks_are_refused() {
-    let mut server = Signaling::start(SECRET);
+    let mut server = Signaling::start_with_secret(SECRET);
     let victim = server.login(json!(["AccountInfo"]));
     let other = server.login(json!(["Admin"]));
     let (header, claims, signature) = parts(&victim);
@@ -490,7 +430,7 @@ fn tampered_tokens_and_header_tricks_are_refused() {
     // A header far larger than any token: refused by HTTP or JSON-RPC, never served.
     let huge = format!("Bearer {}", "A".repeat(100_000));
     let body = r#"{"jsonrpc":"2.0","id":1,"method":"get.offer"}"#;
-    let (status, reply) = server.http(
+    let (status, _, reply) = server.http(
         format!(
             "POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: {huge}\r\n\
              Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
@@ -513,7 +453,7 @@ fn tampered_tokens_and_header_tricks_are_refused() {
         )
         .as_bytes(),
     );
-    let (status, reply) = server.http(&raw);
+    let (status, _, reply) = server.http(&raw);
     assert!(
         status != 200 || reply.contains("\"code\":401"),
         "{status}: {reply}"
@@ -537,7 +477,7 @@ fn tampered_tokens_and_header_tricks_are_refused() {
 #[test]
 fn expired_tokens_and_tokens_of_another_login_get_nothing() {
     let secret = Secret::new(SECRET.as_bytes().to_vec()).unwrap();
-    let first_run = Signaling::start(SECRET);
+    let first_run = Signaling::start_with_secret(SECRET);
     let a = first_run.login(json!(["Admin"]));
     let b = first_run.login(json!(["Admin"]));
     let a_id = jwt::unverified_claims(&a).unwrap().id;
@@ -569,7 +509,7 @@ fn expired_tokens_and_tokens_of_another_login_get_nothing() {
     }
     drop(first_run);
 
-    let mut second_run = Signaling::start(SECRET);
+    let mut second_run = Signaling::start_with_secret(SECRET);
     let c = second_run.login(json!(["Admin"]));
     let c_id = jwt::unverified_claims(&c).unwrap().id;
     assert!(

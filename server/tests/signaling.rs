@@ -2,9 +2,8 @@
 //! method on both paths, CORS, and bad input (unknown methods, missing, forged and expired
 //! tokens, missing data, oversize and overfull input), each answered with a JSON-RPC error.
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpStream;
-use std::process::{Child, Command, Stdio};
+use std::io::{BufRead, BufReader, Read};
+use std::process::{Command, Stdio};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde_json::{Value, json};
@@ -12,72 +11,25 @@ use walletwire::direct::Permissions;
 use walletwire::direct::jwt::{self, Claims, Secret};
 use walletwire::direct::signaling::{MAX_CANDIDATES, codes};
 
+mod common;
+
+use common::Signaling;
+
 const SECRET: &str = "test-secret-0123456789abcdef";
 
-/// A running server (relay on an ephemeral port, signaling on another), killed when dropped.
-struct Signaling {
-    child: Child,
-    port: u16,
-    lines: Vec<String>,
-}
-
 impl Signaling {
-    fn start(args: &[&str]) -> Self {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_walletwire-server"))
-            .args([
-                "--listen",
-                "127.0.0.1:0",
-                "--signaling-listen",
-                "127.0.0.1:0",
-            ])
-            .args(args)
-            .env("RUST_LOG", "warn")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("the server binary starts");
-        let mut stdout = BufReader::new(child.stdout.take().expect("stdout is piped"));
-        let mut lines = Vec::new();
-        let mut port = None;
-        for _ in 0..2 {
-            let mut line = String::new();
-            stdout.read_line(&mut line).expect("the server prints");
-            if let Some(rest) = line
-                .trim()
-                .strip_prefix("signaling listening on http://127.0.0.1:")
-            {
-                port = rest.strip_suffix('/').and_then(|p| p.parse().ok());
-            }
-            lines.push(line.trim().to_owned());
-        }
-        let port = port.unwrap_or_else(|| panic!("no signaling line in {lines:?}"));
-        Self { child, port, lines }
-    }
-
-    /// Raw HTTP exchange: (status, headers, body).
-    fn http(&self, request: &str) -> (u16, String, String) {
-        let mut stream = TcpStream::connect(("127.0.0.1", self.port)).expect("connect");
-        stream
-            .set_read_timeout(Some(Duration::from_secs(5)))
-            .expect("timeout");
-        stream.write_all(request.as_bytes()).expect("write");
-        let mut response = Vec::new();
-        let _ = stream.read_to_end(&mut response);
-        let response = String::from_utf8_lossy(&response).into_owned();
-        let (head, body) = response.split_once("\r\n\r\n").unwrap_or((&response, ""));
-        let status = head.get(9..12).and_then(|s| s.parse().ok()).unwrap_or(0);
-        (status, head.to_ascii_lowercase(), body.to_owned())
-    }
-
     fn post(&self, path: &str, token: Option<&str>, body: &str) -> (u16, String, String) {
         let auth = token
             .map(|t| format!("Authorization: Bearer {t}\r\n"))
             .unwrap_or_default();
-        self.http(&format!(
-            "POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n\
-             {auth}Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
-            body.len()
-        ))
+        self.http(
+            format!(
+                "POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n\
+                 {auth}Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            )
+            .as_bytes(),
+        )
     }
 
     /// A JSON-RPC call: the whole response object.
@@ -106,13 +58,6 @@ impl Signaling {
             .as_str()
             .expect("a token string")
             .to_owned()
-    }
-}
-
-impl Drop for Signaling {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
 
@@ -194,7 +139,8 @@ fn cors_is_open() {
     let (status, head, _) = server.http(
         "OPTIONS /json_rpc HTTP/1.1\r\nHost: 127.0.0.1\r\nOrigin: http://dapp.example\r\n\
          Access-Control-Request-Method: POST\r\n\
-         Access-Control-Request-Headers: authorization, content-type\r\nConnection: close\r\n\r\n",
+         Access-Control-Request-Headers: authorization, content-type\r\nConnection: close\r\n\r\n"
+            .as_bytes(),
     );
     assert!(status == 200 || status == 204, "preflight status {status}");
     assert!(head.contains("access-control-allow-origin: *"), "{head}");

@@ -308,3 +308,73 @@ pub fn code(code: u16) -> Closed {
     let _ = CloseCode::from(code);
     Closed::Code(code)
 }
+
+/// The server with the signaling listener on an ephemeral port (the relay on another), killed
+/// when dropped. `lines` holds the two start-up lines; later output is drained.
+pub struct Signaling {
+    pub child: Child,
+    pub port: u16,
+    pub lines: Vec<String>,
+}
+
+impl Signaling {
+    /// Starts the binary with `args` added.
+    pub fn start(args: &[&str]) -> Self {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_walletwire-server"))
+            .args([
+                "--listen",
+                "127.0.0.1:0",
+                "--signaling-listen",
+                "127.0.0.1:0",
+            ])
+            .args(args)
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("the server binary starts");
+        let mut stdout = BufReader::new(child.stdout.take().expect("stdout is piped"));
+        let mut lines = Vec::new();
+        let mut port = None;
+        for _ in 0..2 {
+            let mut line = String::new();
+            stdout.read_line(&mut line).expect("the server prints");
+            if let Some(rest) = line
+                .trim()
+                .strip_prefix("signaling listening on http://127.0.0.1:")
+            {
+                port = rest.strip_suffix('/').and_then(|p| p.parse().ok());
+            }
+            lines.push(line.trim().to_owned());
+        }
+        // Keep reading stdout so the server never writes into a closed pipe.
+        std::thread::spawn(move || {
+            let mut sink = String::new();
+            let _ = stdout.read_to_string(&mut sink);
+        });
+        let port = port.unwrap_or_else(|| panic!("no signaling line in {lines:?}"));
+        Self { child, port, lines }
+    }
+
+    /// One raw HTTP exchange: (status, lower-cased head, body).
+    pub fn http(&self, request: &[u8]) -> (u16, String, String) {
+        let mut stream = StdTcpStream::connect(("127.0.0.1", self.port)).expect("connect");
+        stream
+            .set_read_timeout(Some(Duration::from_secs(5)))
+            .expect("timeout");
+        let _ = stream.write_all(request);
+        let mut response = Vec::new();
+        let _ = stream.read_to_end(&mut response);
+        let response = String::from_utf8_lossy(&response).into_owned();
+        let (head, body) = response.split_once("\r\n\r\n").unwrap_or((&response, ""));
+        let status = head.get(9..12).and_then(|s| s.parse().ok()).unwrap_or(0);
+        (status, head.to_ascii_lowercase(), body.to_owned())
+    }
+}
+
+impl Drop for Signaling {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
