@@ -497,12 +497,7 @@ async fn racing_fake_offer_loses_to_the_code_of_the_real_wallet() {
     let mut attacker = NativeWallet::start(&relay.url(), &request, name);
     let attacker_code = attacker.otp().await;
     until_delivered(&mut dapp, &view, &request.channel, 1).await;
-    let attempts = dapp
-        .wait_for("otp_required", |e| match e {
-            Event::OtpRequired { attempts_left, .. } => Some(*attempts_left),
-            _ => None,
-        })
-        .await;
+    let attempts = dapp.otp_required().await;
     assert_eq!(attempts, 3);
 
     let mut wallet = WalletProcess::pair(&request.to_uri(), &dir, &[]);
@@ -619,12 +614,7 @@ async fn offer_sealed_without_the_dapp_key_is_discarded() {
         let mut wallet = WalletProcess::pair(&request.to_uri(), &dir, &["--name", "The Real One"]);
         let info = if mode == Mode::Untrusted {
             let code = dapp.until_line(&mut wallet, "OTP ").await;
-            let attempts = dapp
-                .wait_for("otp_required", |e| match e {
-                    Event::OtpRequired { attempts_left, .. } => Some(*attempts_left),
-                    _ => None,
-                })
-                .await;
+            let attempts = dapp.otp_required().await;
             assert_eq!(attempts, 3, "nothing spent");
             if code != blind_code {
                 // The attacker's code matches no live offer: the junk offers were not kept.

@@ -125,12 +125,7 @@ async fn untrusted_pairing_with_the_printed_code() {
         otp.len() == 6 && otp.bytes().all(|b| b.is_ascii_digit()),
         "{otp:?}"
     );
-    let attempts = dapp
-        .wait_for("otp_required", |e| match e {
-            Event::OtpRequired { attempts_left, .. } => Some(*attempts_left),
-            _ => None,
-        })
-        .await;
+    let attempts = dapp.otp_required().await;
     assert_eq!(attempts, 3);
     // A wrong code costs an attempt and changes nothing.
     let wrong = if otp == "000000" { "000001" } else { "000000" };

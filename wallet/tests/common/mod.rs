@@ -423,6 +423,15 @@ impl NativeDapp {
         conn.dapp().expect("a dApp").submit_otp(code, now)
     }
 
+    /// Waits for `otp_required`; returns its `attempts_left`.
+    pub async fn otp_required(&mut self) -> u8 {
+        self.wait_for("otp_required", |e| match e {
+            Event::OtpRequired { attempts_left, .. } => Some(*attempts_left),
+            _ => None,
+        })
+        .await
+    }
+
     /// Waits for `connected`.
     pub async fn connected(&mut self) -> SessionInfo {
         self.wait_for("connected", |e| match e {
