@@ -1,5 +1,6 @@
 // Wallet UI side of the direct flow: paste the dApp's tari:// link, review the permissions
-// (each can be unticked), and call the daemon's `webrtc.start` with the admin token.
+// (required ones start ticked, optional ones unticked, Admin and StartWebrtc can't be ticked),
+// and call the daemon's `webrtc.start` with the admin token.
 
 import { parseDirectLink } from "/pkg/walletwire.js";
 
@@ -9,6 +10,12 @@ $("daemon-url").value = params.get("daemon") ?? "http://127.0.0.1:9000/";
 $("admin-token").value = sessionStorage.getItem("walletwire-admin-token") ?? "";
 
 let parsed = null;
+
+// Permissions a dApp session is never granted: either would let the page start a session of
+// its own with any grant (the daemon refuses them as well).
+const NEVER_GRANTED = new Set(["Admin", "StartWebrtc"]);
+// Permissions that act in the user's name; shown with a warning.
+const DANGEROUS = { TransactionSend: "can send funds", MessageSign: "signs in your name" };
 
 function log(text) {
   const item = document.createElement("li");
@@ -37,15 +44,22 @@ function review() {
     ...parsed.optionalPermissions.map((p) => [p, false]),
   ];
   for (const [permission, required] of entries) {
+    const name = typeof permission === "string" ? permission : Object.keys(permission)[0];
+    const never = NEVER_GRANTED.has(name);
     const label = document.createElement("label");
     label.className = "choice";
     const input = document.createElement("input");
     input.type = "checkbox";
-    input.checked = true;
+    // Required permissions start ticked, optional ones unticked; the two that would let a
+    // page start sessions of its own can't be ticked at all (the daemon refuses them too).
+    input.checked = required && !never;
+    input.disabled = never;
     input.value = JSON.stringify(permission);
     const body = document.createElement("span");
     body.className = "choice-body";
-    body.textContent = `${typeof permission === "string" ? permission : JSON.stringify(permission)}${required ? "" : " (optional)"}`;
+    const note = never ? " (never granted to a dApp)" : DANGEROUS[name] ? ` (${DANGEROUS[name]})` : "";
+    body.textContent = `${typeof permission === "string" ? permission : JSON.stringify(permission)}${required ? "" : " (optional)"}${note}`;
+    if (never || DANGEROUS[name]) label.dataset.tone = never ? "bad" : "warn";
     label.append(input, body);
     list.append(label);
   }

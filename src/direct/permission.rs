@@ -36,6 +36,11 @@ pub const TRANSACTION_SEND: &str = "TransactionSend";
 /// addition for the reference wallet's `message.sign`.
 pub const MESSAGE_SIGN: &str = "MessageSign";
 
+/// Permissions a dApp session is never granted, whatever the user ticks: with either, a page
+/// could start sessions of its own and grant itself everything. The wallet UI and its own
+/// operator tokens hold them; a WebRTC session does not.
+pub const NEVER_FOR_SESSIONS: [&str; 2] = [ADMIN, START_WEBRTC];
+
 /// One permission: a name and an optional argument.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Permission {
@@ -210,6 +215,14 @@ impl Permissions {
         self.0.iter().any(|p| p.name == ADMIN || p.name == name)
     }
 
+    /// The first permission of the list that a dApp session may never be granted
+    /// ([`NEVER_FOR_SESSIONS`], with or without an argument), if any.
+    pub fn never_for_sessions(&self) -> Option<&Permission> {
+        self.0
+            .iter()
+            .find(|p| NEVER_FOR_SESSIONS.contains(&p.name.as_str()))
+    }
+
     /// The permissions of `self` that `granted` also contains (the intersection, in the order
     /// of `self`): what a dApp gets when the user grants less than it asked.
     pub fn granted_by(&self, granted: &Permissions) -> Permissions {
@@ -261,6 +274,16 @@ mod tests {
         assert!(!list.holds(START_WEBRTC));
         let admin = Permissions::parse(r#"["Admin"]"#).unwrap();
         assert!(admin.allows(MESSAGE_SIGN, Some("x")) && admin.holds(START_WEBRTC));
+        assert_eq!(
+            admin.never_for_sessions().map(Permission::name),
+            Some(ADMIN)
+        );
+        assert!(list.never_for_sessions().is_none());
+        let start = Permissions::parse(r#"["AccountInfo",{"StartWebrtc":null}]"#).unwrap();
+        assert_eq!(
+            start.never_for_sessions().map(Permission::name),
+            Some(START_WEBRTC)
+        );
     }
 
     #[test]

@@ -10,7 +10,10 @@
 import { createHmac } from "node:crypto";
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { WAIT, openTestPage, rpc, startDaemon as startWalletDaemon, startServer, stopAll, withTimeout } from "./lib.mjs";
+import { join } from "node:path";
+import {
+  PKG, ROOT, SERVER, WAIT, openTestPage, rpc, start, startDaemon as startWalletDaemon, startServer, stopAll, withTimeout,
+} from "./lib.mjs";
 
 // The daemon's token secret is fixed so the test can restart it with the same one (and play
 // an operator minting tokens); a dApp never knows it.
@@ -26,7 +29,7 @@ function sign(header, claims, key) {
   return `${input}.${createHmac("sha256", key).update(input).digest("base64url")}`;
 }
 
-let daemon, page, signalingUrl, daemonUrl, adminToken, accounts;
+let daemon, browser, page, signalingUrl, daemonUrl, adminToken, accounts;
 
 async function startDaemon() {
   ({ daemon, daemonUrl, adminToken } = await startWalletDaemon(signalingUrl, {
@@ -45,7 +48,7 @@ before(async () => {
   let pagesUrl;
   ({ pagesUrl, signalingUrl } = await startServer());
   await startDaemon();
-  ({ page } = await openTestPage(pagesUrl));
+  ({ browser, page } = await openTestPage(pagesUrl));
   await page.evaluate(() => {
     window.sessions = {};
     window.settle = (p) => p.then((ok) => ({ ok }), (e) => ({ code: e.code, message: e.message }));
@@ -259,4 +262,118 @@ test("a wallet token from before a daemon restart is refused by a new session", 
   assertRefused(await request("after", "accounts.list"), /permission denied/, "own token");
   assert.ok((await request("after", "wallet.info")).ok);
   await close("after");
+});
+
+test("a dApp cannot mint itself Admin: every step of the escalation is refused", async () => {
+  // The review's attack: a page asks for StartWebrtc (and Admin) among its optional
+  // permissions, the wallet UI pre-ticks them, and with StartWebrtc the page calls the
+  // daemon's own webrtc.start with its session token, granting a second connector of its own
+  // ["Admin"], whose get.token then hands it an Admin token.
+  const pages = start("pages", SERVER, ["--listen", "127.0.0.1:0", "--no-signaling", "--www", join(ROOT, "www"), "--pkg", PKG]);
+  const base = (await pages.line("pages at ")).slice("pages at ".length).trim();
+  const wallet = await browser.newPage();
+  try {
+    // Step 1, the wallet UI (the real demo wallet page): optional permissions start unticked,
+    // Admin and StartWebrtc can't be ticked at all and say so.
+    await page.evaluate(({ signalingUrl }) => {
+      const c = new window.walletwire.WalletDaemonConnector({
+        name: "escalator", permissions: ["AccountInfo", "StartWebrtc"],
+        optionalPermissions: ["AccountList", "Admin", { StartWebrtc: null }], signalingUrl,
+      });
+      const entry = { c, link: null, connected: false, outcome: null };
+      c.on("link", (e) => { entry.link = e.link; });
+      c.on("connected", () => { entry.connected = true; });
+      c.connect().then(() => { entry.outcome = "ok"; }, (e) => { entry.outcome = e.code; });
+      window.sessions.escalator = entry;
+    }, { signalingUrl });
+    const link = await waitUntil("link", () => page.evaluate(() => window.sessions.escalator.link));
+    await wallet.goto(`${base}direct.html?daemon=${encodeURIComponent(daemonUrl)}#wallet`);
+    await wallet.fill("#admin-token", adminToken);
+    await wallet.fill("#paste-link", link);
+    await wallet.waitForSelector("#review:not([hidden])", { timeout: WAIT });
+    const boxes = await wallet.$$eval("#review-permissions label", (labels) => labels.map((l) => ({
+      value: JSON.parse(l.querySelector("input").value),
+      checked: l.querySelector("input").checked,
+      disabled: l.querySelector("input").disabled,
+      text: l.textContent,
+    })));
+    assert.deepEqual(boxes.map((b) => [b.value, b.checked, b.disabled]), [
+      ["AccountInfo", true, false],
+      ["StartWebrtc", false, true],
+      ["AccountList", false, false],
+      ["Admin", false, true],
+      [{ StartWebrtc: null }, false, true],
+    ], JSON.stringify(boxes));
+    for (const b of boxes.filter((b) => b.disabled)) assert.match(b.text, /never granted to a dApp/);
+    // Even forced, a disabled box is not ticked by a click.
+    await wallet.click("#review-permissions input[value='\"Admin\"']", { force: true }).catch(() => {});
+    assert.equal(await wallet.$eval("#review-permissions input[value='\"Admin\"']", (i) => i.checked), false);
+    await wallet.click("#accept");
+    await wallet.waitForFunction(() => /started/.test(document.getElementById("wallet-status").textContent), null, { timeout: WAIT });
+    await waitUntil("connected", () => page.evaluate(() => window.sessions.escalator.connected));
+    const { wallet: sessionToken } = await tokens("escalator");
+    const sessionId = claimsOf(sessionToken).id;
+    assert.deepEqual(claimsOf(sessionToken).permissions, ["AccountInfo"]);
+
+    // Step 2, a wallet UI that ticks them anyway (a modified page, or a careless operator with
+    // the admin token): the daemon refuses to grant either, with or without an argument.
+    await page.evaluate(({ signalingUrl }) => {
+      const c = new window.walletwire.WalletDaemonConnector({ name: "second", permissions: ["Admin"], signalingUrl });
+      const entry = { c, link: null, connected: false, outcome: null };
+      c.on("link", (e) => { entry.link = e.link; });
+      c.on("connected", () => { entry.connected = true; });
+      c.connect().then(() => { entry.outcome = "ok"; }, (e) => { entry.outcome = e.code; });
+      window.sessions.second = entry;
+    }, { signalingUrl });
+    const secondLink = await waitUntil("second link", () => page.evaluate(() => window.sessions.second.link));
+    const secondToken = (await page.evaluate((l) => window.walletwire.parseDirectLink(l), secondLink)).token;
+    for (const permissions of [["Admin"], ["AccountInfo", "StartWebrtc"], [{ StartWebrtc: null }], [{ Admin: "All" }]]) {
+      const reply = await rpc(daemonUrl, adminToken, "webrtc.start", { signaling_server_token: secondToken, permissions, name: "x" });
+      assert.equal(reply.error?.code, 403, `grant ${JSON.stringify(permissions)}: ${JSON.stringify(reply)}`);
+      assert.match(reply.error.message, /never granted/);
+    }
+
+    // Step 3, the page calls the daemon's HTTP endpoint itself (CORS is open) with its session's
+    // wallet token: webrtc.* refuse a session's token outright.
+    const fromPage = (token, method, params) => page.evaluate(async ({ url, token, method, params }) => {
+      const r = await fetch(url, {
+        method: "POST",
+        headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
+        body: JSON.stringify({ jsonrpc: "2.0", id: 1, method, params }),
+      });
+      return r.json();
+    }, { url: daemonUrl, token, method, params });
+    const startAdmin = { signaling_server_token: secondToken, permissions: ["Admin"], name: "mine" };
+    const startPlain = { signaling_server_token: secondToken, permissions: ["AccountInfo"], name: "mine" };
+    for (const [method, params] of [["webrtc.start", startAdmin], ["webrtc.start", startPlain], ["webrtc.sessions", null], ["webrtc.stop", { sessionId }]]) {
+      const reply = await fromPage(sessionToken, method, params);
+      assert.equal(reply.error?.code, 403, `${method}: ${JSON.stringify(reply)}`);
+    }
+    // Step 4, a session token that does hold StartWebrtc and Admin (as a daemon before this fix
+    // could grant; here minted with the daemon's secret for the live session): still refused.
+    const widened = sign(HS256, { ...claimsOf(sessionToken), permissions: ["StartWebrtc", "Admin"] }, DAEMON_SECRET);
+    for (const params of [startAdmin, startPlain]) {
+      const reply = await fromPage(widened, "webrtc.start", params);
+      assert.equal(reply.error?.code, 403, JSON.stringify(reply));
+      assert.match(reply.error.message, /not a session's/);
+    }
+    // Step 5, over the data channel: the daemon's own methods need Admin, get.token asking for
+    // Admin returns the same grant.
+    assertRefused(await request("escalator", "webrtc.start", startAdmin), /permission denied/, "webrtc.start on the channel");
+    const again = await send("escalator", "get.token", (await tokens("escalator")).signaling, { permissions: ["Admin"] });
+    assert.deepEqual(claimsOf(again.ok).permissions, ["AccountInfo"]);
+
+    // Nothing was started for the page; the second connector never connected; the honest
+    // session still works within its grant.
+    const sessions = (await rpc(daemonUrl, adminToken, "webrtc.sessions", null)).result;
+    assert.deepEqual(sessions.map((s) => s.id), [sessionId], JSON.stringify(sessions));
+    assert.equal(await page.evaluate(() => window.sessions.second.connected), false);
+    assert.ok((await request("escalator", "wallet.info")).ok);
+    assertRefused(await request("escalator", "accounts.list"), /permission denied/, "outside the grant");
+    await page.evaluate(() => window.sessions.second.c.close());
+    await close("escalator");
+  } finally {
+    await wallet.close();
+    pages.child.kill("SIGKILL");
+  }
 });

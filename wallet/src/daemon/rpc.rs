@@ -4,10 +4,13 @@
 //!
 //! | method | needs | params | result |
 //! |---|---|---|---|
-//! | `webrtc.start` | `StartWebrtc` | `{signaling_server_token, permissions, name}` | `{sessionId}` |
-//! | `webrtc.sessions` | `StartWebrtc` | — | `[{id, name, state, permissions}]` |
-//! | `webrtc.stop` | `StartWebrtc` | `{sessionId}` | `true` / `false` |
+//! | `webrtc.start` | `StartWebrtc`, not a session's token | `{signaling_server_token, permissions, name}` | `{sessionId}` |
+//! | `webrtc.sessions` | `StartWebrtc`, not a session's token | — | `[{id, name, state, permissions}]` |
+//! | `webrtc.stop` | `StartWebrtc`, not a session's token | `{sessionId}` | `true` / `false` |
 //! | wallet methods | see [`super::access`] | as [`crate::api`] | as [`crate::api`] |
+//!
+//! `webrtc.start` refuses (403) a grant holding `Admin` or `StartWebrtc`: a dApp session is
+//! never given either, so it can never start sessions or mint itself a wider token.
 //!
 //! Errors: 401 missing/invalid/expired token, 403 permission missing, 503 too many sessions,
 //! and the JSON-RPC codes -32700, -32600, -32601, -32602.
@@ -141,8 +144,15 @@ fn call(shared: &Arc<Shared>, headers: &HeaderMap, request: Request) -> Outcome 
         return Err(refuse(UNAUTHORIZED, "token of a session that ended"));
     }
     let method = request.method.as_str();
+    // Starting, listing and stopping sessions is the wallet UI's: a session's own token never
+    // reaches these methods, whatever it holds, so a dApp cannot start a session of its own.
     let webrtc = |what: &str| {
-        if claims.permissions.holds(START_WEBRTC) {
+        if claims.id != 0 {
+            Err(refuse(
+                FORBIDDEN,
+                format!("{what} needs the wallet UI's token, not a session's"),
+            ))
+        } else if claims.permissions.holds(START_WEBRTC) {
             Ok(())
         } else {
             Err(refuse(
@@ -158,6 +168,12 @@ fn call(shared: &Arc<Shared>, headers: &HeaderMap, request: Request) -> Outcome 
                 .map_err(|e| refuse(INVALID_PARAMS, format!("invalid params: {e}")))?;
             let permissions = Permissions::from_json(&params.permissions)
                 .map_err(|e| refuse(INVALID_PARAMS, e.to_string()))?;
+            if let Some(never) = permissions.never_for_sessions() {
+                return Err(refuse(
+                    FORBIDDEN,
+                    format!("a dApp session is never granted {}", never.name()),
+                ));
+            }
             walletwire::direct::jwt::unverified_claims(&params.signaling_server_token)
                 .map_err(|_| refuse(INVALID_PARAMS, "signaling_server_token is not a JWT"))?;
             let name = params.name.unwrap_or_default();
