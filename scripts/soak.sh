@@ -61,7 +61,8 @@ cargo build --release -p walletwire-server -p walletwire-wallet \
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 
 relay_defaults=()
-for flag_value in --ping-interval:5s; do
+# Every soak socket comes from 127.0.0.1: lift the per-address limits unless given.
+for flag_value in --ping-interval:5s --max-connections-per-address:0 --address-command-rate:0; do
   flag="${flag_value%%:*}"
   given=no
   for arg in ${relay_args[@]+"${relay_args[@]}"}; do

@@ -36,6 +36,7 @@ async function startRelay() {
     '--max-frame-size', '262144',
     // Throughput runs send thousands of publications per second on one connection.
     '--publish-rate', '1000000', '--publish-burst', '1000000',
+    '--command-rate', '1000000', '--command-burst', '1000000', '--address-command-rate', '0',
   ], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, RUST_LOG: 'warn' } });
   children.add(child);
   const url = await withTimeout(new Promise((resolve, reject) => {

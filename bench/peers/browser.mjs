@@ -308,7 +308,7 @@ if (wantRtt) {
     title: "Request round trip and throughput through the same local relay",
     about:
       `One headless Chromium and one release \`walletwire-server\` on loopback (\`--max-frame-size 262144\` so 60 KB messages fit, ` +
-      `and \`--publish-rate/--publish-burst 1000000\` so the per-connection rate limit stays out of the throughput runs). ` +
+      `and \`--publish-rate/--publish-burst/--command-rate/--command-burst 1000000\`, \`--address-command-rate 0\` so the rate limits stay out of the throughput runs). ` +
       `The dApp and the wallet are two pages in separate browser contexts; both protocols persist per message with their ` +
       `defaults (walletwire its sequence counters in localStorage, MWP its nonces through its key-value store, localStorage ` +
       `here). A round trip is a request whose params carry ` +

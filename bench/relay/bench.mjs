@@ -112,6 +112,9 @@ async function startRelay(broker, redisUrl) {
     '--max-connections', String(connections + publisherCount + 100),
     // Load comes from a few publishers: lift the per-connection publish limit.
     '--publish-rate', '1000000', '--publish-burst', '1000000',
+    // Every connection comes from 127.0.0.1: lift the command and per-address limits too.
+    '--command-rate', '1000000', '--command-burst', '1000000',
+    '--address-command-rate', '0', '--max-connections-per-address', '0',
   ];
   if (redisUrl) args.push('--redis-url', redisUrl, '--redis-prefix', `bench-${randomUUID().slice(0, 8)}`);
   const child = track(spawn(relayBin, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, RUST_LOG: 'warn' } }));

@@ -72,12 +72,15 @@ pub async fn serve(
             tracing::debug!(%error, "could not set TCP_NODELAY");
         }
     });
-    axum::serve(listener, app)
-        .with_graceful_shutdown(async move {
-            crate::shutdown::signal().await;
-            relay.shutdown(Relay::SHUTDOWN_GRACE).await;
-        })
-        .await?;
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(async move {
+        crate::shutdown::signal().await;
+        relay.shutdown(Relay::SHUTDOWN_GRACE).await;
+    })
+    .await?;
     tracing::info!("server stopped");
     Ok(())
 }

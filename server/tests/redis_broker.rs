@@ -59,7 +59,16 @@ impl Drop for Redis {
     }
 }
 
-const FAST: [&str; 4] = ["--publish-rate", "100000", "--publish-burst", "100000"];
+const FAST: [&str; 8] = [
+    "--publish-rate",
+    "100000",
+    "--publish-burst",
+    "100000",
+    "--command-rate",
+    "100000",
+    "--command-burst",
+    "100000",
+];
 
 #[tokio::test]
 async fn two_relays_deliver_each_others_publications_in_one_sequence() {
@@ -206,4 +215,72 @@ async fn redis_history_honours_size_limit_since_and_reverse() {
         .await;
     assert_eq!(top["history"]["offset"], 5);
     assert!(top["history"].get("publications").is_none());
+}
+
+/// `redis-cli DBSIZE` of the test's Redis.
+fn dbsize(redis: &Redis) -> u64 {
+    let port = redis.url.rsplit(':').next().expect("a port");
+    let output = Command::new("redis-cli")
+        .args(["-p", port, "DBSIZE"])
+        .output()
+        .expect("redis-cli runs");
+    String::from_utf8_lossy(&output.stdout)
+        .trim()
+        .parse()
+        .expect("DBSIZE is a number")
+}
+
+#[tokio::test]
+async fn attack_reading_fresh_channels_writes_nothing_to_redis() {
+    // Before, each read wrote a meta key that lived 7 days: 3000 reads, 1000 keys.
+    let redis = Redis::start();
+    let node_a = redis.relay(
+        "reads",
+        &["--command-rate", "100000", "--command-burst", "100000"],
+    );
+    let node_b = redis.relay("reads", &[]);
+    let mut attacker = Client::connect(&node_a.url()).await;
+    for _ in 0..1000 {
+        let fresh = channel("session");
+        let history = attacker
+            .command("history", json!({"channel": fresh, "limit": -1}))
+            .await;
+        assert!(history.get("history").is_some(), "{history}");
+        let subscribed = attacker
+            .command(
+                "subscribe",
+                json!({"channel": fresh, "recover": true, "offset": 0, "epoch": ""}),
+            )
+            .await;
+        assert!(subscribed.get("subscribe").is_some(), "{subscribed}");
+        attacker
+            .command("unsubscribe", json!({"channel": fresh}))
+            .await;
+    }
+    assert_eq!(dbsize(&redis), 1, "only the incarnation key");
+
+    // Both nodes agree on a fresh channel's epoch, and its first publication keeps it.
+    let fresh = channel("session");
+    let mut on_a = Client::connect(&node_a.url()).await;
+    let mut on_b = Client::connect(&node_b.url()).await;
+    let epoch = epoch_of(&on_a.subscribe(&fresh).await);
+    assert_eq!(epoch_of(&on_b.subscribe(&fresh).await), epoch);
+    assert!(
+        on_b.publish(&fresh, json!({"n": 1}))
+            .await
+            .get("error")
+            .is_none()
+    );
+    for client in [&mut on_a, &mut on_b] {
+        let push = client.publication().await;
+        assert_eq!(push["push"]["pub"]["offset"], 1, "{push}");
+    }
+    let mut late = Client::connect(&node_a.url()).await;
+    let recovered = late.recover(&fresh, 0, &epoch).await;
+    assert_eq!(recovered["subscribe"]["recovered"], true, "{recovered}");
+    assert_eq!(
+        dbsize(&redis),
+        3,
+        "incarnation, meta and history of the one published channel"
+    );
 }

@@ -215,6 +215,9 @@ export async function startRelay(binDir) {
     "--max-frame-size", "262144",
     "--publish-rate", "1000000",
     "--publish-burst", "1000000",
+    "--command-rate", "1000000",
+    "--command-burst", "1000000",
+    "--address-command-rate", "0",
   ], { env: { RUST_LOG: "warn" } });
   const line = await child.waitLine(/^relay listening on ws:\/\//);
   const url = line.split(" ").pop();

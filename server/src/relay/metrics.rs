@@ -11,6 +11,9 @@ pub struct Metrics {
     connections: AtomicU64,
     connections_total: AtomicU64,
     channels: AtomicU64,
+    streams: AtomicU64,
+    history_bytes: AtomicU64,
+    addresses: AtomicU64,
     publications: AtomicU64,
     deliveries: AtomicU64,
     disconnects: Mutex<BTreeMap<u16, u64>>,
@@ -53,6 +56,21 @@ impl Metrics {
         self.channels.store(channels as u64, Ordering::Relaxed);
     }
 
+    /// The number of streams the memory broker keeps changed.
+    pub fn set_streams(&self, streams: usize) {
+        self.streams.store(streams as u64, Ordering::Relaxed);
+    }
+
+    /// The payload bytes the memory broker keeps in history changed.
+    pub fn set_history_bytes(&self, bytes: usize) {
+        self.history_bytes.store(bytes as u64, Ordering::Relaxed);
+    }
+
+    /// The number of client addresses with open connections changed.
+    pub fn set_addresses(&self, addresses: usize) {
+        self.addresses.store(addresses as u64, Ordering::Relaxed);
+    }
+
     /// A client published.
     pub fn published(&self) {
         self.publications.fetch_add(1, Ordering::Relaxed);
@@ -90,6 +108,24 @@ impl Metrics {
             "gauge",
             "Channels with at least one subscriber on this node.",
             self.channels.load(Ordering::Relaxed),
+        );
+        metric(
+            "walletwire_relay_streams",
+            "gauge",
+            "Channel streams (history, epoch, top offset) the memory broker keeps.",
+            self.streams.load(Ordering::Relaxed),
+        );
+        metric(
+            "walletwire_relay_history_bytes",
+            "gauge",
+            "Payload bytes the memory broker keeps in history.",
+            self.history_bytes.load(Ordering::Relaxed),
+        );
+        metric(
+            "walletwire_relay_client_addresses",
+            "gauge",
+            "Client addresses with open connections.",
+            self.addresses.load(Ordering::Relaxed),
         );
         metric(
             "walletwire_relay_publications_total",

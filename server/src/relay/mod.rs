@@ -9,6 +9,7 @@
 //!                              └──── ConnectionHandle ◀── Hub (local fan-out)
 //! ```
 
+pub mod address;
 pub mod broker;
 pub mod channel;
 pub mod connection;
@@ -18,18 +19,21 @@ pub mod metrics;
 pub mod options;
 
 use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::Router;
-use axum::extract::State;
 use axum::extract::ws::WebSocketUpgrade;
+use axum::extract::{ConnectInfo, State};
+use axum::http::{Extensions, HeaderMap};
 use axum::response::Response;
 use axum::routing::get;
 use tokio::sync::Notify;
 use walletwire::relay::DisconnectCode;
 
+use self::address::Addresses;
 use self::broker::Broker;
 use self::channel::ChannelPolicies;
 use self::connection::handle::ConnectionHandle;
@@ -53,6 +57,8 @@ pub struct Relay {
     pub broker: Broker,
     /// Counters for `/metrics`.
     pub metrics: Arc<Metrics>,
+    /// Connections and command budget per client address.
+    pub addresses: Arc<Addresses>,
     connections: Mutex<HashMap<u64, Arc<ConnectionHandle>>>,
     next_id: AtomicU64,
     shutting_down: AtomicBool,
@@ -64,13 +70,14 @@ impl Relay {
     pub async fn new(options: RelayOptions) -> anyhow::Result<Arc<Self>> {
         let metrics = Arc::new(Metrics::default());
         let hub = Arc::new(Hub::new(metrics.clone()));
-        let broker = Broker::from_options(&options, hub.clone()).await?;
+        let broker = Broker::from_options(&options, hub.clone(), metrics.clone()).await?;
         Ok(Arc::new(Self {
             policies: ChannelPolicies::from_options(&options),
-            options,
             hub,
             broker,
+            addresses: Addresses::new(&options, metrics.clone()),
             metrics,
+            options,
             connections: Mutex::new(HashMap::new()),
             next_id: AtomicU64::new(1),
             shutting_down: AtomicBool::new(false),
@@ -143,8 +150,31 @@ impl Relay {
     pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 }
 
-async fn websocket(State(relay): State<Arc<Relay>>, upgrade: WebSocketUpgrade) -> Response {
+/// The client's address: the last value of `--client-address-header` when set (a trusted
+/// proxy's), else the TCP peer; None when neither is known (in-process harnesses).
+fn client_address(relay: &Relay, headers: &HeaderMap, extensions: &Extensions) -> Option<IpAddr> {
+    if let Some(name) = &relay.options.client_address_header {
+        return headers
+            .get_all(name.as_str())
+            .iter()
+            .filter_map(|value| value.to_str().ok())
+            .flat_map(|value| value.split(','))
+            .next_back()
+            .and_then(|value| value.trim().parse().ok());
+    }
+    extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|info| info.0.ip())
+}
+
+async fn websocket(
+    State(relay): State<Arc<Relay>>,
+    headers: HeaderMap,
+    extensions: Extensions,
+    upgrade: WebSocketUpgrade,
+) -> Response {
     let limit = relay.options.max_frame_size;
+    let address = client_address(&relay, &headers, &extensions);
     upgrade
         // tungstenite's default 128 KiB read buffer per connection dominated memory at 10k
         // connections; frames are small and writes are already batched.
@@ -152,5 +182,5 @@ async fn websocket(State(relay): State<Arc<Relay>>, upgrade: WebSocketUpgrade) -
         .write_buffer_size(4 * 1024)
         .max_message_size(limit)
         .max_frame_size(limit)
-        .on_upgrade(move |socket| connection::serve(socket, relay))
+        .on_upgrade(move |socket| connection::serve(socket, relay, address))
 }

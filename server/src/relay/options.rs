@@ -74,9 +74,46 @@ pub struct RelayOptions {
     /// Simultaneous connections per relay process; more are closed with 3504.
     #[arg(long, default_value_t = 100_000)]
     pub max_connections: usize,
+
+    /// Sustained commands per second per connection, every kind counted (subscribe,
+    /// unsubscribe, history, publish, ping); faster ones get error 111.
+    #[arg(long, default_value_t = 200.0)]
+    pub command_rate: f64,
+    /// Commands a connection may send in a burst above `--command-rate`.
+    #[arg(long, default_value_t = 400)]
+    pub command_burst: u32,
+    /// Simultaneous connections from one client address (IPv4 address, IPv6 /64); more are
+    /// closed with 3504. 0: no limit.
+    #[arg(long, default_value_t = 1000)]
+    pub max_connections_per_address: usize,
+    /// Sustained commands per second from one client address, all its connections together;
+    /// faster ones get error 111. 0: no limit.
+    #[arg(long, default_value_t = 2000.0)]
+    pub address_command_rate: f64,
+    /// Commands one address may send in a burst above `--address-command-rate`.
+    #[arg(long, default_value_t = 4000)]
+    pub address_command_burst: u32,
+    /// Take the client address from this request header (its last value) instead of the TCP
+    /// peer: for a relay behind a trusted reverse proxy that sets it (`X-Forwarded-For`).
+    #[arg(long)]
+    pub client_address_header: Option<String>,
+
+    /// Streams (channels with history or a position) the memory broker keeps in total;
+    /// a publish that would start one more gets error 106.
+    #[arg(long, default_value_t = 1_000_000)]
+    pub max_streams: usize,
+    /// Payload bytes the memory broker keeps in history in total. A publish that would go
+    /// past it first trims its own channel's oldest publications; if that is not enough it
+    /// gets error 106. A publish that would start a new stream beyond it gets 106 at once.
+    #[arg(long, default_value_t = 1 << 30)]
+    pub max_history_bytes: usize,
+    /// How long the memory broker remembers a stream's epoch and top offset after its last
+    /// publication, once its history has expired (Redis keeps its meta keys as long).
+    #[arg(long, default_value = "7d", value_parser = parse_duration)]
+    pub stream_meta_ttl: Duration,
 }
 
-/// Parses `1.5`, `250ms`, `30s`, `10m`, `24h` (plain numbers are seconds).
+/// Parses `1.5`, `250ms`, `30s`, `10m`, `24h`, `7d` (plain numbers are seconds).
 pub fn parse_duration(text: &str) -> Result<Duration, String> {
     let text = text.trim();
     let (number, unit) = match text.find(|c: char| c.is_ascii_alphabetic()) {
@@ -92,7 +129,8 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
         "s" => value,
         "m" => value * 60.0,
         "h" => value * 3600.0,
-        _ => return Err(format!("unknown unit in {text:?} (use ms, s, m or h)")),
+        "d" => value * 86400.0,
+        _ => return Err(format!("unknown unit in {text:?} (use ms, s, m, h or d)")),
     };
     Duration::try_from_secs_f64(seconds).map_err(|_| format!("out of range: {text:?}"))
 }
@@ -108,6 +146,7 @@ mod tests {
         assert_eq!(parse_duration("250ms"), Ok(Duration::from_millis(250)));
         assert_eq!(parse_duration("10m"), Ok(Duration::from_secs(600)));
         assert_eq!(parse_duration("24h"), Ok(Duration::from_secs(86400)));
+        assert_eq!(parse_duration("7d"), Ok(Duration::from_secs(7 * 86400)));
         assert!(parse_duration("10 parsecs").is_err());
         assert!(parse_duration("-1").is_err());
     }

@@ -14,6 +14,7 @@ use serde_json::value::RawValue;
 
 use super::channel::HistoryPolicy;
 use super::hub::Hub;
+use super::metrics::Metrics;
 use super::options::{BrokerKind, RelayOptions};
 
 /// How often the memory broker drops expired history.
@@ -74,6 +75,9 @@ pub enum BrokerError {
     /// Redis answered something the relay did not write.
     #[error("unexpected redis reply: {0}")]
     UnexpectedReply(String),
+    /// A global cap of the broker is reached (answered with error 106).
+    #[error("{0}")]
+    Full(#[from] memory::Full),
 }
 
 /// The configured broker.
@@ -87,10 +91,19 @@ pub enum Broker {
 
 impl Broker {
     /// Builds the broker chosen on the command line.
-    pub async fn from_options(options: &RelayOptions, hub: Arc<Hub>) -> Result<Self, BrokerError> {
+    pub async fn from_options(
+        options: &RelayOptions,
+        hub: Arc<Hub>,
+        metrics: Arc<Metrics>,
+    ) -> Result<Self, BrokerError> {
         Ok(match options.broker {
             BrokerKind::Memory => {
-                let broker = Arc::new(memory::MemoryBroker::new(hub));
+                let caps = memory::Caps {
+                    max_streams: options.max_streams,
+                    max_history_bytes: options.max_history_bytes,
+                    meta_ttl: options.stream_meta_ttl,
+                };
+                let broker = Arc::new(memory::MemoryBroker::new(hub, metrics, caps));
                 broker.spawn_sweeper(SWEEP_INTERVAL);
                 Self::Memory(broker)
             }
@@ -108,12 +121,13 @@ impl Broker {
         data: Box<RawValue>,
     ) -> Result<u64, BrokerError> {
         match self {
-            Self::Memory(broker) => Ok(broker.publish(channel, policy, data)),
+            Self::Memory(broker) => Ok(broker.publish(channel, policy, data)?),
             Self::Redis(broker) => broker.publish(channel, policy, data).await,
         }
     }
 
-    /// Reads a stream, creating it (and its epoch) on first use.
+    /// Reads a stream. Reading creates nothing: a channel without publications reads as
+    /// empty at offset 0 of its genesis epoch, the epoch its first publication will have.
     pub async fn history(
         &self,
         channel: &str,

@@ -8,6 +8,12 @@
 //! concurrent publishers on many nodes. Each process subscribes to `<prefix>:pub:<channel>`
 //! while it has local subscribers; a restart of a process loses nothing that Redis holds.
 //! The braces make both keys of a channel hash to the same Redis Cluster slot.
+//!
+//! Reading never writes: a channel without a meta hash reads as empty at offset 0 of its
+//! *genesis epoch*, 12 hex digits of SHA-256(incarnation ‖ channel), and its first publication
+//! creates the meta hash in that epoch. The incarnation is a random value every node reads
+//! from `<prefix>:incarnation` (the first node to start writes it), so all nodes agree and a
+//! Redis that lost its data gets a new one once the relays restart.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -46,10 +52,7 @@ return offset
 const HISTORY_SCRIPT: &str = r"
 local epoch = redis.call('HGET', KEYS[2], 'e')
 if not epoch then
-  epoch = ARGV[1]
-  redis.call('DEL', KEYS[1])
-  redis.call('HSET', KEYS[2], 'e', epoch, 's', 0)
-  redis.call('EXPIRE', KEYS[2], ARGV[2])
+  return {ARGV[1], 0, 1, {}}
 end
 local top = tonumber(redis.call('HGET', KEYS[2], 's') or '0')
 local first = top + 1
@@ -58,16 +61,16 @@ if #oldest > 0 then
   first = tonumber(string.match(oldest[1][1], '^0%-(%d+)$'))
 end
 local entries = {}
-local count = tonumber(ARGV[5])
+local count = tonumber(ARGV[4])
 if count ~= 0 then
   local args
-  if ARGV[3] == 'forward' then
+  if ARGV[2] == 'forward' then
     local start = '-'
-    if ARGV[4] ~= '' then start = '(0-' .. ARGV[4] end
+    if ARGV[3] ~= '' then start = '(0-' .. ARGV[3] end
     args = {'XRANGE', KEYS[1], start, '+'}
   else
     local stop = '+'
-    if ARGV[4] ~= '' then stop = '(0-' .. ARGV[4] end
+    if ARGV[3] ~= '' then stop = '(0-' .. ARGV[3] end
     args = {'XREVRANGE', KEYS[1], stop, '-'}
   end
   if count > 0 then
@@ -102,13 +105,25 @@ pub struct RedisBroker {
     prefix: Arc<str>,
     publish_script: redis::Script,
     history_script: redis::Script,
+    incarnation: Arc<str>,
 }
 
 impl RedisBroker {
     /// Connects (commands and pub/sub) and starts delivering pub/sub messages to `hub`.
     pub async fn connect(url: &str, prefix: &str, hub: Arc<Hub>) -> Result<Self, BrokerError> {
         let client = redis::Client::open(url)?;
-        let connection = client.get_multiplexed_async_connection().await?;
+        let mut connection = client.get_multiplexed_async_connection().await?;
+        let incarnation_key = format!("{prefix}:incarnation");
+        let _: Option<String> = redis::cmd("SET")
+            .arg(&incarnation_key)
+            .arg(new_epoch())
+            .arg("NX")
+            .query_async(&mut connection)
+            .await?;
+        let incarnation: String = redis::cmd("GET")
+            .arg(&incarnation_key)
+            .query_async(&mut connection)
+            .await?;
         let (sink, stream) = client.get_async_pubsub().await?.split();
         let pubsub = Arc::new(Mutex::new(PubSubState {
             sink,
@@ -128,7 +143,12 @@ impl RedisBroker {
             prefix,
             publish_script: redis::Script::new(PUBLISH_SCRIPT),
             history_script: redis::Script::new(HISTORY_SCRIPT),
+            incarnation: Arc::from(incarnation),
         })
+    }
+
+    fn genesis(&self, channel: &str) -> String {
+        super::memory::genesis_epoch(self.incarnation.as_bytes(), channel)
     }
 
     fn history_key(&self, channel: &str) -> String {
@@ -156,7 +176,7 @@ impl RedisBroker {
             .arg(policy.size)
             .arg(policy.ttl.as_secs().max(1))
             .arg(pubsub_channel(&self.prefix, channel))
-            .arg(new_epoch())
+            .arg(self.genesis(channel))
             .arg(META_TTL.max(policy.ttl).as_secs())
             .invoke_async(&mut connection)
             .await?;
@@ -187,8 +207,7 @@ impl RedisBroker {
             .history_script
             .key(self.history_key(channel))
             .key(self.meta_key(channel))
-            .arg(new_epoch())
-            .arg(META_TTL.as_secs())
+            .arg(self.genesis(channel))
             .arg(direction)
             .arg(bound.map(|offset| offset.to_string()).unwrap_or_default())
             .arg(count)

@@ -127,18 +127,6 @@ impl ConnectionHandle {
         true
     }
 
-    /// Queues a frame past the byte limit: for subscribe replies, whose size the history
-    /// policy and the channel limit already bound, so a client far behind can still recover
-    /// instead of being closed as slow on every attempt.
-    fn enqueue_unbounded(&self, frame: Frame) {
-        if self.disconnect_code().is_some() {
-            return;
-        }
-        self.queued_bytes.fetch_add(frame.len(), Ordering::Relaxed);
-        // A closed queue means the connection is closing anyway.
-        let _ = self.queue.send(frame);
-    }
-
     /// The writer took a frame of `len` bytes off the queue.
     pub fn dequeued(&self, len: usize) {
         self.queued_bytes.fetch_sub(len, Ordering::Relaxed);
@@ -187,7 +175,10 @@ impl ConnectionHandle {
             SubscriptionState::Buffering { held, .. } => held,
             SubscriptionState::Live { .. } => Vec::new(),
         };
-        self.enqueue_unbounded(reply);
+        // The reply counts against the queue limit like any frame (its publications are
+        // bounded by the session's reply budget), so a client that re-subscribes with
+        // recovery in a loop without reading is closed as slow.
+        self.enqueue(reply);
         for publication in held {
             self.deliver_live(
                 state,

@@ -5,6 +5,7 @@ pub mod handle;
 mod session;
 mod writer;
 
+use std::net::IpAddr;
 use std::sync::Arc;
 
 use axum::extract::ws::WebSocket;
@@ -15,27 +16,34 @@ use self::session::Session;
 use super::Relay;
 
 /// Runs a connection from upgrade to close.
-pub async fn serve(socket: WebSocket, relay: Arc<Relay>) {
+pub async fn serve(socket: WebSocket, relay: Arc<Relay>, address: Option<IpAddr>) {
     let (handle, receivers) = ConnectionHandle::new(
         relay.next_connection_id(),
         relay.options.max_queue_bytes,
         relay.metrics.clone(),
     );
     let (mut sink, stream) = socket.split();
-    if let Err(code) = relay.register(&handle) {
-        let _ = tokio::time::timeout(
-            relay.options.write_timeout,
-            sink.send(writer::close_message(code)),
-        )
-        .await;
-        relay.metrics.disconnected(code.code());
-        tracing::info!(
-            code = code.code(),
-            reason = code.reason(),
-            "connection refused"
-        );
-        return;
-    }
+    let admitted = relay
+        .addresses
+        .admit(address)
+        .and_then(|ticket| relay.register(&handle).map(|()| ticket));
+    let ticket = match admitted {
+        Ok(ticket) => ticket,
+        Err(code) => {
+            let _ = tokio::time::timeout(
+                relay.options.write_timeout,
+                sink.send(writer::close_message(code)),
+            )
+            .await;
+            relay.metrics.disconnected(code.code());
+            tracing::info!(
+                code = code.code(),
+                reason = code.reason(),
+                "connection refused"
+            );
+            return;
+        }
+    };
     relay.metrics.connection_opened();
     let writer = tokio::spawn(writer::run(
         sink,
@@ -44,7 +52,7 @@ pub async fn serve(socket: WebSocket, relay: Arc<Relay>) {
         handle.clone(),
         relay.options.write_timeout,
     ));
-    let mut session = Session::new(relay.clone(), handle.clone());
+    let mut session = Session::new(relay.clone(), handle.clone(), ticket);
     let code = session.run(stream, receivers.disconnect).await;
     handle.disconnect(code);
     // The writer ends after the close frame (or at once if the socket is broken).

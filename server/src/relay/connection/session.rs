@@ -23,7 +23,8 @@ use walletwire::relay::{
 
 use super::handle::{ConnectionHandle, Frame};
 use crate::relay::Relay;
-use crate::relay::broker::{HistoryQuery, StoredPublication};
+use crate::relay::address::AddressTicket;
+use crate::relay::broker::{BrokerError, HistoryQuery, StoredPublication};
 use crate::relay::channel::{self, Namespace};
 use crate::relay::limits::TokenBucket;
 
@@ -37,15 +38,21 @@ pub struct Session {
     next_ping: Option<tokio::time::Instant>,
     pong_deadline: Option<tokio::time::Instant>,
     publish_bucket: TokenBucket,
+    command_bucket: TokenBucket,
+    address: AddressTicket,
+    /// Most publication bytes one subscribe or history reply carries.
+    reply_budget: usize,
 }
 
 impl Session {
-    pub fn new(relay: Arc<Relay>, handle: Arc<ConnectionHandle>) -> Self {
-        let publish_bucket = TokenBucket::new(
-            relay.options.publish_rate,
-            relay.options.publish_burst,
-            Instant::now(),
-        );
+    pub fn new(relay: Arc<Relay>, handle: Arc<ConnectionHandle>, address: AddressTicket) -> Self {
+        let now = Instant::now();
+        let options = &relay.options;
+        let publish_bucket = TokenBucket::new(options.publish_rate, options.publish_burst, now);
+        let command_bucket = TokenBucket::new(options.command_rate, options.command_burst, now);
+        // A quarter of the queue limit, so a client subscribing to a few channels at once can
+        // take every reply, but never less than one frame.
+        let reply_budget = (options.max_queue_bytes / 4).max(options.max_frame_size);
         Self {
             relay,
             handle,
@@ -53,6 +60,9 @@ impl Session {
             next_ping: None,
             pong_deadline: None,
             publish_bucket,
+            command_bucket,
+            address,
+            reply_budget,
         }
     }
 
@@ -133,6 +143,13 @@ impl Session {
             } else {
                 DisconnectCode::BadRequest
             });
+        }
+        // Every command costs a token of the connection's and of its address's budget, so
+        // reads (history, subscribe, unsubscribe) are as bounded as publishes.
+        let now = Instant::now();
+        if !self.command_bucket.try_take(now) || !self.address.try_take(now) {
+            self.error(id, ErrorCode::TooManyRequests);
+            return Ok(());
         }
         if command.connect.is_some() {
             return self.connect(id);
@@ -256,7 +273,12 @@ impl Session {
                 return Ok(());
             }
         };
-        let recovered = request.recover && slice.covers(&request.epoch, request.offset);
+        // Recovery that would not fit one reply's budget is reported as not recovered: the
+        // client then reads history page by page (bounded the same way) instead of queueing
+        // an unbounded reply.
+        let recovered = request.recover
+            && slice.covers(&request.epoch, request.offset)
+            && payload_bytes(&slice.publications) <= self.reply_budget;
         let reply = Reply {
             id,
             subscribe: Some(SubscribeResult {
@@ -348,6 +370,12 @@ impl Session {
                     ..Reply::default()
                 });
             }
+            Err(BrokerError::Full(full)) => {
+                // Debug only: a flood of refusals must not become a flood of log lines (the
+                // errors metric counts them).
+                tracing::debug!(%full, channel = request.channel, "publish refused: relay full");
+                self.error(id, ErrorCode::LimitExceeded);
+            }
             Err(error) => {
                 tracing::error!(%error, channel = request.channel, "broker publish failed");
                 self.error(id, ErrorCode::Internal);
@@ -405,11 +433,13 @@ impl Session {
                 return Ok(());
             }
         }
+        // At most one budget of publications per reply, in the query's order: a client pages
+        // on from the last offset it got (`since`).
+        let fitting = fitting_prefix(&slice.publications, self.reply_budget);
         self.reply(&Reply {
             id,
             history: Some(HistoryResult {
-                publications: slice
-                    .publications
+                publications: slice.publications[..fitting]
                     .iter()
                     .map(|publication| to_wire(publication))
                     .collect(),
@@ -420,6 +450,23 @@ impl Session {
         });
         Ok(())
     }
+}
+
+fn payload_bytes(publications: &[Arc<StoredPublication>]) -> usize {
+    publications.iter().map(|p| p.data.get().len()).sum()
+}
+
+/// How many of `publications`, from the first, fit in `budget` bytes of payload (at least one,
+/// so a reply always makes progress).
+fn fitting_prefix(publications: &[Arc<StoredPublication>], budget: usize) -> usize {
+    let mut total = 0;
+    for (index, publication) in publications.iter().enumerate() {
+        total += publication.data.get().len();
+        if total > budget && index > 0 {
+            return index;
+        }
+    }
+    publications.len()
 }
 
 fn to_wire(publication: &StoredPublication) -> Publication {
