@@ -60,8 +60,9 @@ cargo build --release -p walletwire-server -p walletwire-wallet \
 # 2 x links client sockets, as many proxied pairs: raise the descriptor limit if allowed.
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 
-relay_defaults=()
-# Every soak socket comes from 127.0.0.1: lift the per-address limits unless given.
+# Every soak socket comes from 127.0.0.1: lift the per-address limits unless given. The soak
+# reads the relay's counters from /metrics on its main listener.
+relay_defaults=(--public-metrics)
 for flag_value in --ping-interval:5s --max-connections-per-address:0 --address-command-rate:0; do
   flag="${flag_value%%:*}"
   given=no

@@ -28,4 +28,12 @@ pub struct Cli {
     /// Serve the files of this directory at `/pkg` (the built npm package).
     #[arg(long, env = "WALLETWIRE_PKG")]
     pub pkg: Option<PathBuf>,
+    /// Serve `/metrics` (Prometheus text) on this separate address, for the monitoring
+    /// network only; the real address is printed as `metrics at http://…/metrics`.
+    #[arg(long, env = "WALLETWIRE_METRICS_LISTEN")]
+    pub metrics_listen: Option<SocketAddr>,
+    /// Also serve `/metrics` on the main listener, to anyone who reaches it (development and
+    /// tests; off by default: the counters tell how busy the relay is and how it fails).
+    #[arg(long)]
+    pub public_metrics: bool,
 }

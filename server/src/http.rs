@@ -1,5 +1,6 @@
-//! The HTTP surface: the relay's WebSocket endpoint plus `/healthz` and `/metrics`, served on
-//! one listener with graceful shutdown. Other services of the binary add their routes here.
+//! The HTTP surface: the relay's WebSocket endpoint plus `/healthz`, served on one listener with
+//! graceful shutdown, and `/metrics` on its own listener (`--metrics-listen`) or, with
+//! `--public-metrics`, on the main one. Other services of the binary add their routes here.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -23,14 +24,18 @@ pub struct StaticFiles {
     pub www: Option<PathBuf>,
     /// Served at `/pkg`.
     pub pkg: Option<PathBuf>,
+    /// `/metrics` on the main listener too.
+    pub public_metrics: bool,
 }
 
 /// Every route of the server.
 pub fn router(relay: Arc<Relay>, files: &StaticFiles) -> Router {
     let mut router = Router::new()
         .route("/healthz", get(|| async { "ok" }))
-        .route("/metrics", get(metrics).with_state(relay.clone()))
         .merge(relay.routes());
+    if files.public_metrics {
+        router = router.route("/metrics", get(metrics).with_state(relay.clone()));
+    }
     if let Some(pkg) = &files.pkg {
         router = router.nest_service("/pkg", ServeDir::new(pkg));
     }
@@ -48,6 +53,21 @@ async fn metrics(State(relay): State<Arc<Relay>>) -> impl IntoResponse {
         )],
         relay.metrics.render(),
     )
+}
+
+/// Serves `/metrics` (and `/healthz`) on `listener` until SIGINT/SIGTERM.
+pub async fn serve_metrics(listener: TcpListener, relay: Arc<Relay>) -> anyhow::Result<()> {
+    let address = listener.local_addr()?;
+    // After the relay's line, which scripts read first.
+    tokio::task::yield_now().await;
+    println!("metrics at http://{address}/metrics");
+    let app = Router::new()
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/metrics", get(metrics).with_state(relay));
+    axum::serve(listener, app)
+        .with_graceful_shutdown(crate::shutdown::signal())
+        .await?;
+    Ok(())
 }
 
 /// Binds, announces the address on stdout (scripts read the port from it), and serves until

@@ -21,16 +21,30 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     let files = http::StaticFiles {
         www: cli.www,
         pkg: cli.pkg,
+        public_metrics: cli.public_metrics,
+    };
+    let metrics_listener = match cli.metrics_listen {
+        Some(address) => Some(tokio::net::TcpListener::bind(address).await?),
+        None => None,
     };
     let signaling = Signaling::new(&cli.signaling)?;
     let signaling_listener = Signaling::bind(&cli.signaling).await?;
     // `try_join` polls the relay first, so its "listening" line stays the first line of
     // stdout; a failure of either ends both.
-    tokio::try_join!(http::serve(cli.listen, relay, files), async move {
-        match signaling_listener {
-            Some(listener) => signaling.serve(listener).await,
-            None => Ok(()),
+    tokio::try_join!(
+        http::serve(cli.listen, relay.clone(), files),
+        async move {
+            match signaling_listener {
+                Some(listener) => signaling.serve(listener).await,
+                None => Ok(()),
+            }
+        },
+        async move {
+            match metrics_listener {
+                Some(listener) => http::serve_metrics(listener, relay).await,
+                None => Ok(()),
+            }
         }
-    })?;
+    )?;
     Ok(())
 }

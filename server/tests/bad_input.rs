@@ -225,6 +225,7 @@ async fn publish_floods_get_too_many_requests() {
 #[tokio::test]
 async fn slow_consumers_are_closed_with_3008_without_hurting_fast_ones() {
     let server = Server::start(&[
+        "--public-metrics",
         "--max-queue-bytes",
         "262144",
         "--write-timeout",

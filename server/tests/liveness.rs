@@ -64,7 +64,7 @@ async fn sigterm_closes_every_client_with_shutdown_and_exits_zero() {
 
 #[tokio::test]
 async fn healthz_and_metrics_answer() {
-    let server = Server::start(&[]);
+    let server = Server::start(&["--public-metrics"]);
     assert_eq!(server.get("/healthz"), (200, "ok".to_owned()));
     let session = channel("session");
     let mut subscriber = Client::connect(&server.url()).await;
@@ -87,5 +87,106 @@ async fn healthz_and_metrics_answer() {
         "walletwire_relay_disconnects_total{code=\"3501\"} 1\n",
     ] {
         assert!(metrics.contains(line), "missing {line:?} in\n{metrics}");
+    }
+}
+
+#[tokio::test]
+async fn attack_metrics_are_not_public_unless_asked() {
+    // Default: the relay's counters are not on the listener clients reach.
+    let server = Server::start(&[]);
+    assert_eq!(server.get("/metrics").0, 404);
+    assert_eq!(server.get("/healthz"), (200, "ok".to_owned()));
+
+    // `--metrics-listen`: on their own listener only.
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_walletwire-server"))
+        .args(["--listen", "127.0.0.1:0", "--no-signaling"])
+        .args(["--metrics-listen", "127.0.0.1:0"])
+        .env("RUST_LOG", "warn")
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("the server starts");
+    let mut lines = std::io::BufRead::lines(std::io::BufReader::new(
+        child.stdout.take().expect("stdout"),
+    ));
+    let mut port_after = |prefix: &str| -> u16 {
+        let line = lines.next().expect("a line").expect("utf-8");
+        let rest = line
+            .strip_prefix(prefix)
+            .unwrap_or_else(|| panic!("{line:?} does not start with {prefix:?}"));
+        rest.split(['/', ':'])
+            .find_map(|part| part.parse().ok())
+            .expect("a port")
+    };
+    let relay_port = port_after("relay listening on ws://127.0.0.1");
+    let metrics_port = port_after("metrics at http://127.0.0.1");
+    let get = |port: u16, path: &str| {
+        use std::io::{Read, Write};
+        let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).expect("connect");
+        write!(
+            stream,
+            "GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+        )
+        .unwrap();
+        let mut response = String::new();
+        stream.read_to_string(&mut response).unwrap();
+        response
+    };
+    assert!(get(relay_port, "/metrics").starts_with("HTTP/1.1 404"));
+    let metrics = get(metrics_port, "/metrics");
+    assert!(metrics.starts_with("HTTP/1.1 200"), "{metrics}");
+    assert!(
+        metrics.contains("walletwire_relay_connections 0"),
+        "{metrics}"
+    );
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
+#[tokio::test]
+async fn attack_a_foreign_origin_is_refused_when_origins_are_listed() {
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    let server = Server::start(&[
+        "--allowed-origins",
+        "https://dapp.example,http://127.0.0.1:8080/",
+    ]);
+    let with_origin = |origin: Option<&str>| {
+        let mut request = server.url().into_client_request().expect("a request");
+        if let Some(origin) = origin {
+            request
+                .headers_mut()
+                .insert("origin", origin.parse().expect("a header value"));
+        }
+        request
+    };
+    for origin in ["https://evil.example", "https://dapp.example.evil", "null"] {
+        let refused = tokio_tungstenite::connect_async(with_origin(Some(origin))).await;
+        match refused {
+            Err(tokio_tungstenite::tungstenite::Error::Http(response)) => {
+                assert_eq!(response.status(), 403, "{origin}");
+            }
+            other => panic!("{origin}: expected 403, got {:?}", other.map(|_| ())),
+        }
+    }
+    for origin in [
+        Some("https://dapp.example"),
+        Some("HTTP://127.0.0.1:8080"),
+        None,
+    ] {
+        let (mut ws, _) = tokio_tungstenite::connect_async(with_origin(origin))
+            .await
+            .unwrap_or_else(|e| panic!("{origin:?}: {e}"));
+        use futures_util::{SinkExt, StreamExt};
+        ws.send(r#"{"id":1,"connect":{}}"#.into())
+            .await
+            .expect("send");
+        let reply = tokio::time::timeout(common::WAIT, ws.next())
+            .await
+            .expect("a reply in time")
+            .expect("a frame")
+            .expect("no error");
+        assert!(
+            reply.to_text().expect("text").contains("\"connect\""),
+            "{origin:?}"
+        );
     }
 }

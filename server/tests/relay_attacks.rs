@@ -102,6 +102,7 @@ impl HonestPair {
 async fn attack_reading_20000_fresh_channels_leaves_no_state() {
     // Rate limits off, so the test shows that reads themselves store nothing.
     let server = Server::start(&[
+        "--public-metrics",
         "--command-rate",
         "100000000",
         "--command-burst",
@@ -163,7 +164,13 @@ async fn attack_reading_20000_fresh_channels_leaves_no_state() {
 #[tokio::test]
 async fn attack_command_floods_are_rate_limited_per_connection_and_per_address() {
     // Per connection: every kind of command costs a token.
-    let server = Server::start(&["--command-rate", "10", "--command-burst", "50"]);
+    let server = Server::start(&[
+        "--public-metrics",
+        "--command-rate",
+        "10",
+        "--command-burst",
+        "50",
+    ]);
     let mut flooder = Client::connect(&server.url()).await;
     let reads: Vec<(&str, Value)> = (0..300)
         .map(|i| match i % 3 {
@@ -198,6 +205,7 @@ async fn attack_command_floods_are_rate_limited_per_connection_and_per_address()
 
     // Per address: connections of one address share one budget, and their number is capped.
     let server = Server::start(&[
+        "--public-metrics",
         "--address-command-rate",
         "10",
         "--address-command-burst",
@@ -248,6 +256,7 @@ async fn attack_command_floods_are_rate_limited_per_connection_and_per_address()
 #[tokio::test]
 async fn attack_recovering_without_reading_is_cut_at_the_queue_limit() {
     let server = Server::start(&[
+        "--public-metrics",
         "--max-queue-bytes",
         "262144",
         "--publish-rate",
@@ -329,6 +338,7 @@ async fn attack_recovering_without_reading_is_cut_at_the_queue_limit() {
 #[tokio::test]
 async fn attack_publishing_into_fresh_channels_hits_the_global_caps() {
     let server = Server::start(&[
+        "--public-metrics",
         "--max-streams",
         "200",
         "--max-history-bytes",

@@ -212,6 +212,7 @@ export async function startRelay(binDir) {
   const child = new Child("relay", bin, [
     "--listen", "127.0.0.1:0",
     "--no-signaling",
+    "--public-metrics",
     "--max-frame-size", "262144",
     "--publish-rate", "1000000",
     "--publish-burst", "1000000",

@@ -28,7 +28,8 @@ use axum::Router;
 use axum::extract::ws::WebSocketUpgrade;
 use axum::extract::{ConnectInfo, State};
 use axum::http::{Extensions, HeaderMap};
-use axum::response::Response;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use tokio::sync::Notify;
 use walletwire::relay::DisconnectCode;
@@ -167,12 +168,33 @@ fn client_address(relay: &Relay, headers: &HeaderMap, extensions: &Extensions) -
         .map(|info| info.0.ip())
 }
 
+/// Whether a WebSocket request may proceed under `--allowed-origins` (ASCII case-insensitive,
+/// a trailing slash ignored; no `Origin` header: not a browser, allowed).
+fn origin_allowed(allowed: &[String], headers: &HeaderMap) -> bool {
+    if allowed.is_empty() {
+        return true;
+    }
+    let Some(origin) = headers.get(header::ORIGIN) else {
+        return true;
+    };
+    let Ok(origin) = origin.to_str() else {
+        return false;
+    };
+    let origin = origin.trim().trim_end_matches('/');
+    allowed
+        .iter()
+        .any(|a| a.trim().trim_end_matches('/').eq_ignore_ascii_case(origin))
+}
+
 async fn websocket(
     State(relay): State<Arc<Relay>>,
     headers: HeaderMap,
     extensions: Extensions,
     upgrade: WebSocketUpgrade,
 ) -> Response {
+    if !origin_allowed(&relay.options.allowed_origins, &headers) {
+        return (StatusCode::FORBIDDEN, "origin not allowed").into_response();
+    }
     let limit = relay.options.max_frame_size;
     let address = client_address(&relay, &headers, &extensions);
     upgrade

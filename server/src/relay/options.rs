@@ -93,6 +93,12 @@ pub struct RelayOptions {
     /// Commands one address may send in a burst above `--address-command-rate`.
     #[arg(long, default_value_t = 4000)]
     pub address_command_burst: u32,
+    /// Browser origins allowed to open WebSocket connections (comma-separated, e.g.
+    /// `https://dapp.example,https://wallet.example`); a request whose `Origin` header is not
+    /// listed gets 403. Requests without `Origin` (native clients) are not affected. Empty:
+    /// every origin.
+    #[arg(long, value_delimiter = ',')]
+    pub allowed_origins: Vec<String>,
     /// Take the client address from this request header (its last value) instead of the TCP
     /// peer: for a relay behind a trusted reverse proxy that sets it (`X-Forwarded-For`).
     #[arg(long)]

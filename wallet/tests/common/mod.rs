@@ -87,7 +87,7 @@ impl Relay {
     pub async fn start_with(port: u16, args: &[&str]) -> Self {
         let binary = relay_binary();
         let mut child = Command::new(binary)
-            .args(["--listen", &format!("127.0.0.1:{port}")])
+            .args(["--listen", &format!("127.0.0.1:{port}"), "--public-metrics"])
             .args(args)
             .env("RUST_LOG", "warn")
             .stdout(Stdio::piped())
