@@ -72,8 +72,9 @@ function renderSessions() {
         h(
           "div",
           { class: "grow" },
-          h("div", { class: "peer-name", text: name }),
-          h("div", { class: "peer-sub" }, `${session.mode} · `, h("code", { title: session.id, text: shortId(session.id) }), session.peer?.url ? ` · ${session.peer.url}` : ""),
+          // Name and URL are what the dApp says of itself, not verified identity.
+          h("div", { class: "peer-name", title: "Name claimed by the dApp (not verified)" }, name, h("span", { class: "claim", text: " · claimed" })),
+          h("div", { class: "peer-sub" }, `${session.mode} · `, h("code", { title: session.id, text: shortId(session.id) }), session.peer?.url ? ` · claims ${session.peer.url}` : ""),
         ),
         h("button", {
           class: "button danger small",

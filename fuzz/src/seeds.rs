@@ -72,6 +72,29 @@ fn session_request() -> Vec<Seed> {
                 "Example dApp\nhttps://dapp.example\nhttps://dapp.example/icon.png\nwss://relay.example/connection/websocket",
             ),
         ),
+        // Claimed-identity tricks the dApp and the wallet refuse: a script URL, a bidi
+        // override and a zero-width space in the name, a loopback-only http URL.
+        seed(
+            "claimed-identity-script-url",
+            prefixed(
+                2,
+                "Uniswap\njavascript:alert(1)\ndata:image/png,x\nwss://relay.example/connection/websocket",
+            ),
+        ),
+        seed(
+            "claimed-identity-bidi-name",
+            prefixed(
+                2,
+                "evil\u{202E}paws.inU\nhttp://localhost:5173\n\nwss://relay.example/connection/websocket",
+            ),
+        ),
+        seed(
+            "claimed-identity-zero-width",
+            prefixed(
+                2,
+                "Uni\u{200B}swap\nhttp://uniswap.example\nhttps://u@x.example\nwss://relay.example/connection/websocket",
+            ),
+        ),
     ]
 }
 

@@ -51,19 +51,174 @@ pub struct Metadata {
 }
 
 impl Metadata {
-    /// Checks the length limits.
+    /// Checks what the other side will show: a name of 1 to 64 characters with no control or
+    /// invisible formatting characters (bidi overrides, zero-width characters) and not blank,
+    /// and `url`/`icon` (at most 256/512 bytes) as `https://` URLs, or `http://` on a
+    /// loopback host (`localhost`, `127.0.0.1`, `[::1]`) for development. The values remain
+    /// claims of the other side: a wallet shows them as such.
     pub fn validate(&self) -> Result<(), &'static str> {
         let name_len = self.name.chars().count();
-        if name_len == 0 || name_len > 64 || self.name.chars().any(char::is_control) {
-            return Err("metadata name must be 1-64 printable characters");
+        if name_len == 0
+            || name_len > 64
+            || self.name.trim().is_empty()
+            || self
+                .name
+                .chars()
+                .any(|c| c.is_control() || is_format_char(c))
+        {
+            return Err(
+                "metadata name must be 1-64 visible characters, without control or formatting characters",
+            );
         }
-        if self.url.as_ref().is_some_and(|u| u.len() > 256) {
-            return Err("metadata url longer than 256 bytes");
+        if let Some(url) = &self.url {
+            if url.len() > 256 {
+                return Err("metadata url longer than 256 bytes");
+            }
+            if !is_web_url(url) {
+                return Err("metadata url must be https:// (http:// only on localhost)");
+            }
         }
-        if self.icon.as_ref().is_some_and(|u| u.len() > 512) {
-            return Err("metadata icon longer than 512 bytes");
+        if let Some(icon) = &self.icon {
+            if icon.len() > 512 {
+                return Err("metadata icon longer than 512 bytes");
+            }
+            if !is_web_url(icon) {
+                return Err("metadata icon must be https:// (http:// only on localhost)");
+            }
         }
         Ok(())
+    }
+}
+
+/// Unicode's format characters (general category Cf): invisible, they can reorder or hide
+/// parts of a name on screen (U+202E turns "ppa.evil" around).
+pub fn is_format_char(c: char) -> bool {
+    matches!(
+        u32::from(c),
+        0x00AD
+            | 0x0600..=0x0605
+            | 0x061C
+            | 0x06DD
+            | 0x070F
+            | 0x0890..=0x0891
+            | 0x08E2
+            | 0x180E
+            | 0x200B..=0x200F
+            | 0x202A..=0x202E
+            | 0x2060..=0x2064
+            | 0x2066..=0x206F
+            | 0xFEFF
+            | 0xFFF9..=0xFFFB
+            | 0x110BD
+            | 0x110CD
+            | 0x13430..=0x1343F
+            | 0x1BCA0..=0x1BCA3
+            | 0x1D173..=0x1D17A
+            | 0xE0001
+            | 0xE0020..=0xE007F
+    )
+}
+
+/// An absolute `https://host…` URL, or `http://` on a loopback host; no whitespace, control
+/// characters or credentials (`user@`), a non-empty host.
+fn is_web_url(url: &str) -> bool {
+    if url
+        .chars()
+        .any(|c| c.is_whitespace() || c.is_control() || is_format_char(c))
+    {
+        return false;
+    }
+    let lower = url.to_ascii_lowercase();
+    let (secure, rest) = if let Some(rest) = lower.strip_prefix("https://") {
+        (true, rest)
+    } else if let Some(rest) = lower.strip_prefix("http://") {
+        (false, rest)
+    } else {
+        return false;
+    };
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+    if authority.is_empty() || authority.contains('@') || authority.contains('\\') {
+        return false;
+    }
+    let host = if let Some(v6) = authority.strip_prefix('[') {
+        match v6.split_once(']') {
+            Some((host, port)) if port.is_empty() || port.starts_with(':') => host,
+            _ => return false,
+        }
+    } else {
+        authority.split(':').next().unwrap_or("")
+    };
+    if host.is_empty() {
+        return false;
+    }
+    secure || matches!(host, "localhost" | "127.0.0.1" | "::1")
+}
+
+#[cfg(test)]
+mod metadata_tests {
+    use super::*;
+
+    fn meta(name: &str, url: Option<&str>, icon: Option<&str>) -> Metadata {
+        Metadata {
+            name: name.into(),
+            url: url.map(Into::into),
+            icon: icon.map(Into::into),
+        }
+    }
+
+    #[test]
+    fn names_without_invisible_characters() {
+        assert!(meta("Uniswap", None, None).validate().is_ok());
+        assert!(meta("Café 🦄 交易", None, None).validate().is_ok());
+        for bad in [
+            "",
+            "   ",
+            "evil\u{202E}ppa",
+            "Uni\u{200B}swap",
+            "\u{2066}x\u{2069}",
+            "a\u{FEFF}",
+            "soft\u{00AD}hyphen",
+            "tag\u{E0041}",
+            "line\nbreak",
+            &"x".repeat(65),
+        ] {
+            assert!(meta(bad, None, None).validate().is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn urls_are_https_or_loopback_http() {
+        for good in [
+            "https://dapp.example",
+            "https://dapp.example:8443/path?q=1#f",
+            "HTTPS://Dapp.Example/",
+            "http://localhost:5173/",
+            "http://127.0.0.1:8080",
+            "http://[::1]:3000/x",
+        ] {
+            assert!(
+                meta("d", Some(good), Some(good)).validate().is_ok(),
+                "{good}"
+            );
+        }
+        for bad in [
+            "javascript:alert(1)",
+            "data:text/html,hi",
+            "http://dapp.example",
+            "http://127.0.0.2",
+            "https://",
+            "https:///path",
+            "https://user@dapp.example",
+            "https://dapp.example/\u{202E}",
+            "https://dapp .example",
+            "//dapp.example",
+            "ftp://dapp.example",
+            "http://[::1",
+            "http://localhost.evil.example",
+        ] {
+            assert!(meta("d", Some(bad), None).validate().is_err(), "url {bad}");
+            assert!(meta("d", None, Some(bad)).validate().is_err(), "icon {bad}");
+        }
     }
 }
 

@@ -143,3 +143,41 @@ async fn relay_down_for_the_dapp() {
             .all(|e| !matches!(e, walletwire::protocol::Event::SessionRequest(_)))
     );
 }
+
+#[tokio::test]
+async fn attack_claimed_identity_tricks_are_refused_by_the_wallet() {
+    // A dApp claiming a script URL, a data: icon, or a name whose bidi override or zero-width
+    // characters make it display as something else: the real wallet refuses the request with
+    // a typed error before any network traffic (the relay URL points nowhere).
+    let tricks = [
+        json!({"name": "Uniswap", "url": "javascript:alert(document.cookie)"}),
+        json!({"name": "Uniswap", "url": "http://uniswap.example.evil"}),
+        json!({"name": "Uniswap", "icon": "data:image/svg+xml,<svg onload=alert(1)>"}),
+        json!({"name": "Uniswap", "url": "https://user@uniswap.example"}),
+        json!({"name": "evil\u{202E}paws.inU"}),
+        json!({"name": "Uni\u{200B}swap"}),
+        json!({"name": "\u{2066}Uniswap\u{2069}"}),
+        json!({"name": "   "}),
+    ];
+    for dapp in tricks {
+        let mut request = request_json("ws://127.0.0.1:9/connection/websocket", now_ms() + 60_000);
+        request["dapp"] = dapp.clone();
+        let uri = format!(
+            "walletwire:connect?r={}",
+            base64url::encode(request.to_string().as_bytes())
+        );
+        let (status, error) = pair_fails(&uri, &[]).await;
+        assert_eq!(status, Some(2), "{dapp}: {error}");
+        assert!(error.starts_with("invalid_request "), "{dapp}: {error}");
+        assert!(error.contains("metadata"), "{dapp}: {error}");
+    }
+    // The honest forms are accepted (the wallet gets as far as the relay, which is down).
+    let mut request = request_json("ws://127.0.0.1:9/connection/websocket", now_ms() + 60_000);
+    request["dapp"] = json!({"name": "Café 交易", "url": "https://dapp.example/app", "icon": "https://dapp.example/i.png"});
+    let uri = format!(
+        "walletwire:connect?r={}",
+        base64url::encode(request.to_string().as_bytes())
+    );
+    let (_, error) = pair_fails(&uri, &["--connect-timeout", "2"]).await;
+    assert!(!error.starts_with("invalid_request"), "{error}");
+}
