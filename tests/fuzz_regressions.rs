@@ -9,7 +9,9 @@ use walletwire::relay::client::{RelayClient, RelayClientOptions, Transmit};
 
 /// Target `session_request`: a dApp whose URL holds control characters (each escaped to six
 /// bytes in JSON) made a request of more than 1500 bytes of JSON, so its QR code was refused
-/// by every wallet (`RequestTooLarge`) while the dApp waited for an answer.
+/// by every wallet (`RequestTooLarge`) while the dApp waited for an answer. Control characters
+/// in a URL are now refused outright (metadata rules); quotes, escaped to two bytes each, can
+/// still push the request past the limit, and the dApp still refuses that when it is made.
 #[test]
 fn a_dapp_refuses_metadata_that_makes_an_unscannable_request() {
     let mut options = dapp_options(Mode::Untrusted);
@@ -19,9 +21,16 @@ fn a_dapp_refuses_metadata_that_makes_an_unscannable_request() {
         icon: None,
     };
     let made = DappConnection::new(options.clone(), T0, SeededRandom::boxed(1));
+    assert!(
+        matches!(made.err(), Some(Error::InvalidRequest(_))),
+        "control characters in a URL"
+    );
+    options.dapp.url = Some(format!("https://x.example/{}", "\"".repeat(230)));
+    options.dapp.icon = Some(format!("https://x.example/{}", "\"".repeat(490)));
+    let made = DappConnection::new(options.clone(), T0, SeededRandom::boxed(1));
     assert_eq!(made.err(), Some(Error::RequestTooLarge));
     // Just under the limit still works, and the wallet accepts what the dApp shows.
-    options.dapp.url = Some(format!("ht\u{1}{}", "\0".repeat(150)));
+    options.dapp.icon = Some(format!("https://x.example/{}", "\"".repeat(150)));
     let conn = DappConnection::new(options, T0, SeededRandom::boxed(1)).expect("fits");
     let request = conn.session_request().expect("connecting");
     assert_eq!(
