@@ -7,7 +7,7 @@ use std::net::{TcpListener, TcpStream};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{Client, Server, channel, epoch_of};
+use common::{Client, Server, UNLIMITED_RATES, channel, epoch_of};
 use serde_json::json;
 
 struct Redis {
@@ -59,16 +59,7 @@ impl Drop for Redis {
     }
 }
 
-const FAST: [&str; 8] = [
-    "--publish-rate",
-    "100000",
-    "--publish-burst",
-    "100000",
-    "--command-rate",
-    "100000",
-    "--command-burst",
-    "100000",
-];
+const FAST: [&str; 8] = UNLIMITED_RATES;
 
 #[tokio::test]
 async fn two_relays_deliver_each_others_publications_in_one_sequence() {

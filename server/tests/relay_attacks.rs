@@ -15,7 +15,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{Client, Server, WAIT, channel};
+use common::{Client, Server, UNLIMITED_RATES, WAIT, channel};
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{Value, json};
 use tokio::net::TcpSocket;
@@ -255,19 +255,13 @@ async fn attack_command_floods_are_rate_limited_per_connection_and_per_address()
 
 #[tokio::test]
 async fn attack_recovering_without_reading_is_cut_at_the_queue_limit() {
-    let server = Server::start(&[
-        "--public-metrics",
-        "--max-queue-bytes",
-        "262144",
-        "--publish-rate",
-        "100000",
-        "--publish-burst",
-        "100000",
-        "--command-rate",
-        "100000",
-        "--command-burst",
-        "100000",
-    ]);
+    let server = Server::start(
+        &[
+            ["--public-metrics", "--max-queue-bytes", "262144"].as_slice(),
+            &UNLIMITED_RATES,
+        ]
+        .concat(),
+    );
     // 100 channels, each with 15 publications of 4 KiB: every recovery reply fits the reply
     // budget (64 KiB), all together are 6 MB.
     let channels: Vec<String> = (0..100).map(|_| channel("session")).collect();
@@ -337,21 +331,14 @@ async fn attack_recovering_without_reading_is_cut_at_the_queue_limit() {
 
 #[tokio::test]
 async fn attack_publishing_into_fresh_channels_hits_the_global_caps() {
-    let server = Server::start(&[
+    let caps = [
         "--public-metrics",
         "--max-streams",
         "200",
         "--max-history-bytes",
         "1000000",
-        "--publish-rate",
-        "100000",
-        "--publish-burst",
-        "100000",
-        "--command-rate",
-        "100000",
-        "--command-burst",
-        "100000",
-    ]);
+    ];
+    let server = Server::start(&[caps.as_slice(), &UNLIMITED_RATES].concat());
     let mut honest = HonestPair::new(&server).await;
     for _ in 0..5 {
         honest.exchange().await;

@@ -17,6 +17,19 @@ use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 /// How long any single expected event may take.
 pub const WAIT: Duration = Duration::from_secs(5);
 
+/// Relay arguments that lift the per-connection publish and command rate limits, for tests
+/// that push many commands through one connection on purpose.
+pub const UNLIMITED_RATES: [&str; 8] = [
+    "--publish-rate",
+    "100000",
+    "--publish-burst",
+    "100000",
+    "--command-rate",
+    "100000",
+    "--command-burst",
+    "100000",
+];
+
 /// A channel id for tests.
 pub fn channel(namespace: &str) -> String {
     format!("{namespace}:{}", uuid::Uuid::new_v4())
