@@ -1,36 +1,65 @@
 #!/usr/bin/env bash
-# Builds the npm package into pkg/: wasm-pack (ES module + typings), then wasm-opt -Oz from
-# npm binaryen, then the package.json fields a bundler needs. Prints the shipped sizes.
+# Builds the npm package into pkg/: one wasm build per entry, each with only its cargo feature
+# (the dApp entry carries no wallet or WebRTC code), then wasm-bindgen (ES module + typings)
+# and wasm-opt -Oz from npm binaryen, then the package.json with the subpath exports:
+#
+#   walletwire          feature dapp     pkg/walletwire.js  walletwire_bg.wasm  walletwire.d.ts
+#   walletwire/wallet   feature wallet   pkg/wallet.js      wallet_bg.wasm      wallet.d.ts
+#   walletwire/direct   feature direct   pkg/direct.js      direct_bg.wasm      direct.d.ts
+#
+# Each entry initialises its own module (`await init()` from each entry a page imports).
+# Prints every entry's shipped sizes (scripts/size.mjs; `--check` there compares them with
+# scripts/size-budget.json).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-command -v wasm-pack >/dev/null || cargo install -q wasm-pack --version 0.15.1 --locked
+command -v wasm-bindgen >/dev/null || scripts/setup.sh
 [ -x tools/node_modules/.bin/wasm-opt ] || npm ci --prefix tools --no-audit --no-fund --silent
 
-wasm-pack build --mode no-install --target web --release --out-dir pkg --out-name walletwire >/dev/null
-tools/node_modules/.bin/wasm-opt -Oz --strip-debug --strip-producers \
-  --enable-bulk-memory --enable-reference-types --enable-nontrapping-float-to-int \
-  --enable-sign-ext --enable-mutable-globals --enable-multivalue \
-  pkg/walletwire_bg.wasm -o pkg/walletwire_bg.wasm
+# entry name, cargo feature, output name
+entries=("walletwire dapp walletwire" "wallet wallet wallet" "direct direct direct")
+rm -rf pkg
+mkdir -p pkg
+for entry in "${entries[@]}"; do
+  read -r name feature out <<<"$entry"
+  cargo build -q -p walletwire --lib --release --target wasm32-unknown-unknown \
+    --no-default-features --features "$feature"
+  wasm-bindgen --target web --out-dir pkg --out-name "$out" \
+    target/wasm32-unknown-unknown/release/walletwire.wasm
+  tools/node_modules/.bin/wasm-opt -Oz --strip-debug --strip-producers \
+    --enable-bulk-memory --enable-reference-types --enable-nontrapping-float-to-int \
+    --enable-sign-ext --enable-mutable-globals --enable-multivalue \
+    "pkg/${out}_bg.wasm" -o "pkg/${out}_bg.wasm"
+done
 
 node - <<'JS'
 const fs = require("fs");
-const path = "pkg/package.json";
-const pkg = JSON.parse(fs.readFileSync(path, "utf8"));
-pkg.type = "module";
-pkg.main = "walletwire.js";
-pkg.exports = {
-  ".": { types: "./walletwire.d.ts", import: "./walletwire.js", default: "./walletwire.js" },
-  "./walletwire_bg.wasm": "./walletwire_bg.wasm",
-  "./package.json": "./package.json",
+const cargo = fs.readFileSync("Cargo.toml", "utf8");
+const field = (name) => cargo.match(new RegExp(`^${name} = "([^"]*)"`, "m"))?.[1];
+const entry = (out) => ({ types: `./${out}.d.ts`, import: `./${out}.js`, default: `./${out}.js` });
+const outs = ["walletwire", "wallet", "direct"];
+const pkg = {
+  name: "walletwire",
+  type: "module",
+  description: field("description"),
+  version: field("version"),
+  license: field("license"),
+  repository: { type: "git", url: field("repository") },
+  homepage: field("repository"),
+  files: outs.flatMap((out) => [`${out}.js`, `${out}.d.ts`, `${out}_bg.wasm`, `${out}_bg.wasm.d.ts`]),
+  main: "walletwire.js",
+  types: "walletwire.d.ts",
+  exports: {
+    ".": entry("walletwire"),
+    "./wallet": entry("wallet"),
+    "./direct": entry("direct"),
+    ...Object.fromEntries(outs.map((out) => [`./${out}_bg.wasm`, `./${out}_bg.wasm`])),
+    "./package.json": "./package.json",
+  },
+  sideEffects: false,
+  keywords: ["wallet", "webassembly", "e2ee", "websocket", "webrtc"],
 };
-pkg.sideEffects = false;
-pkg.homepage = pkg.repository ? pkg.repository.url : undefined;
-fs.writeFileSync(path, JSON.stringify(pkg, null, 2) + "\n");
+fs.writeFileSync("pkg/package.json", JSON.stringify(pkg, null, 2) + "\n");
 JS
-
-wasm=$(stat -c %s pkg/walletwire_bg.wasm)
-wasm_gz=$(gzip -9c pkg/walletwire_bg.wasm | wc -c)
-js=$(stat -c %s pkg/walletwire.js)
-js_gz=$(gzip -9c pkg/walletwire.js | wc -c)
-echo "pkg/: wasm ${wasm} B (${wasm_gz} B gzip), js ${js} B (${js_gz} B gzip), total gzip $((wasm_gz + js_gz)) B"
+cp README.md LICENSE pkg/
+node scripts/size.mjs

@@ -40,5 +40,6 @@ pub mod loopback;
 pub mod protocol;
 pub mod qr;
 pub mod relay;
+pub mod sorted;
 #[cfg(target_arch = "wasm32")]
 pub mod web;

@@ -1,7 +1,7 @@
 // dApp side of the direct flow: WalletDaemonConnector, the tari:// link and its QR code,
 // then requests over the data channel.
 
-import { WalletDaemonConnector } from "/pkg/walletwire.js";
+import { WalletDaemonConnector } from "/pkg/direct.js";
 
 const $ = (id) => document.getElementById(id);
 const params = new URLSearchParams(location.search);

@@ -2,7 +2,7 @@
 // (required ones start ticked, optional ones unticked, Admin and StartWebrtc can't be ticked),
 // and call the daemon's `webrtc.start` with the admin token.
 
-import { parseDirectLink } from "/pkg/walletwire.js";
+import { parseDirectLink } from "/pkg/direct.js";
 
 const $ = (id) => document.getElementById(id);
 const params = new URLSearchParams(location.search);

@@ -1,7 +1,7 @@
 // The direct-flow page: the dApp side (default) or, with `#wallet`, the wallet UI side.
 // Both use the SDK from /pkg; the wallet side talks to the daemon's JSON-RPC endpoint.
 
-import init from "/pkg/walletwire.js";
+import init from "/pkg/direct.js";
 
 await init();
 const wallet = location.hash === "#wallet";

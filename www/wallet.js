@@ -1,7 +1,7 @@
 // The demo wallet page: joins a dApp's session from its link (pasted or scanned), shows the
 // code in untrusted mode, asks the user about every request and lists the sessions.
 
-import init, { WalletClient } from "/pkg/walletwire.js";
+import init, { WalletClient } from "/pkg/wallet.js";
 import { $, ActivityLog, clock, describeError, h, pretty, setStatus, shortId } from "./common.js";
 import { DemoWallet, RpcError } from "./demo-wallet.js";
 

@@ -3,8 +3,9 @@
 #   build/mwp-dapp.js, build/mwp-wallet.js  MetaMask MWP dApp and wallet sides (esbuild
 #                                            bundles with the Buffer polyfill browsers need)
 #   build/crypto.js                          @noble/ciphers + eciesjs for the cipher page
-#   build/wasm/                              walletwire with the `bench` cargo feature
-#                                            (src/web/bench.rs), release profile + wasm-opt -Oz
+#   build/wasm/                              walletwire's dApp entry (feature `dapp`) with
+#                                            the `bench` cargo feature (src/web/bench.rs),
+#                                            release profile + wasm-opt -Oz
 #                                            like scripts/build-pkg.sh, in its own target dir
 #                                            so it never mixes with pkg/'s build
 #   build/wasm-o3/                           the same built for speed (opt-level 3, wasm-opt
@@ -43,7 +44,8 @@ build_wasm() {
   local out="$here/build/$1" target_dir=$2 level=$3
   local -a env=()
   [ -n "${4:-}" ] && env=("CARGO_PROFILE_RELEASE_OPT_LEVEL=$4")
-  env "${env[@]}" cargo build -q -p walletwire --lib --release --target wasm32-unknown-unknown --features bench \
+  env "${env[@]}" cargo build -q -p walletwire --lib --release --target wasm32-unknown-unknown \
+    --no-default-features --features dapp,bench \
     --target-dir "$target_dir"
   local wasm="$target_dir/wasm32-unknown-unknown/release/walletwire.wasm"
   # Up to date when the optimised output is newer than cargo's (wasm-opt takes a while).

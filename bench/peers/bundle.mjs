@@ -12,6 +12,7 @@
 //
 //   node bench/peers/bundle.mjs [--smoke] [--repeats N] [--out FILE] [--pkg DIR]
 
+import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { brotliCompressSync, constants, gzipSync } from "node:zlib";
@@ -63,20 +64,23 @@ function topPackages(byPackage, n = 6) {
     .join(", ");
 }
 
-const pkgJs = join(options.pkg, "walletwire.js");
-const pkgWasm = join(options.pkg, "walletwire_bg.wasm");
-for (const file of [pkgJs, pkgWasm]) {
-  if (!existsSync(file)) throw new Error(`${file} is missing: run scripts/build-pkg.sh`);
+// walletwire: each npm entry as an app imports it (the glue bundled and minified) plus the wasm
+// file that entry fetches. The dApp entry is what a relay-flow dApp ships.
+const ENTRIES = [
+  { label: "walletwire (dApp, relay flow: init + DappClient)", stem: "walletwire", names: "default as init, DappClient" },
+  { label: "walletwire/wallet (init + WalletClient)", stem: "wallet", names: "default as init, WalletClient" },
+  { label: "walletwire/direct (init + WalletDaemonConnector)", stem: "direct", names: "default as init, WalletDaemonConnector" },
+];
+const entries = [];
+for (const entry of ENTRIES) {
+  const js = join(options.pkg, `${entry.stem}.js`);
+  const wasm = join(options.pkg, `${entry.stem}_bg.wasm`);
+  for (const file of [js, wasm]) {
+    if (!existsSync(file)) throw new Error(`${file} is missing: run scripts/build-pkg.sh`);
+  }
+  const glue = await bundle({ contents: `export { ${entry.names} } from ${JSON.stringify(js)};`, resolveDir: PEERS });
+  entries.push({ ...entry, js: compressed(glue.js), wasm: compressed(readFileSync(wasm)) });
 }
-
-// walletwire: the glue as a dApp imports it, plus the wasm file it fetches.
-const ww = await bundle({
-  contents: `export { default as init, DappClient } from ${JSON.stringify(pkgJs)};`,
-  resolveDir: PEERS,
-});
-const wwWasm = readFileSync(pkgWasm);
-const wwJs = compressed(ww.js);
-const wwWasmSize = compressed(wwWasm);
 
 const mwp = await bundle(join(PEERS, "entries", "mwp-dapp.js"));
 const mwpShim = await bundle(join(PEERS, "entries", "mwp-dapp.js"), { inject: [join(PEERS, "entries", "buffer-shim.js")] });
@@ -85,18 +89,19 @@ const mwpJs = compressed(mwp.js);
 const mwpShimJs = compressed(mwpShim.js);
 const wcJs = compressed(wc.js);
 
-const total = (a, b = { raw: 0, gzip: 0, brotli: 0 }) => ({ raw: a.raw + b.raw, gzip: a.gzip + b.gzip, brotli: a.brotli + b.brotli });
-const wwTotal = total(wwJs, wwWasmSize);
-
+const none = { raw: 0, gzip: 0, brotli: 0 };
+const row = (label, js, wasm = none) => {
+  const gzip = js.gzip + wasm.gzip;
+  return [
+    label, js.raw, js.gzip, wasm.raw || "", wasm.gzip || "", js.raw + wasm.raw, gzip, js.brotli + wasm.brotli,
+    ratio(mwpJs.gzip, gzip), ratio(wcJs.gzip, gzip),
+  ];
+};
 const rows = [
-  ["JS, minified (B)", wwJs.raw, mwpJs.raw, wcJs.raw, "", ""],
-  ["JS, gzip -9 (B)", wwJs.gzip, mwpJs.gzip, wcJs.gzip, "", ""],
-  ["wasm, after wasm-opt -Oz (B)", wwWasmSize.raw, 0, 0, "", ""],
-  ["wasm, gzip -9 (B)", wwWasmSize.gzip, 0, 0, "", ""],
-  ["**total, minified (B)**", wwTotal.raw, mwpJs.raw, wcJs.raw, ratio(mwpJs.raw, wwTotal.raw), ratio(wcJs.raw, wwTotal.raw)],
-  ["**total, gzip -9 (B)**", wwTotal.gzip, mwpJs.gzip, wcJs.gzip, ratio(mwpJs.gzip, wwTotal.gzip), ratio(wcJs.gzip, wwTotal.gzip)],
-  ["total, brotli -11 (B)", wwTotal.brotli, mwpJs.brotli, wcJs.brotli, ratio(mwpJs.brotli, wwTotal.brotli), ratio(wcJs.brotli, wwTotal.brotli)],
-  ["total gzip, MWP with the Buffer polyfill a browser needs (B)", wwTotal.gzip, mwpShimJs.gzip, wcJs.gzip, ratio(mwpShimJs.gzip, wwTotal.gzip), ""],
+  ...entries.map((e) => row(`**${e.label}**`, e.js, e.wasm)),
+  row("MetaMask MWP (dApp client)", mwpJs),
+  row("MetaMask MWP with the Buffer polyfill a browser needs", mwpShimJs),
+  row("WalletConnect sign-client", wcJs),
 ];
 
 // Where walletwire's wasm code comes from: build.sh's `bench` feature build (the same code and
@@ -117,6 +122,24 @@ if (existsSync(unstripped)) {
   }
 }
 
+// twiggy's ten largest items of the dApp entry's code (same build as above, names kept), when
+// twiggy is installed (`cargo install twiggy`); sizes are before wasm-opt.
+const twiggy = (() => {
+  if (!existsSync(unstripped)) return null;
+  try {
+    return JSON.parse(execFileSync("twiggy", ["top", "-n", "12", "-f", "json", unstripped], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }));
+  } catch {
+    return null;
+  }
+})();
+if (twiggy) {
+  const items = twiggy
+    .filter((item) => !/^custom section|function names|\.\.\. and|Σ/.test(item.name))
+    .slice(0, 10)
+    .map((item) => `${item.name.replace(/\[[0-9a-f]+\]/g, "").replace(/::h[0-9a-f]{16}$/, "")} ${item.shallow_size} B`);
+  notes.push(`twiggy top-10 of the dApp entry (\`twiggy top -n 10\` on the unstripped bench/peers build, before wasm-opt; the name section and data segments included as twiggy lists them): ${items.join("; ")}.`);
+}
+
 const versions = {
   esbuild: esbuild.version,
   "@metamask/mobile-wallet-protocol-dapp-client": packageVersion("@metamask/mobile-wallet-protocol-dapp-client"),
@@ -134,23 +157,27 @@ writeResult(options, {
   about:
     "Everything a dApp ships to connect, all bundled in the same run with esbuild `--bundle --minify --format=esm " +
     "--platform=browser`, then compressed with node's zlib (gzip level 9, brotli quality 11). walletwire: `pkg/` as " +
-    "`scripts/build-pkg.sh` builds it (the wasm after `wasm-opt -Oz`, which the page fetches, plus the JS glue bundled " +
-    "from an entry importing `init` and `DappClient`). MetaMask MWP: `-dapp-client` + `-core` (with `centrifuge`) + " +
+    "`scripts/build-pkg.sh` builds it, one row per npm entry (the entry's wasm after `wasm-opt -Oz`, which the page " +
+    "fetches, plus its JS glue bundled from an entry importing `init` and the entry's client class). MetaMask MWP: `-dapp-client` + `-core` (with `centrifuge`) + " +
     "`eciesjs`, plus the key manager and localStorage store a dApp has to write itself (bench/peers/entries/mwp-dapp.js). " +
     "WalletConnect: `@walletconnect/sign-client` (`SignClient`). Bytes; ratio columns are peer / walletwire " +
     "(>1 means walletwire ships less). Sizes are deterministic: one measurement.",
   columns: [
-    "measure",
-    "walletwire",
-    "MetaMask MWP",
-    "WalletConnect sign-client",
-    "ratio MWP / walletwire",
-    "ratio WalletConnect / walletwire",
+    "bundle",
+    "JS, minified (B)",
+    "JS, gzip -9 (B)",
+    "wasm, after wasm-opt -Oz (B)",
+    "wasm, gzip -9 (B)",
+    "total, minified (B)",
+    "**total, gzip -9 (B)**",
+    "total, brotli -11 (B)",
+    "ratio MWP / this (gzip)",
+    "ratio WalletConnect / this (gzip)",
   ],
   rows,
   notes: [
-    `walletwire's wasm holds both flows (relay and WebRTC direct), both clients (DappClient and WalletClient) and the QR encoder: a dApp using only the relay flow still downloads all of it; a relay-only size is not measurable without a cargo feature that splits them.`,
-    `MWP's SessionStore calls \`Buffer\`, which browsers lack: a browser dApp also needs a Buffer polyfill (npm \`buffer\`, +${mwpShimJs.gzip - mwpJs.gzip} B gzip), shown in the last row; the main rows leave it out.`,
+    `Each walletwire entry is its own wasm build (cargo feature \`dapp\`, \`wallet\` or \`direct\`) holding only what that entry exports: a relay-flow dApp downloads the first row only, no wallet side and no WebRTC connector.`,
+    `MWP's SessionStore calls \`Buffer\`, which browsers lack: a browser dApp also needs a Buffer polyfill (npm \`buffer\`, +${mwpShimJs.gzip - mwpJs.gzip} B gzip), its own row; the ratio columns compare with MWP without it.`,
     `Largest parts of the MWP bundle (minified): ${topPackages(mwp.byPackage)}.`,
     `Largest parts of the WalletConnect bundle (minified): ${topPackages(wc.byPackage)}.`,
     ...notes,

@@ -157,7 +157,10 @@ impl Pending {
             .handshake
             .open(&offer_aad(&self.request.id), &sealed)
             .map_err(|_| Discard::Decrypt)?;
-        let body: OfferBody = serde_json::from_slice(&plain).map_err(|_| Discard::Malformed)?;
+        // Parsed as text: one serde_json reader (`from_str`) for everything keeps one copy of
+        // each type's deserializer in the wasm bundle.
+        let plain = std::str::from_utf8(&plain).map_err(|_| Discard::Malformed)?;
+        let body: OfferBody = serde_json::from_str(plain).map_err(|_| Discard::Malformed)?;
         if !is_channel(&body.channel, SESSION_PREFIX) || body.wallet.validate().is_err() {
             return Err(Discard::Malformed);
         }

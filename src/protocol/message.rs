@@ -65,7 +65,12 @@ pub struct RpcError {
 }
 
 /// The plaintext inside a session frame.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+///
+/// Serialized as an object tagged by `t` (`{"t":"req","id":1,...}`). Deserialized by hand
+/// through one flat struct holding every variant's fields (`PayloadFields`): serde's
+/// derive for an internally tagged enum buffers the whole object into its generic `Content`
+/// tree first, which is code the wasm bundle would carry for this one type.
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "t", rename_all = "lowercase")]
 pub enum Payload {
     /// Untrusted mode: the dApp accepted the wallet's offer (always dApp seq 0).
@@ -117,6 +122,56 @@ pub enum Payload {
     },
 }
 
+/// Every field any [`Payload`] variant has; unknown fields are ignored, as by the derive.
+#[derive(Deserialize)]
+struct PayloadFields {
+    t: String,
+    n: Option<u64>,
+    reason: Option<String>,
+    id: Option<u64>,
+    method: Option<String>,
+    #[serde(default)]
+    params: Value,
+    #[serde(default)]
+    result: Value,
+    error: Option<RpcError>,
+}
+
+impl<'de> Deserialize<'de> for Payload {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        use serde::de::Error;
+        let f = PayloadFields::deserialize(deserializer)?;
+        let need = |field: &'static str| D::Error::missing_field(field);
+        Ok(match f.t.as_str() {
+            "ack" => Payload::Ack,
+            "ping" => Payload::Ping {
+                n: f.n.ok_or_else(|| need("n"))?,
+            },
+            "pong" => Payload::Pong {
+                n: f.n.ok_or_else(|| need("n"))?,
+            },
+            "close" => Payload::Close {
+                reason: f.reason.unwrap_or_default(),
+            },
+            "req" => Payload::Req {
+                id: f.id.ok_or_else(|| need("id"))?,
+                method: f.method.ok_or_else(|| need("method"))?,
+                params: f.params,
+            },
+            "res" => Payload::Res {
+                id: f.id.ok_or_else(|| need("id"))?,
+                result: f.result,
+                error: f.error,
+            },
+            "note" => Payload::Note {
+                method: f.method.ok_or_else(|| need("method"))?,
+                params: f.params,
+            },
+            _ => return Err(D::Error::custom("unknown payload type")),
+        })
+    }
+}
+
 /// Associated data of the offer box: label, NUL, request id.
 pub fn offer_aad(request_id: &str) -> Vec<u8> {
     let mut aad = b"walletwire v1 offer\0".to_vec();
@@ -135,4 +190,98 @@ pub fn frame_aad(channel: &str, from: Role, seq: u64) -> Vec<u8> {
     aad.extend_from_slice(&seq.to_be_bytes());
     aad.extend_from_slice(channel.as_bytes());
     aad
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Payload, RpcError};
+    use serde_json::json;
+
+    /// The hand-written decoder reads exactly what the derived encoder writes, and the
+    /// encoding is the one PROTOCOL.md §7 gives (tag `t` first, field order as declared).
+    #[test]
+    fn payloads_round_trip_as_documented() {
+        let cases = [
+            (Payload::Ack, r#"{"t":"ack"}"#),
+            (Payload::Ping { n: 7 }, r#"{"t":"ping","n":7}"#),
+            (Payload::Pong { n: 7 }, r#"{"t":"pong","n":7}"#),
+            (
+                Payload::Close {
+                    reason: "bye".into(),
+                },
+                r#"{"t":"close","reason":"bye"}"#,
+            ),
+            (
+                Payload::Req {
+                    id: 1,
+                    method: "m".into(),
+                    params: json!({"a": [1, 2.5]}),
+                },
+                r#"{"t":"req","id":1,"method":"m","params":{"a":[1,2.5]}}"#,
+            ),
+            (
+                Payload::Res {
+                    id: 1,
+                    result: json!("ok"),
+                    error: None,
+                },
+                r#"{"t":"res","id":1,"result":"ok"}"#,
+            ),
+            (
+                Payload::Res {
+                    id: 2,
+                    result: serde_json::Value::Null,
+                    error: Some(RpcError {
+                        code: 4001,
+                        message: "no".into(),
+                    }),
+                },
+                r#"{"t":"res","id":2,"error":{"code":4001,"message":"no"}}"#,
+            ),
+            (
+                Payload::Note {
+                    method: "n".into(),
+                    params: json!(null),
+                },
+                r#"{"t":"note","method":"n","params":null}"#,
+            ),
+        ];
+        for (payload, text) in cases {
+            assert_eq!(serde_json::to_string(&payload).unwrap(), text);
+            assert_eq!(serde_json::from_str::<Payload>(text).unwrap(), payload);
+        }
+    }
+
+    #[test]
+    fn payload_defaults_unknown_fields_and_refusals() {
+        let parse = serde_json::from_str::<Payload>;
+        // Optional fields default, unknown fields are ignored (PROTOCOL.md §2).
+        assert_eq!(
+            parse(r#"{"method":"m","t":"req","id":3,"extra":{}}"#).unwrap(),
+            Payload::Req {
+                id: 3,
+                method: "m".into(),
+                params: serde_json::Value::Null
+            }
+        );
+        assert_eq!(
+            parse(r#"{"t":"close"}"#).unwrap(),
+            Payload::Close {
+                reason: String::new()
+            }
+        );
+        // A required field missing, an unknown type, no type, a wrong type: refused.
+        for bad in [
+            r#"{"t":"req","method":"m"}"#,
+            r#"{"t":"ping"}"#,
+            r#"{"t":"note"}"#,
+            r#"{"t":"frobnicate"}"#,
+            r#"{"id":1}"#,
+            r#"{"t":"res","id":"1"}"#,
+            r#"{"t":"req","id":1,"method":"m","t":"res"}"#,
+            r#"[]"#,
+        ] {
+            assert!(parse(bad).is_err(), "{bad} was accepted");
+        }
+    }
 }

@@ -98,8 +98,13 @@ pub struct PendingRecord {
     pub otp_prompted: bool,
 }
 
-/// Anything the core persists.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// Anything the core persists: `{"v":1,"kind":"session"|"pending",...the record's fields}`.
+///
+/// Only serialized by derive; [`Record::decode`] reads `v` and `kind` first and then the
+/// record's own struct from the same text (a derived internally tagged, flattened
+/// deserializer would buffer the whole record into serde's generic `Content` tree, code the
+/// wasm bundle would carry for this one type).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "kind", rename_all = "lowercase")]
 #[allow(clippy::large_enum_variant)]
 pub enum Record {
@@ -109,7 +114,7 @@ pub enum Record {
     Pending(PendingRecord),
 }
 
-#[derive(Serialize, Deserialize)]
+#[derive(Serialize)]
 struct Envelope<T> {
     v: u64,
     #[serde(flatten)]
@@ -133,18 +138,23 @@ impl Record {
             return Err(RecordError::Corrupt);
         }
         #[derive(Deserialize)]
-        struct Version {
+        struct Head {
             v: Option<serde_json::Value>,
+            kind: Option<String>,
         }
-        let version: Version = serde_json::from_str(text).map_err(|_| RecordError::Corrupt)?;
-        match version.v.as_ref().and_then(serde_json::Value::as_u64) {
+        let head: Head = serde_json::from_str(text).map_err(|_| RecordError::Corrupt)?;
+        match head.v.as_ref().and_then(serde_json::Value::as_u64) {
             Some(RECORD_VERSION) => {}
             Some(other) => return Err(RecordError::Version(other)),
             None => return Err(RecordError::Corrupt),
         }
-        let envelope: Envelope<Record> =
-            serde_json::from_str(text).map_err(|_| RecordError::Corrupt)?;
-        let record = envelope.record;
+        // The record's struct ignores `v` and `kind` like any other unknown field.
+        let record = match head.kind.as_deref() {
+            Some("session") => serde_json::from_str(text).map(Record::Session),
+            Some("pending") => serde_json::from_str(text).map(Record::Pending),
+            _ => return Err(RecordError::Corrupt),
+        }
+        .map_err(|_| RecordError::Corrupt)?;
         match &record {
             Record::Session(s) => {
                 let id_ok = s.info.channel.strip_prefix(SESSION_PREFIX) == Some(s.info.id.as_str());

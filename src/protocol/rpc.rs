@@ -1,7 +1,7 @@
 //! Request/response correlation: ids, deadlines, and which incoming requests still owe an
 //! answer. Shared by relay sessions and the direct flow's data channel.
 
-use std::collections::{BTreeMap, BTreeSet};
+use crate::sorted::SortedMap;
 
 /// Most incoming requests remembered as unanswered; beyond it the oldest is forgotten (its
 /// late response is then refused as unknown rather than growing memory).
@@ -12,9 +12,9 @@ const MAX_INCOMING: usize = 1024;
 pub struct Correlation {
     next_id: u64,
     /// Our request id → deadline (Unix ms).
-    outgoing: BTreeMap<u64, u64>,
+    outgoing: SortedMap<u64, u64>,
     /// The peer's request ids we have not answered yet.
-    incoming: BTreeSet<u64>,
+    incoming: SortedMap<u64, ()>,
 }
 
 impl Correlation {
@@ -87,12 +87,12 @@ impl Correlation {
             // Bounded memory: forget the oldest unanswered request.
             self.incoming.pop_first();
         }
-        self.incoming.insert(id)
+        self.incoming.insert(id, ()).is_none()
     }
 
     /// True if `id` awaited our answer (and is now answered).
     pub fn answer(&mut self, id: u64) -> bool {
-        self.incoming.remove(&id)
+        self.incoming.remove(&id).is_some()
     }
 }
 

@@ -303,7 +303,9 @@ impl Session {
             }));
         }
         self.recv_next = frame.seq + 1;
-        serde_json::from_slice(&plain).map_err(|_| Discard::Malformed)
+        // As text, like every other parse (one serde_json reader in the wasm bundle).
+        let plain = std::str::from_utf8(&plain).map_err(|_| Discard::Malformed)?;
+        serde_json::from_str(plain).map_err(|_| Discard::Malformed)
     }
 
     /// Records the relay position of a processed publication.

@@ -9,7 +9,7 @@
 //! [`RelayEvent::RecoveryFailed`], never silently skipped; every publish is retried until
 //! acknowledged or refused with a permanent error.
 
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::{HashMap, VecDeque};
 
 use serde_json::value::RawValue;
 
@@ -17,6 +17,7 @@ use super::codes::{ErrorCode, close_code_reconnects};
 use super::wire::{self, Command, ConnectRequest, HistoryRequest, PublishRequest, Reply};
 use crate::crypto::RandomSource;
 use crate::protocol::StreamPosition;
+use crate::sorted::SortedMap;
 
 /// Pause before re-sending a publication the relay refused temporarily (rate limit).
 const PUBLISH_RETRY_MS: u64 = 500;
@@ -207,7 +208,7 @@ pub struct RelayClient {
     next_publish: u64,
     /// Command id → what it was, and its reply deadline.
     pending: HashMap<u32, (Pending, u64)>,
-    subscriptions: BTreeMap<String, Subscription>,
+    subscriptions: SortedMap<String, Subscription>,
     queue: VecDeque<Outgoing>,
     attempts: u32,
     transmits: VecDeque<Transmit>,
@@ -241,7 +242,7 @@ impl RelayClient {
             next_command: 1,
             next_publish: 1,
             pending: HashMap::new(),
-            subscriptions: BTreeMap::new(),
+            subscriptions: SortedMap::new(),
             queue: VecDeque::new(),
             attempts: 0,
             transmits: VecDeque::new(),
@@ -391,7 +392,7 @@ impl RelayClient {
     /// Subscribes to `channel`, recovering after `since` when given. Idempotent.
     pub fn subscribe(&mut self, channel: &str, since: Option<StreamPosition>, now: u64) {
         let connected = self.is_connected();
-        let sub = self.subscriptions.entry(channel.to_owned()).or_default();
+        let sub = self.subscriptions.get_or_default(channel.to_owned());
         if since.is_some() && sub.position.is_none() {
             sub.position = since;
         }

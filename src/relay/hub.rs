@@ -3,31 +3,38 @@
 //! owns the channel. Still sans-IO: the browser driver and the native wallet only move socket
 //! frames, timers and storage. Several sessions side by side share one WebSocket.
 
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::{HashMap, VecDeque};
 
 use super::client::{RelayClient, RelayClientOptions, RelayError, RelayEvent, Transmit};
 use crate::crypto::RandomSource;
-use crate::protocol::{
-    DappConnection, DappOptions, Discard, Error, Event, Limits, Output, Record, SessionRequest,
-    StreamPosition, WalletConnection, WalletOptions,
-};
+#[cfg(feature = "dapp")]
+use crate::protocol::{DappConnection, DappOptions};
+use crate::protocol::{Discard, Error, Event, Limits, Output, Record, StreamPosition};
+#[cfg(feature = "wallet")]
+use crate::protocol::{SessionRequest, WalletConnection, WalletOptions};
+use crate::sorted::SortedMap;
 
 /// Identifies a connection inside a [`Hub`].
 pub type ConnectionId = u32;
 
-/// A dApp or a wallet connection.
+/// A dApp or a wallet connection. Each side exists only with its cargo feature (`dapp`,
+/// `wallet`; both by default), so a wasm build for one side carries no code of the other.
 #[derive(Debug)]
 pub enum AnyConnection {
     /// dApp side.
+    #[cfg(feature = "dapp")]
     Dapp(DappConnection),
     /// Wallet side.
+    #[cfg(feature = "wallet")]
     Wallet(WalletConnection),
 }
 
 macro_rules! both {
     ($conn:expr, $c:ident => $body:expr) => {
         match $conn {
+            #[cfg(feature = "dapp")]
             AnyConnection::Dapp($c) => $body,
+            #[cfg(feature = "wallet")]
             AnyConnection::Wallet($c) => $body,
         }
     };
@@ -35,17 +42,21 @@ macro_rules! both {
 
 impl AnyConnection {
     /// The dApp connection, if this is one.
+    #[cfg(feature = "dapp")]
     pub fn dapp(&mut self) -> Option<&mut DappConnection> {
         match self {
             Self::Dapp(c) => Some(c),
+            #[cfg(feature = "wallet")]
             Self::Wallet(_) => None,
         }
     }
 
     /// The wallet connection, if this is one.
+    #[cfg(feature = "wallet")]
     pub fn wallet(&mut self) -> Option<&mut WalletConnection> {
         match self {
             Self::Wallet(c) => Some(c),
+            #[cfg(feature = "dapp")]
             Self::Dapp(_) => None,
         }
     }
@@ -199,7 +210,7 @@ pub enum HubEvent {
 #[derive(Debug)]
 pub struct Hub {
     relay: RelayClient,
-    connections: BTreeMap<ConnectionId, AnyConnection>,
+    connections: SortedMap<ConnectionId, AnyConnection>,
     owners: HashMap<String, ConnectionId>,
     next_id: ConnectionId,
     out: VecDeque<HubOutput>,
@@ -219,7 +230,7 @@ impl Hub {
         options.max_frame = options.max_frame.max(limits.max_frame_len() + 128);
         Self {
             relay: RelayClient::new(options, rng),
-            connections: BTreeMap::new(),
+            connections: SortedMap::new(),
             owners: HashMap::new(),
             next_id: 1,
             out: VecDeque::new(),
@@ -236,6 +247,7 @@ impl Hub {
     }
 
     /// Starts a dApp handshake.
+    #[cfg(feature = "dapp")]
     pub fn connect_dapp(
         &mut self,
         options: DappOptions,
@@ -247,6 +259,7 @@ impl Hub {
     }
 
     /// Answers a session request as a wallet.
+    #[cfg(feature = "wallet")]
     pub fn connect_wallet(
         &mut self,
         request: &SessionRequest,
@@ -259,23 +272,46 @@ impl Hub {
     }
 
     /// Resumes a stored record (a session of either role, or a pending dApp handshake).
+    #[cfg(all(feature = "dapp", feature = "wallet"))]
     pub fn resume(
         &mut self,
         record: &Record,
         now: u64,
         rng: Box<dyn RandomSource>,
     ) -> ConnectionId {
+        self.try_resume(record, now, rng)
+            // With both sides built every record has a side to resume it.
+            .expect("both sides are built")
+    }
+
+    /// Resumes a stored record if this build holds its side (see [`AnyConnection`]); `None`
+    /// for a record of the other side, which stays stored.
+    pub fn try_resume(
+        &mut self,
+        record: &Record,
+        now: u64,
+        rng: Box<dyn RandomSource>,
+    ) -> Option<ConnectionId> {
         let limits = self.limits.clone();
         let conn = match record {
+            #[cfg(feature = "dapp")]
             Record::Pending(p) => {
                 AnyConnection::Dapp(DappConnection::resume_pending(p, rng, limits))
             }
+            #[cfg(feature = "dapp")]
             Record::Session(s) if s.info.role == crate::protocol::Role::Dapp => {
                 AnyConnection::Dapp(DappConnection::resume_session(s, rng, limits))
             }
-            Record::Session(s) => AnyConnection::Wallet(WalletConnection::resume(s, rng, limits)),
+            #[cfg(feature = "wallet")]
+            Record::Session(s) if s.info.role == crate::protocol::Role::Wallet => {
+                AnyConnection::Wallet(WalletConnection::resume(s, rng, limits))
+            }
+            _ => {
+                let _ = (rng, limits);
+                return None;
+            }
         };
-        self.insert(conn, now)
+        Some(self.insert(conn, now))
     }
 
     /// A connection, for user calls; call [`Hub::pump`] afterwards.

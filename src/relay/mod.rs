@@ -12,6 +12,7 @@
 
 pub mod client;
 pub mod codes;
+#[cfg(any(feature = "dapp", feature = "wallet"))]
 pub mod hub;
 pub mod wire;
 

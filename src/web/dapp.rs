@@ -3,26 +3,11 @@
 use js_sys::Promise;
 use wasm_bindgen::prelude::*;
 
-use super::driver::rejected;
-use super::endpoint::{Endpoint, endpoint_methods};
+use super::endpoint::{Endpoint, endpoint_methods, metadata};
 use super::error::{from_protocol, js_error};
+use super::events::rejected;
 use super::js::{BrowserRandom, get, get_ms, get_string};
 use crate::protocol::{DappOptions, Metadata, Mode, Role};
-
-/// Reads `{name, url?, icon?}`.
-pub fn metadata(value: Option<JsValue>, what: &str) -> Result<Metadata, JsValue> {
-    let value =
-        value.ok_or_else(|| js_error("invalid_params", &format!("{what} metadata is required")))?;
-    let metadata = Metadata {
-        name: get_string(&value, "name").unwrap_or_default(),
-        url: get_string(&value, "url"),
-        icon: get_string(&value, "icon"),
-    };
-    metadata
-        .validate()
-        .map_err(|e| js_error("invalid_params", e))?;
-    Ok(metadata)
-}
 
 /// The dApp side of the relay flow. See the TypeScript declarations for the API.
 #[wasm_bindgen(skip_typescript)]

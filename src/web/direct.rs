@@ -20,8 +20,8 @@ use web_sys::{
     RtcSdpType, RtcSessionDescriptionInit,
 };
 
-use super::driver::{Listeners, Settle, rejected};
 use super::error::{js_error, set};
+use super::events::{Listeners, Settle, rejected};
 use super::js::{from_js, get, get_ms, get_string, now, to_js};
 use crate::direct::channel::{ChannelRequest, ChannelResponse, GET_TOKEN, LABEL};
 use crate::direct::link::Link;
@@ -885,12 +885,6 @@ pub fn parse_direct_link(link: &str) -> Result<JsValue, JsValue> {
     Ok(to_js(&value))
 }
 
-/// Renders any text (a link) as an SVG QR code; `null` when too long.
-#[wasm_bindgen(js_name = qrSvg, skip_typescript)]
-pub fn qr_svg(text: &str) -> Option<String> {
-    crate::qr::svg(text)
-}
-
 #[wasm_bindgen(typescript_custom_section)]
 const DIRECT_TYPES: &'static str = r#"
 /** A permission: a name (`"Admin"`, `"AccountInfo"`) or a single-key object with its
@@ -988,6 +982,4 @@ export interface DirectLinkInfo {
 
 /** Parses a `tari://` link (wallet side); throws `invalid_link` / `invalid_permissions`. */
 export function parseDirectLink(link: string): DirectLinkInfo;
-/** Any text as an SVG QR code; `null` when too long. */
-export function qrSvg(text: string): string | null;
 "#;

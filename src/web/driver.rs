@@ -14,90 +14,12 @@ use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{CloseEvent, MessageEvent, WebSocket};
 
 use super::error::{from_protocol, js_error, set};
+use super::events::{Listeners, Settle, rejected};
 use super::js::{BrowserRandom, now, serialize_to_js, to_js};
 use super::storage::Store;
 use crate::protocol::{Disconnect, Error, Event, Limits, Record, Role, RpcError, State};
 use crate::relay::client::{RelayClientOptions, Transmit};
 use crate::relay::hub::{ConnectionId, Hub, HubEvent, HubOutput};
-
-/// Event handlers registered with `on`, shared by every driver of one client object.
-#[derive(Debug, Default)]
-pub struct Listeners {
-    handlers: RefCell<HashMap<String, Vec<Function>>>,
-}
-
-impl Listeners {
-    pub fn add(&self, event: &str, handler: Function) {
-        self.handlers
-            .borrow_mut()
-            .entry(event.to_owned())
-            .or_default()
-            .push(handler);
-    }
-
-    pub fn remove(&self, event: &str, handler: &Function) {
-        if let Some(list) = self.handlers.borrow_mut().get_mut(event) {
-            list.retain(|h| h != handler);
-        }
-    }
-
-    /// Calls every handler of `event`; a throwing handler does not stop the others.
-    pub fn emit(&self, event: &str, payload: &JsValue) {
-        let handlers = self
-            .handlers
-            .borrow()
-            .get(event)
-            .cloned()
-            .unwrap_or_default();
-        for handler in handlers {
-            if let Err(thrown) = handler.call1(&JsValue::NULL, payload) {
-                web_sys_console_error(&thrown);
-            }
-        }
-    }
-}
-
-fn web_sys_console_error(value: &JsValue) {
-    let console = js_sys::Reflect::get(&js_sys::global(), &"console".into()).ok();
-    if let Some(error) = console.and_then(|c| js_sys::Reflect::get(&c, &"error".into()).ok()) {
-        if let Some(f) = error.dyn_ref::<Function>() {
-            let _ = f.call2(
-                &JsValue::NULL,
-                &"walletwire: an event handler threw".into(),
-                value,
-            );
-        }
-    }
-}
-
-/// Resolve and reject functions of one promise.
-pub(crate) struct Settle {
-    resolve: Function,
-    reject: Function,
-}
-
-impl Settle {
-    pub(crate) fn promise() -> (Promise, Settle) {
-        let mut settle = None;
-        let promise =
-            Promise::new(&mut |resolve, reject| settle = Some(Settle { resolve, reject }));
-        // The executor runs synchronously inside `new Promise`.
-        (promise, settle.expect("promise executor ran"))
-    }
-
-    pub(crate) fn resolve(self, value: &JsValue) {
-        let _ = self.resolve.call1(&JsValue::NULL, value);
-    }
-
-    pub(crate) fn reject(self, error: &JsValue) {
-        let _ = self.reject.call1(&JsValue::NULL, error);
-    }
-}
-
-/// A promise already rejected with `error`.
-pub fn rejected(error: JsValue) -> Promise {
-    Promise::reject(&error)
-}
 
 struct Socket {
     generation: u32,
@@ -536,6 +458,7 @@ impl Driver {
 
     fn event(self: &Rc<Self>, id: ConnectionId, event: Event) {
         match event {
+            #[cfg(feature = "dapp")]
             Event::SessionRequest(request) => {
                 let payload = js_sys::Object::new();
                 let uri = request.to_uri();
@@ -550,6 +473,7 @@ impl Driver {
                 set(&payload, "qrSvg", &qr.into_js_value());
                 self.listeners.emit("session_request", &payload);
             }
+            #[cfg(feature = "dapp")]
             Event::OtpRequired {
                 deadline,
                 attempts_left,
@@ -588,6 +512,7 @@ impl Driver {
                 set(&payload, "cancel", &cancel.into_js_value());
                 self.listeners.emit("otp_required", &payload);
             }
+            #[cfg(feature = "wallet")]
             Event::DisplayOtp { otp, deadline } => {
                 let payload = self.base(id);
                 set(&payload, "otp", &otp.into());
@@ -684,6 +609,9 @@ impl Driver {
                 self.listeners.emit("state", &payload);
             }
             Event::Disconnected(why) => self.disconnected(id, why),
+            // Events of the side this build leaves out never occur.
+            #[cfg(not(all(feature = "dapp", feature = "wallet")))]
+            _ => {}
         }
     }
 

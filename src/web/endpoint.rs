@@ -8,11 +8,27 @@ use js_sys::{Array, Function, Promise};
 use wasm_bindgen::JsValue;
 use wasm_bindgen::prelude::*;
 
-use super::driver::{Driver, Listeners, find, rejected};
+use super::driver::{Driver, find};
 use super::error::{from_protocol, js_error};
+use super::events::{Listeners, rejected};
 use super::js::{BrowserRandom, from_js, get_ms, get_string, serialize_to_js};
 use super::storage::Store;
-use crate::protocol::{Limits, Record, Role};
+use crate::protocol::{Limits, Metadata, Record, Role};
+
+/// Reads `{name, url?, icon?}`.
+pub fn metadata(value: Option<JsValue>, what: &str) -> Result<Metadata, JsValue> {
+    let value =
+        value.ok_or_else(|| js_error("invalid_params", &format!("{what} metadata is required")))?;
+    let metadata = Metadata {
+        name: get_string(&value, "name").unwrap_or_default(),
+        url: get_string(&value, "url"),
+        icon: get_string(&value, "icon"),
+    };
+    metadata
+        .validate()
+        .map_err(|e| js_error("invalid_params", e))?;
+    Ok(metadata)
+}
 
 /// Shared state of one client object.
 #[derive(Debug)]
@@ -167,7 +183,7 @@ impl Endpoint {
             if let Record::Session(s) = &record {
                 resumed.push(&serialize_to_js(&s.info));
             }
-            driver.with_hub(|hub, now| hub.resume(&record, now, Box::new(BrowserRandom)));
+            driver.with_hub(|hub, now| hub.try_resume(&record, now, Box::new(BrowserRandom)));
         }
         Promise::resolve(&JsValue::from(resumed))
     }

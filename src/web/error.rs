@@ -2,6 +2,7 @@
 
 use wasm_bindgen::JsValue;
 
+#[cfg(any(feature = "dapp", feature = "wallet"))]
 use crate::protocol::Error;
 
 /// An `Error` with `name = "WalletwireError"` and the given `code`.
@@ -14,6 +15,7 @@ pub fn js_error(code: &str, message: &str) -> JsValue {
 }
 
 /// A protocol error as a JS error; `otp_mismatch` carries `attemptsLeft`.
+#[cfg(any(feature = "dapp", feature = "wallet"))]
 pub fn from_protocol(error: &Error) -> JsValue {
     let value = js_error(error.code(), &error.to_string());
     match error {

@@ -1,8 +1,11 @@
 //! Small bridges between Rust values and JavaScript: JSON, time, randomness, timers.
 
-use wasm_bindgen::{JsCast, JsValue};
+#[cfg(any(feature = "dapp", feature = "wallet"))]
+use wasm_bindgen::JsCast;
+use wasm_bindgen::JsValue;
 
 use super::error::js_error;
+#[cfg(any(feature = "dapp", feature = "wallet"))]
 use crate::crypto::RandomSource;
 
 /// Current time in Unix milliseconds.
@@ -17,9 +20,12 @@ pub fn to_js(value: &serde_json::Value) -> JsValue {
 }
 
 /// A serializable Rust value as a plain JS value.
+#[cfg(any(feature = "dapp", feature = "wallet"))]
 pub fn serialize_to_js<T: serde::Serialize>(value: &T) -> JsValue {
-    serde_json::to_value(value)
-        .map(|v| to_js(&v))
+    // Through text, not `serde_json::Value`: one serializer per type instead of two.
+    serde_json::to_string(value)
+        .ok()
+        .and_then(|text| js_sys::JSON::parse(&text).ok())
         .unwrap_or(JsValue::NULL)
 }
 
@@ -57,9 +63,11 @@ pub fn get_ms(target: &JsValue, key: &str) -> Option<u64> {
 }
 
 /// `crypto.getRandomValues`, available in every browser context walletwire runs in.
+#[cfg(any(feature = "dapp", feature = "wallet"))]
 #[derive(Debug)]
 pub struct BrowserRandom;
 
+#[cfg(any(feature = "dapp", feature = "wallet"))]
 impl RandomSource for BrowserRandom {
     fn fill(&mut self, buf: &mut [u8]) {
         let crypto: web_sys::Crypto = js_sys::Reflect::get(&js_sys::global(), &"crypto".into())

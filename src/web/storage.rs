@@ -2,8 +2,8 @@
 //! tests). Writes can fail (quota, disabled storage); the caller reports that as an error
 //! event and the session goes on in memory.
 
+use crate::sorted::SortedMap;
 use std::cell::RefCell;
-use std::collections::BTreeMap;
 
 use crate::protocol::STORE_PREFIX;
 
@@ -13,7 +13,7 @@ pub enum Store {
     /// The page's `localStorage`.
     Local(web_sys::Storage),
     /// In memory only.
-    Memory(RefCell<BTreeMap<String, String>>),
+    Memory(RefCell<SortedMap<String, String>>),
 }
 
 impl Store {
@@ -24,7 +24,7 @@ impl Store {
         {
             return Self::Local(storage);
         }
-        Self::Memory(RefCell::new(BTreeMap::new()))
+        Self::Memory(RefCell::new(SortedMap::new()))
     }
 
     /// Writes; false when the browser refused (quota exceeded or storage disabled).

@@ -1,17 +1,23 @@
-//! Curated TypeScript declarations: every class, event and payload typed, no `any`.
+//! Curated TypeScript declarations: every class, event and payload typed, no `any`. Each
+//! section is compiled only into the entries that export what it declares, so every entry's
+//! `.d.ts` describes exactly that entry.
 
 use wasm_bindgen::prelude::*;
 
 #[wasm_bindgen(typescript_custom_section)]
-const TYPES: &'static str = r#"
+const JSON_TYPES: &'static str = r#"
+/** Any JSON value carried as params or results. */
+export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+"#;
+
+#[cfg(any(feature = "dapp", feature = "wallet"))]
+#[wasm_bindgen(typescript_custom_section)]
+const RELAY_TYPES: &'static str = r#"
 /** Connection mode: `untrusted` asks the user for the wallet's six-digit code. */
 export type ConnectionMode = "untrusted" | "trusted";
 
 /** What one side shows about itself. */
 export interface Metadata { name: string; url?: string; icon?: string }
-
-/** Any JSON value carried as params or results. */
-export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 
 /** Stable error codes: `error.code` of every rejection and `error` event. */
 export type ErrorCode =
@@ -51,30 +57,6 @@ export interface SessionRequestJson {
   v: 1; id: string; mode: ConnectionMode; channel: string; publicKey: string;
   expiresAt: number; relay: string; dapp: Metadata;
 }
-
-export interface SessionRequestEvent {
-  id: string;
-  /** `walletwire:connect?r=...`: put it in a link or a QR code. */
-  uri: string;
-  mode: ConnectionMode;
-  expiresAt: number;
-  request: SessionRequestJson;
-  /** The URI as an SVG QR code. */
-  qrSvg(): string;
-}
-
-export interface OtpRequiredEvent {
-  sessionId: null;
-  deadline: number;
-  attemptsLeft: number;
-  /** Resolves when the code matched (then `connected` follows); rejects with
-   * `otp_mismatch` (see `attemptsLeft`), `otp_malformed`, `otp_expired` or
-   * `otp_attempts_exhausted`. */
-  submit(code: string): Promise<void>;
-  cancel(): void;
-}
-
-export interface DisplayOtpEvent { sessionId: string | null; otp: string; deadline: number }
 
 export interface IncomingRequest {
   type: "request";
@@ -117,13 +99,38 @@ export interface SessionEvents {
   error: WalletwireError;
 }
 
+export interface RequestOptions { sessionId?: string; timeoutMs?: number }
+export interface SessionOptions { sessionId?: string }
+"#;
+
+#[cfg(feature = "dapp")]
+#[wasm_bindgen(typescript_custom_section)]
+const DAPP_TYPES: &'static str = r#"
+export interface SessionRequestEvent {
+  id: string;
+  /** `walletwire:connect?r=...`: put it in a link or a QR code. */
+  uri: string;
+  mode: ConnectionMode;
+  expiresAt: number;
+  request: SessionRequestJson;
+  /** The URI as an SVG QR code. */
+  qrSvg(): string;
+}
+
+export interface OtpRequiredEvent {
+  sessionId: null;
+  deadline: number;
+  attemptsLeft: number;
+  /** Resolves when the code matched (then `connected` follows); rejects with
+   * `otp_mismatch` (see `attemptsLeft`), `otp_malformed`, `otp_expired` or
+   * `otp_attempts_exhausted`. */
+  submit(code: string): Promise<void>;
+  cancel(): void;
+}
+
 export interface DappClientEvents extends SessionEvents {
   session_request: SessionRequestEvent;
   otp_required: OtpRequiredEvent;
-}
-
-export interface WalletClientEvents extends SessionEvents {
-  display_otp: DisplayOtpEvent;
 }
 
 export interface DappClientOptions {
@@ -141,18 +148,6 @@ export interface DappClientOptions {
   maxPayloadBytes?: number;
 }
 
-export interface WalletClientOptions {
-  wallet: Metadata;
-  storage?: "local" | "memory";
-  requestTimeoutMs?: number;
-  maxPayloadBytes?: number;
-  /** How long the code is valid (60 000). */
-  otpWindowMs?: number;
-}
-
-export interface RequestOptions { sessionId?: string; timeoutMs?: number }
-export interface SessionOptions { sessionId?: string }
-
 export class DappClient {
   constructor(options: DappClientOptions);
   on<K extends keyof DappClientEvents>(event: K, handler: (payload: DappClientEvents[K]) => void): () => void;
@@ -169,6 +164,25 @@ export class DappClient {
   simulateNetworkLoss(): void;
   close(): void;
   free(): void;
+}
+"#;
+
+#[cfg(feature = "wallet")]
+#[wasm_bindgen(typescript_custom_section)]
+const WALLET_TYPES: &'static str = r#"
+export interface DisplayOtpEvent { sessionId: string | null; otp: string; deadline: number }
+
+export interface WalletClientEvents extends SessionEvents {
+  display_otp: DisplayOtpEvent;
+}
+
+export interface WalletClientOptions {
+  wallet: Metadata;
+  storage?: "local" | "memory";
+  requestTimeoutMs?: number;
+  maxPayloadBytes?: number;
+  /** How long the code is valid (60 000). */
+  otpWindowMs?: number;
 }
 
 export class WalletClient {

@@ -3,10 +3,9 @@
 use js_sys::Promise;
 use wasm_bindgen::prelude::*;
 
-use super::dapp::metadata;
-use super::driver::rejected;
-use super::endpoint::{Endpoint, endpoint_methods};
+use super::endpoint::{Endpoint, endpoint_methods, metadata};
 use super::error::{from_protocol, js_error};
+use super::events::rejected;
 use super::js::{BrowserRandom, get, get_ms, get_string};
 use crate::protocol::{Metadata, Role, SessionRequest, WalletOptions};
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# End-to-end tests of the direct flow: builds the server, the wallet and the SDK (wasm +
-# wasm-bindgen bindings), then runs every tests/direct/*.test.mjs (direct.test.mjs: the flow;
+# End-to-end tests of the direct flow: builds the server, the wallet and the SDK's direct entry
+# (wasm + wasm-bindgen bindings), then runs every tests/direct/*.test.mjs (direct.test.mjs: the flow;
 # attacks.test.mjs: permission escalation over the data channel) in headless Chromium inside
 # a private network namespace made here and removed on exit (Chromium gathers no loopback
 # candidates; the namespace has a veth pair and a default route that lead nowhere). Needs root
@@ -11,9 +11,12 @@ cd "$(dirname "$0")/../.."
 root=$(pwd)
 
 cargo build -q -p walletwire-server -p walletwire-wallet
-cargo build -q -p walletwire --target wasm32-unknown-unknown --release
+# The `walletwire/direct` entry as scripts/build-pkg.sh builds it (feature `direct` only),
+# without wasm-opt: pkg/direct.js, which the test pages and www/direct.html import.
+cargo build -q -p walletwire --lib --target wasm32-unknown-unknown --release \
+  --no-default-features --features direct
 mkdir -p target/direct-e2e
-wasm-bindgen --target web --out-dir target/direct-e2e/pkg --out-name walletwire \
+wasm-bindgen --target web --out-dir target/direct-e2e/pkg --out-name direct \
   target/wasm32-unknown-unknown/release/walletwire.wasm
 npm ci --prefix tests/direct --no-audit --no-fund --silent
 

@@ -2,10 +2,12 @@
 // (WalletClient, echoing every request's params), from the real pkg/ build, through the
 // relay given as `?relay=`. Both raise the payload limit to 128 KiB for 60 KB messages.
 
-import init, { DappClient, WalletClient } from "/pkg/walletwire.js";
+import init, { DappClient } from "/pkg/walletwire.js";
+import initWallet, { WalletClient } from "/pkg/wallet.js";
 import { now, payload, pipelined, sequential } from "./common.js";
 
-await init();
+// Two entries, two modules: each initialises its own wasm.
+await Promise.all([init(), initWallet()]);
 
 const relayUrl = new URLSearchParams(location.search).get("relay");
 const MAX_PAYLOAD = 131072;

@@ -1,0 +1,87 @@
+//! What every JavaScript class shares, whichever entry it ships in: event handlers
+//! registered with `on`, and the resolve/reject pair of a promise.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+
+use js_sys::{Function, Promise};
+use wasm_bindgen::{JsCast, JsValue};
+
+/// Event handlers registered with `on`, shared by every driver of one client object.
+#[derive(Debug, Default)]
+pub struct Listeners {
+    handlers: RefCell<HashMap<String, Vec<Function>>>,
+}
+
+impl Listeners {
+    pub fn add(&self, event: &str, handler: Function) {
+        self.handlers
+            .borrow_mut()
+            .entry(event.to_owned())
+            .or_default()
+            .push(handler);
+    }
+
+    pub fn remove(&self, event: &str, handler: &Function) {
+        if let Some(list) = self.handlers.borrow_mut().get_mut(event) {
+            list.retain(|h| h != handler);
+        }
+    }
+
+    /// Calls every handler of `event`; a throwing handler does not stop the others.
+    pub fn emit(&self, event: &str, payload: &JsValue) {
+        let handlers = self
+            .handlers
+            .borrow()
+            .get(event)
+            .cloned()
+            .unwrap_or_default();
+        for handler in handlers {
+            if let Err(thrown) = handler.call1(&JsValue::NULL, payload) {
+                web_sys_console_error(&thrown);
+            }
+        }
+    }
+}
+
+fn web_sys_console_error(value: &JsValue) {
+    let console = js_sys::Reflect::get(&js_sys::global(), &"console".into()).ok();
+    if let Some(error) = console.and_then(|c| js_sys::Reflect::get(&c, &"error".into()).ok()) {
+        if let Some(f) = error.dyn_ref::<Function>() {
+            let _ = f.call2(
+                &JsValue::NULL,
+                &"walletwire: an event handler threw".into(),
+                value,
+            );
+        }
+    }
+}
+
+/// Resolve and reject functions of one promise.
+pub(crate) struct Settle {
+    resolve: Function,
+    reject: Function,
+}
+
+impl Settle {
+    pub(crate) fn promise() -> (Promise, Settle) {
+        let mut settle = None;
+        let promise =
+            Promise::new(&mut |resolve, reject| settle = Some(Settle { resolve, reject }));
+        // The executor runs synchronously inside `new Promise`.
+        (promise, settle.expect("promise executor ran"))
+    }
+
+    pub(crate) fn resolve(self, value: &JsValue) {
+        let _ = self.resolve.call1(&JsValue::NULL, value);
+    }
+
+    pub(crate) fn reject(self, error: &JsValue) {
+        let _ = self.reject.call1(&JsValue::NULL, error);
+    }
+}
+
+/// A promise already rejected with `error`.
+pub fn rejected(error: JsValue) -> Promise {
+    Promise::reject(&error)
+}
