@@ -166,7 +166,16 @@ fn otp_submitted_just_after_deadline_without_timer_is_refused() {
 
 /// An attacker who saw the QR code publishes its own offer first.
 fn fake_offer(request: &SessionRequest, otp: &str, now: u64) -> String {
-    let attacker = KeyPair::from_secret([0x66; 32]);
+    fake_offer_with_deadline(request, otp, now + 60_000)
+}
+
+fn fake_offer_with_deadline(request: &SessionRequest, otp: &str, deadline: u64) -> String {
+    fake_offer_from(request, otp, deadline, 0x66)
+}
+
+/// An offer of the wallet key `[key; 32]` with the given code and code deadline.
+fn fake_offer_from(request: &SessionRequest, otp: &str, deadline: u64, key: u8) -> String {
+    let attacker = KeyPair::from_secret([key; 32]);
     let dapp_pk = request.dapp_public_key().unwrap();
     let shared = attacker.agree(&dapp_pk).unwrap();
     let keys = KeySchedule::derive(&shared, &request.id, &dapp_pk, &attacker.public());
@@ -178,7 +187,7 @@ fn fake_offer(request: &SessionRequest, otp: &str, now: u64) -> String {
             icon: None,
         },
         otp: Some(otp.into()),
-        otp_deadline: Some(now + 60_000),
+        otp_deadline: Some(deadline),
         since: None,
     };
     let sealed = keys.handshake.seal_with_nonce(
@@ -194,8 +203,18 @@ fn fake_offer(request: &SessionRequest, otp: &str, now: u64) -> String {
     .unwrap()
 }
 
+/// The dApp's handshake ended with this error.
+fn contested(pair: &Pair) -> bool {
+    pair.dapp.has_event(|e| {
+        matches!(
+            e,
+            Event::Disconnected(Disconnect::Failed(Error::HandshakeContested))
+        )
+    })
+}
+
 #[test]
-fn racing_fake_offer_neither_hijacks_nor_blocks() {
+fn attack_racing_fake_offer_contests_the_handshake_and_never_hijacks() {
     let mut pair = Pair::new(Mode::Untrusted);
     let request = pair.request();
     pair.relay
@@ -207,25 +226,29 @@ fn racing_fake_offer_neither_hijacks_nor_blocks() {
             .has_event(|e| matches!(e, Event::OtpRequired { .. }))
     );
     pair.scan();
+    // Two wallets answered: the handshake ends before any code is compared with either.
+    assert!(contested(&pair), "{:?}", pair.dapp.events);
     let otp = pair.wallet_otp();
     let now = pair.now;
-    pair.dapp.conn.submit_otp(&otp, now).unwrap();
-    pair.drive();
-    let session = pair.dapp.conn.session().unwrap().clone();
-    assert_ne!(
-        session.channel, "session:00000000-0000-4000-8000-000000000666",
-        "not hijacked"
+    assert_eq!(
+        pair.dapp.conn.submit_otp(&otp, now),
+        Err(Error::HandshakeContested)
     );
-    assert!(
-        pair.wallet().has_event(is_connected),
-        "real wallet connected"
-    );
+    assert!(pair.dapp.conn.session().is_none(), "nobody connected");
+    // Pairing again with a fresh request works.
+    let mut again = Pair::with_seed(Mode::Untrusted, 2);
+    again.scan();
+    let otp = again.wallet_otp();
+    let now = again.now;
+    again.dapp.conn.submit_otp(&otp, now).unwrap();
+    again.drive();
+    assert!(again.wallet().has_event(is_connected));
 }
 
 #[test]
-fn fake_offer_with_the_typed_code_does_not_win_alone() {
-    // The attacker guesses the code the user will type (here: forced by reusing it). Two
-    // offers then match: ambiguity is refused rather than resolved in anyone's favour.
+fn attack_fake_offer_copying_the_displayed_code_contests_and_never_wins() {
+    // The attacker learns the code the user will type (here: forced by reusing it) and
+    // publishes it after the real wallet: the second offer ends the handshake.
     let mut pair = Pair::new(Mode::Untrusted);
     let request = pair.request();
     pair.scan();
@@ -233,12 +256,48 @@ fn fake_offer_with_the_typed_code_does_not_win_alone() {
     pair.relay
         .publish(&request.channel, fake_offer(&request, &otp, pair.now));
     pair.drive();
+    assert!(contested(&pair));
     let now = pair.now;
     assert_eq!(
         pair.dapp.conn.submit_otp(&otp, now),
-        Err(Error::OtpMismatch { attempts_left: 2 })
+        Err(Error::HandshakeContested)
     );
     assert!(pair.dapp.conn.session().is_none());
+}
+
+#[test]
+fn an_expired_offer_is_pruned_and_the_next_one_is_checked() {
+    let mut pair = Pair::new(Mode::Untrusted);
+    let request = pair.request();
+    // An offer whose code window closes in one second, fed without running timers.
+    let mut early = fake_offer_with_deadline(&request, "000000", pair.now + 1_000);
+    let verdict = pair
+        .dapp
+        .conn
+        .handle_publication(&request.channel, None, &early, pair.now);
+    assert_eq!(verdict, Ok(()));
+    // Its replay is dropped as such.
+    assert_eq!(
+        pair.dapp
+            .conn
+            .handle_publication(&request.channel, None, &early, pair.now),
+        Err(walletwire::protocol::Discard::Replay)
+    );
+    // After its deadline a second wallet's offer replaces it instead of contesting.
+    let later = pair.now + 2_000;
+    early = fake_offer_from(&request, "123456", later + 60_000, 0x77);
+    assert_eq!(
+        pair.dapp
+            .conn
+            .handle_publication(&request.channel, None, &early, later),
+        Ok(())
+    );
+    assert!(!contested(&pair));
+    assert_eq!(
+        pair.dapp.conn.submit_otp("123456", later),
+        Ok(()),
+        "the live offer's code is accepted"
+    );
 }
 
 #[test]
@@ -290,52 +349,31 @@ fn offer_under_a_wrong_key_is_dropped() {
 }
 
 #[test]
-fn offer_flood_is_bounded() {
+fn attack_offer_flood_buys_no_extra_code_checks() {
     let mut pair = Pair::new(Mode::Untrusted);
     let request = pair.request();
     for i in 0..20u8 {
-        let attacker = KeyPair::from_secret([i + 1; 32]);
-        let dapp_pk = request.dapp_public_key().unwrap();
-        let keys = KeySchedule::derive(
-            &attacker.agree(&dapp_pk).unwrap(),
-            &request.id,
-            &dapp_pk,
-            &attacker.public(),
-        );
-        let body = OfferBody {
-            channel: format!("session:00000000-0000-4000-8000-0000000000{i:02}"),
-            wallet: Metadata {
-                name: "x".into(),
-                url: None,
-                icon: None,
-            },
-            otp: Some("111111".into()),
-            otp_deadline: Some(pair.now + 60_000),
-            since: None,
-        };
-        let sealed = keys.handshake.seal_with_nonce(
-            [i; 24],
-            &offer_aad(&request.id),
-            &serde_json::to_vec(&body).unwrap(),
-        );
-        let msg = serde_json::to_string(&OfferMessage {
-            t: "offer".into(),
-            pk: base64url::encode(&attacker.public().0),
-            sealed: base64url::encode(&sealed),
-        })
-        .unwrap();
+        let msg = fake_offer_from(&request, "111111", pair.now + 60_000, i + 1);
         let verdict = pair
             .dapp
             .conn
             .handle_publication(&request.channel, None, &msg, pair.now);
-        if i >= 8 {
-            assert_eq!(verdict, Err(walletwire::protocol::Discard::OfferLimit));
-        } else {
-            assert_eq!(verdict, Ok(()));
+        match i {
+            // The first offer is kept, the second ends the handshake...
+            0 | 1 => assert_eq!(verdict, Ok(())),
+            // ...and the channel is no longer read.
+            _ => assert!(verdict.is_err(), "offer {i}: {verdict:?}"),
         }
     }
-    // Eight offers kept, one prompt raised.
     pair.drive();
+    assert!(contested(&pair));
+    // No code is compared with any of them: not even the flooders' own.
+    let now = pair.now;
+    assert_eq!(
+        pair.dapp.conn.submit_otp("111111", now),
+        Err(Error::HandshakeContested)
+    );
+    assert!(pair.dapp.conn.session().is_none());
     let prompts = pair
         .dapp
         .events

@@ -57,6 +57,8 @@ export function describeError(error) {
       return `That code is not right. ${attempts(error.attemptsLeft)}`;
     case "otp_malformed":
       return "Type the six digits your wallet shows.";
+    case "handshake_contested":
+      return "Two wallets answered this request, so someone else may have seen its QR code. Scan the new one.";
     case "otp_expired":
       return "The code expired. Start a new connection.";
     case "otp_attempts_exhausted":

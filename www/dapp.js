@@ -143,6 +143,13 @@ client.on("disconnected", (event) => {
       startConnect(state.mode);
       return;
     }
+    if (event.code === "handshake_contested") {
+      // Two wallets answered: the old code is known to someone else. Say so, show a new one.
+      ui.qr.dataset.stale = "true";
+      startConnect(state.mode);
+      notice(describeError(event), "bad");
+      return;
+    }
     state.request = null;
     state.otp = null;
     show(state.session ? "connected" : "idle");
@@ -195,7 +202,7 @@ function startConnect(mode) {
   show("request");
   client.connect({ mode, ttlMs }).catch((error) => {
     // Handshake failures also arrive as `disconnected` events, which update the page.
-    if (!["request_expired", "cancelled", "otp_attempts_exhausted", "otp_expired", "peer_closed"].includes(error.code)) {
+    if (!["request_expired", "handshake_contested", "cancelled", "otp_attempts_exhausted", "otp_expired", "peer_closed"].includes(error.code)) {
       log.add("error", `connect: ${error.code}`, error.message);
       if (state.view === "request") {
         show(state.session ? "connected" : "idle");

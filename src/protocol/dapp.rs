@@ -40,8 +40,6 @@ pub struct DappOptions {
     pub dapp: Metadata,
     /// Request lifetime; default 120 s untrusted, 60 s trusted.
     pub request_ttl_ms: Option<u64>,
-    /// Offers kept while waiting for the code (untrusted).
-    pub max_offers: usize,
     /// Session limits.
     pub limits: Limits,
 }
@@ -54,7 +52,6 @@ impl DappOptions {
             relay: relay.into(),
             dapp,
             request_ttl_ms: None,
-            max_offers: 8,
             limits: Limits::default(),
         }
     }
@@ -85,10 +82,12 @@ pub struct Pending {
     request: SessionRequest,
     keys: KeyPair,
     position: Option<StreamPosition>,
-    offers: Vec<VerifiedOffer>,
+    /// Untrusted mode: the one live offer the typed code is checked against. A second
+    /// distinct live offer ends the handshake ([`Error::HandshakeContested`]), so the three
+    /// attempts are three code checks in total, however many offers anyone publishes.
+    offer: Option<VerifiedOffer>,
     attempts_left: u8,
     otp_prompted: bool,
-    max_offers: usize,
     /// Set on entering `Syncing`.
     sync_deadline: u64,
 }
@@ -186,9 +185,9 @@ impl Pending {
         })
     }
 
-    /// Latest OTP deadline among the offers held.
+    /// The OTP deadline of the offer held.
     fn otp_deadline(&self) -> Option<u64> {
-        self.offers.iter().map(|o| o.deadline).max()
+        self.offer.as_ref().map(|o| o.deadline)
     }
 
     fn prompt_otp(&mut self, ctx: &mut Ctx) {
@@ -221,17 +220,19 @@ impl Pending {
                 if offer.deadline < now {
                     return (Ok(self), Err(Discard::Unexpected));
                 }
-                if self
-                    .offers
-                    .iter()
-                    .any(|o| o.wallet_public == offer.wallet_public)
-                {
-                    return (Ok(self), Err(Discard::Replay));
+                match &self.offer {
+                    Some(held) if held.wallet_public == offer.wallet_public => {
+                        return (Ok(self), Err(Discard::Replay));
+                    }
+                    // Two wallets answered one request: someone else has the QR code or the
+                    // link. Checking the code against both would give a guesser more than
+                    // three chances, and picking one could pick theirs: pair again instead.
+                    Some(held) if held.deadline >= now => {
+                        return (Err(fail(self, Error::HandshakeContested, ctx)), Ok(()));
+                    }
+                    // None, or an expired offer, which is pruned.
+                    _ => self.offer = Some(offer),
                 }
-                if self.offers.len() >= self.max_offers {
-                    return (Ok(self), Err(Discard::OfferLimit));
-                }
-                self.offers.push(offer);
                 if prompt {
                     self.prompt_otp(ctx);
                 }
@@ -240,24 +241,15 @@ impl Pending {
         }
     }
 
-    /// Compares the typed code with every live offer, in constant time per offer and
-    /// without stopping at the first match.
+    /// Compares the typed code with the live offer's, in constant time.
     fn check_otp(&mut self, typed: &Otp, now: u64) -> Result<Accepted, Error> {
-        let mut matched = None;
-        let mut matches = 0;
-        for (i, offer) in self.offers.iter().enumerate() {
-            let hit =
-                offer.otp.as_ref().is_some_and(|o| o.matches(typed)) & (offer.deadline >= now);
-            if hit {
-                matched = Some(i);
-                matches += 1;
-            }
-        }
-        match (matches, matched) {
-            // Exactly one offer carries this code: it is the wallet the user looks at.
-            (1, Some(i)) => Ok(Accepted(self.offers.swap_remove(i))),
-            // None, or an ambiguous collision planted by an attacker: neither is accepted.
-            _ => {
+        let hit = self.offer.as_ref().is_some_and(|offer| {
+            offer.otp.as_ref().is_some_and(|o| o.matches(typed)) & (offer.deadline >= now)
+        });
+        match self.offer.take() {
+            Some(offer) if hit => Ok(Accepted(offer)),
+            kept => {
+                self.offer = kept;
                 self.attempts_left = self.attempts_left.saturating_sub(1);
                 if self.attempts_left == 0 {
                     Err(Error::OtpAttemptsExhausted)
@@ -451,10 +443,9 @@ impl Connection<DappHandshake> {
             request,
             keys,
             position: None,
-            offers: Vec::new(),
+            offer: None,
             attempts_left: OTP_ATTEMPTS,
             otp_prompted: false,
-            max_offers: options.max_offers,
             sync_deadline: 0,
         };
         Ok(Self::start(pending, rng, options.limits))
@@ -484,10 +475,9 @@ impl Connection<DappHandshake> {
             request: record.request.clone(),
             keys: KeyPair::from_secret(record.secret),
             position: record.position.clone(),
-            offers: Vec::new(),
+            offer: None,
             attempts_left: record.attempts_left,
             otp_prompted: false,
-            max_offers: 8,
             sync_deadline: 0,
         };
         Self::start(pending, rng, limits)
@@ -496,7 +486,7 @@ impl Connection<DappHandshake> {
     /// The user typed the code shown on the wallet.
     ///
     /// A code that is not six digits costs no attempt. Otherwise each call costs one attempt
-    /// unless it matches exactly one live offer; the third miss ends the handshake.
+    /// unless it matches the live offer's; the third miss ends the handshake.
     pub fn submit_otp(&mut self, typed: &str, now: u64) -> Result<(), Error> {
         let pending = match &self.phase {
             Phase::Handshake(DappHandshake::Listening(p) | DappHandshake::Syncing(p)) => p,
@@ -508,7 +498,7 @@ impl Connection<DappHandshake> {
                 return Err(reason.clone().unwrap_or(Error::InvalidState("closed")));
             }
         };
-        if pending.request.mode != Mode::Untrusted || pending.offers.is_empty() {
+        if pending.request.mode != Mode::Untrusted || pending.offer.is_none() {
             return Err(Error::InvalidState("awaiting_offer"));
         }
         let typed = Otp::parse(typed).ok_or(Error::OtpMalformed)?;

@@ -32,6 +32,10 @@ pub enum Error {
     OtpAttemptsExhausted,
     /// The code typed is not six digits.
     OtpMalformed,
+    /// Untrusted mode: two different wallets answered one request (someone else saw the QR
+    /// code or intercepted the link). The handshake ends without checking any code; pair
+    /// again with a fresh request.
+    HandshakeContested,
 
     // -- expiry and the peer
     /// The session request expired before a wallet answered.
@@ -87,6 +91,7 @@ impl Error {
             Self::OtpExpired => "otp_expired",
             Self::OtpAttemptsExhausted => "otp_attempts_exhausted",
             Self::OtpMalformed => "otp_malformed",
+            Self::HandshakeContested => "handshake_contested",
             Self::RequestExpired => "request_expired",
             Self::HandshakeTimeout => "handshake_timeout",
             Self::Timeout => "timeout",
@@ -118,6 +123,9 @@ impl core::fmt::Display for Error {
             Self::OtpExpired => f.write_str("the one-time code expired"),
             Self::OtpAttemptsExhausted => f.write_str("too many wrong codes"),
             Self::OtpMalformed => f.write_str("the code must be six digits"),
+            Self::HandshakeContested => f.write_str(
+                "two wallets answered this request (someone else may have seen the QR code): pair again with a new one",
+            ),
             Self::RequestExpired => f.write_str("the session request expired"),
             Self::HandshakeTimeout => {
                 f.write_str("the dApp did not confirm the connection in time")

@@ -223,8 +223,6 @@ pub enum Discard {
     Replay,
     /// Valid, but the connection is in a state that has no use for it.
     Unexpected,
-    /// The offer window is full (untrusted mode keeps a bounded number of offers).
-    OfferLimit,
 }
 
 /// Timing and size settings shared by both sides. Defaults are in `docs/PROTOCOL.md` §9.

@@ -23,7 +23,7 @@ export interface Metadata { name: string; url?: string; icon?: string }
 export type ErrorCode =
   | "invalid_request" | "unsupported_version" | "request_too_large" | "invalid_message"
   | "decrypt_failed" | "weak_key" | "record_corrupt" | "otp_mismatch" | "otp_malformed"
-  | "otp_expired" | "otp_attempts_exhausted" | "request_expired" | "handshake_timeout"
+  | "handshake_contested" | "otp_expired" | "otp_attempts_exhausted" | "request_expired" | "handshake_timeout"
   | "timeout" | "peer_closed" | "session_expired" | "cancelled" | "remote_error"
   | "messages_lost" | "invalid_state" | "payload_too_large" | "too_many_pending"
   | "unknown_request" | "invalid_params" | "not_connected" | "storage_full"
@@ -153,7 +153,8 @@ export class DappClient {
   on<K extends keyof DappClientEvents>(event: K, handler: (payload: DappClientEvents[K]) => void): () => void;
   off<K extends keyof DappClientEvents>(event: K, handler: (payload: DappClientEvents[K]) => void): void;
   /** Resolves with the session when connected; rejects with `request_expired`,
-   * `otp_attempts_exhausted`, `otp_expired`, `cancelled`, `relay_unreachable`, ... */
+   * `otp_attempts_exhausted`, `otp_expired`, `handshake_contested` (two wallets answered:
+   * call `connect()` again for a fresh request), `cancelled`, `relay_unreachable`, ... */
   connect(options?: { mode?: ConnectionMode; ttlMs?: number }): Promise<SessionInfo>;
   request<T = Json>(method: string, params?: Json, options?: RequestOptions): Promise<T>;
   notify(method: string, params?: Json, options?: SessionOptions): void;
