@@ -642,6 +642,8 @@ fn channel_message() -> Vec<Seed> {
         Permissions::parse(r#"["AccountInfo",{"AccountBalance":"All"}]"#).expect("permissions");
     let claims = Claims {
         id: 7,
+        jti: jwt::token_id([7; 16]),
+        aud: jwt::AUD_DAEMON.into(),
         name: "Seed dApp".into(),
         permissions: permissions.clone(),
         exp: 1_700_000_600,

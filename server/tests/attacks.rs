@@ -323,7 +323,7 @@ fn tampered_tokens_and_header_tricks_are_refused() {
     let victim = server.login(json!(["AccountInfo"]));
     let other = server.login(json!(["Admin"]));
     let (header, claims, signature) = parts(&victim);
-    let other_id = jwt::unverified_claims(&other).unwrap().id;
+    let other_jti = jwt::unverified_claims(&other).unwrap().jti;
     let b64 = |s: &str| base64url::encode(s.as_bytes());
     let with_claims = |edit: &dyn Fn(&mut Value)| {
         let mut c: Value = serde_json::from_str(&claims).unwrap();
@@ -332,9 +332,14 @@ fn tampered_tokens_and_header_tricks_are_refused() {
     };
     let mut tampered: Vec<(&str, String)> = vec![
         (
-            "id of another login",
-            with_claims(&|c| c["id"] = json!(other_id)),
+            "token id of another login",
+            with_claims(&|c| c["jti"] = json!(other_jti)),
         ),
+        (
+            "the daemon's audience",
+            with_claims(&|c| c["aud"] = json!(jwt::AUD_DAEMON)),
+        ),
+        ("no audience", with_claims(&|c| c["aud"] = json!(""))),
         (
             "Admin",
             with_claims(&|c| c["permissions"] = json!(["Admin"])),
@@ -343,11 +348,11 @@ fn tampered_tokens_and_header_tricks_are_refused() {
         ("name", with_claims(&|c| c["name"] = json!("evil"))),
         ("extra claim", with_claims(&|c| c["admin"] = json!(true))),
         (
-            "duplicate id key",
+            "duplicate jti key",
             format!(
                 "{}.{}.{signature}",
                 b64(&header),
-                b64(&claims.replacen('{', &format!("{{\"id\":{other_id},"), 1))
+                b64(&claims.replacen('{', &format!("{{\"jti\":\"{other_jti}\","), 1))
             ),
         ),
         (
@@ -480,7 +485,7 @@ fn expired_tokens_and_tokens_of_another_login_get_nothing() {
     let first_run = Signaling::start_with_secret(SECRET);
     let a = first_run.login(json!(["Admin"]));
     let b = first_run.login(json!(["Admin"]));
-    let a_id = jwt::unverified_claims(&a).unwrap().id;
+    let a_jti = jwt::unverified_claims(&a).unwrap().jti;
     assert!(
         first_run
             .call(&a, "add.offer", json!("v=0 a"))
@@ -496,7 +501,9 @@ fn expired_tokens_and_tokens_of_another_login_get_nothing() {
     for exp in [now_secs(), now_secs() - 1, 1, 0] {
         let expired = jwt::encode(
             &Claims {
-                id: a_id,
+                id: 0,
+                jti: a_jti.clone(),
+                aud: jwt::AUD_SIGNALING.into(),
                 name: String::new(),
                 permissions: Permissions::parse(r#"["Admin"]"#).unwrap(),
                 exp,
@@ -511,11 +518,8 @@ fn expired_tokens_and_tokens_of_another_login_get_nothing() {
 
     let mut second_run = Signaling::start_with_secret(SECRET);
     let c = second_run.login(json!(["Admin"]));
-    let c_id = jwt::unverified_claims(&c).unwrap().id;
-    assert!(
-        c_id > a_id,
-        "ids keep increasing across restarts: {a_id} then {c_id}"
-    );
+    let c_jti = jwt::unverified_claims(&c).unwrap().jti;
+    assert_ne!(c_jti, a_jti, "token ids are random, across restarts too");
     assert!(
         second_run
             .call(&c, "add.offer", json!("v=0 c"))
@@ -533,4 +537,71 @@ fn expired_tokens_and_tokens_of_another_login_get_nothing() {
     let reply = second_run.call(&c, "get.offer", Value::Null);
     assert_eq!(reply["result"], "v=0 c");
     second_run.assert_alive();
+}
+
+/// Attack: one client (one address) logs in again and again and posts an offer for each
+/// login, to fill the signaling store so every honest `add.offer` gets 503. Expected: its
+/// address is capped (`--signaling-max-entries-per-address`, here 5) with a 503 naming the
+/// address; a client from another address (127.0.0.2 on loopback) logs in and signals as
+/// usual throughout; the server stays up.
+#[test]
+fn attack_one_address_cannot_fill_the_signaling_store() {
+    let server = Signaling::start(&["--signaling-max-entries-per-address", "5"]);
+    let flooder = std::net::Ipv4Addr::new(127, 0, 0, 3);
+    let honest = std::net::Ipv4Addr::new(127, 0, 0, 2);
+    let call_from = |source, token: Option<&str>, method: &str, params: Value| -> Value {
+        let body =
+            json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params}).to_string();
+        let auth = token
+            .map(|t| format!("Authorization: Bearer {t}\r\n"))
+            .unwrap_or_default();
+        let (status, _, reply) = server.http_from(
+            source,
+            format!(
+                "POST /json_rpc HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n\
+                 {auth}Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            )
+            .as_bytes(),
+        );
+        assert_eq!(status, 200, "{reply}");
+        serde_json::from_str(&reply).expect("JSON-RPC")
+    };
+    let login = |source| {
+        call_from(source, None, "auth.login", json!(["AccountInfo"]))["result"]
+            .as_str()
+            .expect("a token")
+            .to_owned()
+    };
+    for n in 0..5 {
+        let token = login(flooder);
+        let reply = call_from(
+            flooder,
+            Some(&token),
+            "add.offer",
+            json!(format!("v=0 {n}")),
+        );
+        assert!(reply.get("error").is_none(), "offer {n}: {reply}");
+    }
+    for n in 5..20 {
+        let token = login(flooder);
+        let reply = call_from(
+            flooder,
+            Some(&token),
+            "add.offer",
+            json!(format!("v=0 {n}")),
+        );
+        assert_eq!(reply["error"]["code"], codes::FULL, "offer {n}: {reply}");
+        assert!(
+            reply["error"]["message"]
+                .as_str()
+                .is_some_and(|m| m.contains("this address")),
+            "{reply}"
+        );
+    }
+    let token = login(honest);
+    let reply = call_from(honest, Some(&token), "add.offer", json!("v=0 honest"));
+    assert!(reply.get("error").is_none(), "{reply}");
+    let reply = call_from(honest, Some(&token), "get.offer", Value::Null);
+    assert_eq!(reply["result"], "v=0 honest");
 }

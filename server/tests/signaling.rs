@@ -88,11 +88,13 @@ fn offer_answer_and_candidates_round_trip_on_both_paths() {
         &token,
         &Secret::new(SECRET.as_bytes().to_vec()).unwrap(),
         now_secs(),
+        jwt::AUD_SIGNALING,
     )
-    .expect("a valid HS256 token");
+    .expect("a valid HS256 token for the signaling audience");
     assert_eq!(claims.permissions.to_json(), permissions);
     let later = jwt::unverified_claims(&second).unwrap();
-    assert!(later.id > claims.id, "ids increase per login");
+    assert_eq!(claims.jti.len(), 22, "a 128-bit token id");
+    assert_ne!(later.jti, claims.jti, "every login has its own random id");
     assert_eq!(later.name, "demo");
     assert!(claims.exp > now_secs() + 60);
 
@@ -213,7 +215,9 @@ fn bad_input_gets_json_rpc_errors() {
     );
     let expired = jwt::encode(
         &Claims {
-            id: 1,
+            id: 0,
+            jti: jwt::unverified_claims(&token).unwrap().jti,
+            aud: jwt::AUD_SIGNALING.into(),
             name: String::new(),
             permissions: Permissions::parse(r#"["Admin"]"#).unwrap(),
             exp: now_secs() - 1,

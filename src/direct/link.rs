@@ -112,7 +112,9 @@ mod tests {
 
     fn token() -> String {
         let claims = Claims {
-            id: 1,
+            id: 0,
+            jti: jwt::token_id([1; 16]),
+            aud: jwt::AUD_SIGNALING.into(),
             name: String::new(),
             permissions: Permissions::parse(r#"["AccountInfo"]"#).unwrap(),
             exp: 10,

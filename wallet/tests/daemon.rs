@@ -177,6 +177,8 @@ fn token_with(permissions: &str) -> String {
     jwt::encode(
         &Claims {
             id: 0,
+            jti: jwt::token_id([3; 16]),
+            aud: jwt::AUD_DAEMON.into(),
             name: "ui".into(),
             permissions: Permissions::parse(permissions).unwrap(),
             exp: walletwire_wallet::system::now_ms() / 1000 + 600,
@@ -214,6 +216,8 @@ async fn endpoint_checks_tokens_permissions_and_params() {
     let expired = jwt::encode(
         &Claims {
             id: 0,
+            jti: jwt::token_id([4; 16]),
+            aud: jwt::AUD_DAEMON.into(),
             name: String::new(),
             permissions: Permissions::parse(r#"["Admin"]"#).unwrap(),
             exp: 1,
@@ -226,6 +230,8 @@ async fn endpoint_checks_tokens_permissions_and_params() {
     let orphan = jwt::encode(
         &Claims {
             id: 4242,
+            jti: jwt::token_id([5; 16]),
+            aud: jwt::AUD_DAEMON.into(),
             name: String::new(),
             permissions: Permissions::parse(r#"["Admin"]"#).unwrap(),
             exp: walletwire_wallet::system::now_ms() / 1000 + 600,
@@ -310,7 +316,7 @@ async fn endpoint_checks_tokens_permissions_and_params() {
 async fn unreachable_signaling_and_session_cap() {
     // Nothing listens on port 9 of loopback.
     let daemon = Daemon::start("http://127.0.0.1:9/", "unreachable").await;
-    let token = token_with(r#"["Admin"]"#);
+    let token = daemon.admin();
     let params = json!({
         "signaling_server_token": token,
         "permissions": [],
@@ -335,6 +341,8 @@ async fn unreachable_signaling_and_session_cap() {
         }
     });
     let daemon = Daemon::start(&silent_url, "silent").await;
+    // Each daemon's admin token is its own, even under one secret.
+    let token = daemon.admin();
     for _ in 0..4 {
         daemon
             .call(&token, "webrtc.start", params.clone())
@@ -639,4 +647,83 @@ async fn native_dapp_connects_gets_a_token_and_is_held_to_its_permissions() {
         "webrtc.start -> data channel open (native dApp, loopback) median {:.1} ms of {start_to_open:?}",
         median(start_to_open.clone())
     );
+}
+
+/// Attack: the admin token leaked (a log, a screenshot), or someone holding the daemon's
+/// secret mints tokens. Expected: `admin.rotate_token` issues a new admin token and the old
+/// one is refused at once (401), as is an `Admin` token minted with the secret but not the
+/// one in force, a token for the signaling server's audience under the daemon's secret, and
+/// a token without an audience; a dApp session's token cannot rotate (403). The admin token
+/// lives 12 hours by default, not 30 days.
+#[tokio::test]
+async fn attack_a_leaked_admin_token_is_revoked_by_rotation_and_audiences_do_not_mix() {
+    let signaling = SignalingServer::start().await;
+    let daemon = Daemon::start(&signaling.url, "rotate").await;
+    let old = daemon.admin();
+    let claims = jwt::unverified_claims(&old).unwrap();
+    let lifetime = claims.exp - walletwire_wallet::system::now_ms() / 1000;
+    assert!(
+        (12 * 3600 - 60..=12 * 3600).contains(&lifetime),
+        "{lifetime} s"
+    );
+    assert_eq!(claims.aud, jwt::AUD_DAEMON);
+    assert!(daemon.call(&old, "wallet.info", Value::Null).await.is_ok());
+
+    let rotated = daemon
+        .call(&old, "admin.rotate_token", Value::Null)
+        .await
+        .unwrap();
+    let new = rotated["token"].as_str().unwrap().to_owned();
+    daemon.expect_line(&format!("ADMIN_TOKEN {new}")).await;
+    assert!(daemon.call(&new, "wallet.info", Value::Null).await.is_ok());
+    assert_eq!(
+        rpc_code(daemon.call(&old, "wallet.info", Value::Null).await),
+        401
+    );
+
+    let secret = Secret::new(DAEMON_SECRET.to_vec()).unwrap();
+    let minted = |jti: [u8; 16], aud: &str| {
+        jwt::encode(
+            &Claims {
+                id: 0,
+                jti: jwt::token_id(jti),
+                aud: aud.into(),
+                name: "wallet-ui".into(),
+                permissions: Permissions::parse(r#"["Admin"]"#).unwrap(),
+                exp: walletwire_wallet::system::now_ms() / 1000 + 600,
+            },
+            &secret,
+        )
+    };
+    for (what, token) in [
+        ("a minted Admin token", minted([9; 16], jwt::AUD_DAEMON)),
+        (
+            "the signaling audience",
+            minted([9; 16], jwt::AUD_SIGNALING),
+        ),
+        ("no audience", minted([9; 16], "")),
+    ] {
+        assert_eq!(
+            rpc_code(daemon.call(&token, "wallet.info", Value::Null).await),
+            401,
+            "{what}"
+        );
+    }
+    // A narrower operator token works but cannot rotate.
+    let reader = token_with(r#"["AccountInfo"]"#);
+    assert!(
+        daemon
+            .call(&reader, "wallet.info", Value::Null)
+            .await
+            .is_ok()
+    );
+    assert_eq!(
+        rpc_code(
+            daemon
+                .call(&reader, "admin.rotate_token", Value::Null)
+                .await
+        ),
+        403
+    );
+    assert!(daemon.call(&new, "wallet.info", Value::Null).await.is_ok());
 }

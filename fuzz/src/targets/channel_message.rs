@@ -11,17 +11,20 @@ use crate::check::has_float;
 
 const NOW_SECS: u64 = 1_700_000_000;
 
+/// The audience the token checks expect (the daemon's: data-channel tokens).
+const AUD: &str = jwt::AUD_DAEMON;
+
 fn secret(byte: u8) -> Secret {
     Secret::new(vec![byte; 32]).expect("32 bytes")
 }
 
 fn token_checks(token: &str) {
-    match jwt::verify(token, &secret(1), NOW_SECS) {
+    match jwt::verify(token, &secret(1), NOW_SECS, AUD) {
         Ok(claims) => {
             assert!(claims.exp > NOW_SECS, "an expired token verified");
             assert_eq!(jwt::unverified_claims(token).as_ref(), Ok(&claims));
             assert!(
-                jwt::verify(token, &secret(2), NOW_SECS).is_err(),
+                jwt::verify(token, &secret(2), NOW_SECS, AUD).is_err(),
                 "a token verified under two secrets"
             );
         }
@@ -71,13 +74,13 @@ pub fn run(data: &[u8]) {
             if let Ok(claims) = serde_json::from_str::<Claims>(&text) {
                 let token = jwt::encode(&claims, &secret(1));
                 let floats = has_float(&claims.permissions.to_json());
-                match jwt::verify(&token, &secret(1), NOW_SECS) {
+                match jwt::verify(&token, &secret(1), NOW_SECS, &claims.aud) {
                     Ok(verified) => assert!(floats || verified == claims),
                     Err(Error::TokenExpired) => assert!(claims.exp <= NOW_SECS),
                     Err(Error::InvalidToken) => assert!(token.len() > jwt::MAX_TOKEN_LEN),
                     Err(other) => panic!("verify failed with {other:?}"),
                 }
-                assert!(jwt::verify(&token, &secret(2), NOW_SECS).is_err());
+                assert!(jwt::verify(&token, &secret(2), NOW_SECS, &claims.aud).is_err());
                 // Any tampering with a signed token must be refused.
                 let mut bytes = token.clone().into_bytes();
                 let at = usize::from(selector) % bytes.len();
@@ -88,7 +91,7 @@ pub fn run(data: &[u8]) {
                     // base64url's last character may carry unused bits; a decoder that
                     // ignored them would accept the change, this one must not.
                     assert!(
-                        jwt::verify(&tampered, &secret(1), NOW_SECS).is_err(),
+                        jwt::verify(&tampered, &secret(1), NOW_SECS, &claims.aud).is_err(),
                         "a tampered token verified: {tampered}"
                     );
                 }

@@ -208,16 +208,16 @@ fn params_value(params: Params) -> Option<Value> {
 struct Model {
     /// Tokens of successful logins, in order.
     tokens: Vec<String>,
-    /// Per login id: what was stored.
-    offers: BTreeMap<u64, String>,
-    answers: BTreeMap<u64, String>,
-    offer_candidates: BTreeMap<u64, Vec<Value>>,
-    answer_candidates: BTreeMap<u64, Vec<Value>>,
+    /// Per login (its token id, `jti`): what was stored.
+    offers: BTreeMap<String, String>,
+    answers: BTreeMap<String, String>,
+    offer_candidates: BTreeMap<String, Vec<Value>>,
+    answer_candidates: BTreeMap<String, Vec<Value>>,
 }
 
 impl Model {
     /// The header for `auth`, and the login id if the server must accept it.
-    fn header(&self, auth: &Auth) -> (Option<String>, Option<u64>) {
+    fn header(&self, auth: &Auth) -> (Option<String>, Option<String>) {
         let pick = |k: u8| &self.tokens[usize::from(k) % self.tokens.len()];
         match auth {
             Auth::None => (None, None),
@@ -226,7 +226,7 @@ impl Model {
                 let token = pick(*k);
                 let id = jwt::unverified_claims(token)
                     .expect("issued tokens read")
-                    .id;
+                    .jti;
                 (Some(format!("Bearer {token}")), Some(id))
             }
             Auth::Tampered(k, at) => {
@@ -239,7 +239,9 @@ impl Model {
             Auth::Foreign | Auth::Expired => {
                 let expired = matches!(auth, Auth::Expired);
                 let claims = Claims {
-                    id: 1,
+                    id: 0,
+                    jti: jwt::token_id([1; 16]),
+                    aud: jwt::AUD_SIGNALING.into(),
                     name: String::new(),
                     permissions: walletwire::direct::Permissions::parse(r#"["Admin"]"#)
                         .expect("a permission list"),
@@ -324,7 +326,7 @@ pub fn run(data: &[u8]) {
                 );
                 continue;
             }
-            let login = valid_login.unwrap_or(0);
+            let login = valid_login.unwrap_or_default();
             if let (rpc::GET_OFFER | rpc::GET_ANSWER, Some(error)) = (method, &typed.error)
                 && error.code == codes::NOT_FOUND
             {
@@ -342,10 +344,11 @@ pub fn run(data: &[u8]) {
             match method {
                 rpc::AUTH_LOGIN => {
                     let token = rpc::read_token(result).expect("a login returns a token");
-                    let claims = jwt::verify(&token, &secret(), 1_000).expect("a fresh token");
+                    let claims =
+                        jwt::verify(&token, &secret(), 1_000, jwt::AUD_SIGNALING).expect("a fresh token");
                     assert!(
                         model.tokens.iter().all(|t| {
-                            jwt::unverified_claims(t).expect("issued").id != claims.id
+                            jwt::unverified_claims(t).expect("issued").jti != claims.jti
                         }),
                         "two logins got the same id"
                     );

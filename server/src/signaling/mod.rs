@@ -10,7 +10,6 @@ pub mod store;
 
 use std::io::Write;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -32,7 +31,6 @@ const SWEEP_INTERVAL: Duration = Duration::from_secs(10);
 #[derive(Debug)]
 pub struct Signaling {
     secret: Secret,
-    next_id: AtomicU64,
     token_ttl: Duration,
     store: Mutex<Store>,
 }
@@ -47,12 +45,10 @@ impl Signaling {
         };
         Ok(Arc::new(Self {
             secret,
-            // Ids continue from the start time so that tokens of an earlier run (same secret)
-            // keep increasing ids and never share an entry with a new login.
-            next_id: AtomicU64::new(now_ms()),
             token_ttl: options.signaling_token_ttl,
             store: Mutex::new(Store::new(
                 options.signaling_max_entries,
+                options.signaling_max_entries_per_address,
                 options.signaling_max_bytes,
             )),
         }))
@@ -119,12 +115,16 @@ impl Signaling {
                     tracing::debug!(
                         entries = store.len(),
                         bytes = store.bytes(),
+                        addresses = store.addresses(),
                         "signaling sweep"
                     );
                 }
             })
         };
-        let result = axum::serve(listener, self.routes())
+        let app = self
+            .routes()
+            .into_make_service_with_connect_info::<SocketAddr>();
+        let result = axum::serve(listener, app)
             .with_graceful_shutdown(crate::shutdown::signal())
             .await;
         sweeper.abort();
@@ -152,7 +152,15 @@ fn now_secs() -> u64 {
     now_ms() / 1000
 }
 
-/// Increments the login counter.
-fn next_login(counter: &AtomicU64) -> u64 {
-    counter.fetch_add(1, Ordering::Relaxed)
+/// 128 uniform random bits for a login's token id: SHA-256 of two OS-random v4 UUIDs (244
+/// random bits), cut to 16 bytes.
+fn random_token_id() -> [u8; 16] {
+    use sha2::{Digest, Sha256};
+    let mut hash = Sha256::new();
+    hash.update(uuid::Uuid::new_v4().as_bytes());
+    hash.update(uuid::Uuid::new_v4().as_bytes());
+    let digest = hash.finalize();
+    let mut id = [0u8; 16];
+    id.copy_from_slice(&digest[..16]);
+    id
 }

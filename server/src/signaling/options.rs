@@ -30,6 +30,10 @@ pub struct SignalingOptions {
     /// Most logins with stored data at once; beyond it `add.*` answers error 503.
     #[arg(long, default_value_t = 10_000)]
     pub signaling_max_entries: usize,
+    /// Most logins with stored data created from one client address (IPv6: one /64); beyond
+    /// it that address's `add.*` answers 503 while others carry on.
+    #[arg(long, default_value_t = 32)]
+    pub signaling_max_entries_per_address: usize,
     /// Most bytes of SDP and candidates stored in total; beyond it `add.*` answers 503.
     #[arg(long, default_value_t = 64 << 20)]
     pub signaling_max_bytes: usize,

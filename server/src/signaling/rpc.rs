@@ -1,19 +1,21 @@
 //! One JSON-RPC call: parse, authenticate, dispatch, answer. Every failure is a JSON-RPC
 //! error in a 200 response (as JSON-RPC over HTTP has it); nothing here panics on input.
 
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
 use axum::body::Bytes;
-use axum::extract::State;
+use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Response as HttpResponse};
 use serde_json::Value;
+use walletwire::base64url;
 use walletwire::direct::jwt::{self, Claims};
 use walletwire::direct::signaling::*;
 use walletwire::direct::{Error as DirectError, Permissions};
 
 use super::store::Side;
-use super::{Signaling, next_login, now_secs};
+use super::{Signaling, now_secs, random_token_id};
 
 type Outcome = Result<Value, (i64, String)>;
 
@@ -24,15 +26,17 @@ fn refuse(code: i64, message: impl Into<String>) -> (i64, String) {
 /// The axum handler for `POST /` and `POST /json_rpc`.
 pub async fn handle(
     State(signaling): State<Arc<Signaling>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     body: Bytes,
 ) -> HttpResponse {
+    let owner = crate::relay::address::group(peer.ip());
     let response = match serde_json::from_slice::<Value>(&body) {
         Err(_) => Response::failure(Value::Null, codes::PARSE_ERROR, "body is not JSON"),
         Ok(value) => match serde_json::from_value::<Request>(value) {
             Ok(request) if request.jsonrpc == "2.0" => {
                 let id = request.id.clone();
-                match signaling.call(&headers, request) {
+                match signaling.call(&headers, request, owner) {
                     Ok(result) => Response::success(id, result),
                     Err((code, message)) => Response::failure(id, code, message),
                 }
@@ -52,7 +56,7 @@ pub async fn handle(
 }
 
 impl Signaling {
-    fn call(&self, headers: &HeaderMap, request: Request) -> Outcome {
+    fn call(&self, headers: &HeaderMap, request: Request, owner: IpAddr) -> Outcome {
         let method = request.method.as_str();
         if !METHODS.contains(&method) {
             return Err(refuse(
@@ -68,7 +72,11 @@ impl Signaling {
             return self.login(request.params, now);
         }
         let claims = self.authenticate(headers, now)?;
-        let (id, exp) = (claims.id, claims.exp);
+        // The login's entry is named by its random token id (a signed claim).
+        let id = base64url::decode_array::<16>(&claims.jti)
+            .map(u128::from_be_bytes)
+            .ok_or_else(|| refuse(codes::UNAUTHORIZED, "invalid token"))?;
+        let exp = claims.exp;
         let params = request.params;
         let stored = |result: Result<(), (i64, &'static str)>| {
             result
@@ -88,7 +96,7 @@ impl Signaling {
                         "params must be the SDP string",
                     ));
                 };
-                stored(self.store().set_sdp(id, exp, now, side, sdp))
+                stored(self.store().set_sdp(id, exp, now, side, sdp, owner))
             }
             ADD_OFFER_ICE_CANDIDATE | ADD_ANSWER_ICE_CANDIDATE => {
                 let side = if method == ADD_OFFER_ICE_CANDIDATE {
@@ -108,7 +116,10 @@ impl Signaling {
                         "params must be an RTCIceCandidateInit object",
                     ));
                 }
-                stored(self.store().add_candidate(id, exp, now, side, candidate))
+                stored(
+                    self.store()
+                        .add_candidate(id, exp, now, side, candidate, owner),
+                )
             }
             GET_OFFER | GET_ANSWER => {
                 let (side, what) = if method == GET_OFFER {
@@ -150,12 +161,14 @@ impl Signaling {
             ));
         }
         let claims = Claims {
-            id: next_login(&self.next_id),
+            id: 0,
+            jti: jwt::token_id(random_token_id()),
+            aud: jwt::AUD_SIGNALING.to_owned(),
             name: name.to_owned(),
             permissions,
             exp: now + self.token_ttl.as_secs().max(1),
         };
-        tracing::debug!(id = claims.id, "login");
+        tracing::debug!(jti = claims.jti, "login");
         Ok(Value::String(jwt::encode(&claims, &self.secret)))
     }
 
@@ -165,7 +178,7 @@ impl Signaling {
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.strip_prefix("Bearer "))
             .ok_or_else(|| refuse(codes::UNAUTHORIZED, "missing bearer token"))?;
-        jwt::verify(token.trim(), &self.secret, now).map_err(|e| match e {
+        jwt::verify(token.trim(), &self.secret, now, jwt::AUD_SIGNALING).map_err(|e| match e {
             DirectError::TokenExpired => refuse(codes::UNAUTHORIZED, "token expired"),
             _ => refuse(codes::UNAUTHORIZED, "invalid token"),
         })

@@ -371,7 +371,25 @@ impl Signaling {
 
     /// One raw HTTP exchange: (status, lower-cased head, body).
     pub fn http(&self, request: &[u8]) -> (u16, String, String) {
-        let mut stream = StdTcpStream::connect(("127.0.0.1", self.port)).expect("connect");
+        self.http_from(std::net::Ipv4Addr::LOCALHOST, request)
+    }
+
+    /// [`Signaling::http`] from the source address `source` (any 127/8 address works on
+    /// Linux loopback: a second client address without a second machine).
+    pub fn http_from(&self, source: std::net::Ipv4Addr, request: &[u8]) -> (u16, String, String) {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_io()
+            .build()
+            .expect("runtime");
+        let mut stream = runtime
+            .block_on(async {
+                let socket = tokio::net::TcpSocket::new_v4()?;
+                socket.bind((source, 0).into())?;
+                socket.connect(([127, 0, 0, 1], self.port).into()).await
+            })
+            .and_then(|s| s.into_std())
+            .expect("connect");
+        stream.set_nonblocking(false).expect("blocking");
         stream
             .set_read_timeout(Some(Duration::from_secs(5)))
             .expect("timeout");

@@ -32,6 +32,10 @@ pub struct DaemonArgs {
     /// Most WebRTC sessions at once.
     #[arg(long, default_value_t = 32)]
     pub max_sessions: usize,
+    /// Seconds the admin token printed at start is valid (`admin.rotate_token` issues a new
+    /// one and revokes the old one at once).
+    #[arg(long, default_value_t = 12 * 3600)]
+    pub admin_token_ttl: u64,
 }
 
 /// Serves until Ctrl-C / SIGTERM.
@@ -43,6 +47,7 @@ pub async fn run(api: WalletApi, args: &DaemonArgs) -> anyhow::Result<()> {
         secret: args.secret.as_ref().map(|s| s.as_bytes().to_vec()),
         connect_timeout: Duration::from_secs(args.connect_timeout.max(1)),
         max_sessions: args.max_sessions.max(1),
+        admin_token_ttl: Duration::from_secs(args.admin_token_ttl.max(1)),
         on_event: Arc::new(|line| {
             use std::io::Write;
             // A closed stdout must not stop the daemon.

@@ -30,6 +30,7 @@ use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use walletwire::direct::jwt::{self, Claims, Secret};
+use walletwire::direct::permission::ADMIN;
 use walletwire::direct::{Permission, Permissions};
 
 use crate::api::WalletApi;
@@ -54,6 +55,8 @@ pub struct DaemonOptions {
     pub connect_timeout: Duration,
     /// Lifetime of the wallet tokens given to dApps.
     pub token_ttl: Duration,
+    /// Lifetime of the admin token printed at start (and of each rotated one).
+    pub admin_token_ttl: Duration,
     /// Most sessions at once.
     pub max_sessions: usize,
     /// ICE connectivity check interval (webrtc-rs default 200 ms; 50 ms connects faster).
@@ -81,6 +84,7 @@ impl Default for DaemonOptions {
             secret: None,
             connect_timeout: Duration::from_secs(60),
             token_ttl: Duration::from_secs(24 * 3600),
+            admin_token_ttl: Duration::from_secs(12 * 3600),
             max_sessions: 32,
             ice_check_interval: Duration::from_millis(50),
             on_event: Arc::new(|line| println!("{line}")),
@@ -110,6 +114,8 @@ pub struct Shared {
     stops: Mutex<BTreeMap<u64, watch::Sender<bool>>>,
     next_session: AtomicU64,
     shutdown: watch::Sender<bool>,
+    /// `jti` of the one admin token in force: rotating it revokes the one before.
+    admin_jti: Mutex<String>,
 }
 
 impl core::fmt::Debug for Shared {
@@ -199,18 +205,52 @@ impl Shared {
         permissions: Permissions,
         ttl: Duration,
     ) -> String {
+        self.sign(id, name, permissions, ttl).0
+    }
+
+    fn sign(
+        &self,
+        id: u64,
+        name: &str,
+        permissions: Permissions,
+        ttl: Duration,
+    ) -> (String, String) {
+        let mut random = [0u8; 16];
+        fill_random(&mut random);
         let claims = Claims {
             id,
+            jti: jwt::token_id(random),
+            aud: jwt::AUD_DAEMON.to_owned(),
             name: name.to_owned(),
             permissions,
             exp: now_ms() / 1000 + ttl.as_secs().max(1),
         };
-        jwt::encode(&claims, &self.secret)
+        (jwt::encode(&claims, &self.secret), claims.jti)
     }
 
-    /// Checks a token the daemon issued.
+    /// Issues a new admin token for the wallet UI, revoking the one before, and prints it
+    /// (`ADMIN_TOKEN`).
+    pub fn rotate_admin_token(&self) -> String {
+        // `Admin` is a valid permission name.
+        let admin = Permissions::new(vec![Permission::unit("Admin").expect("valid name")])
+            .expect("one permission");
+        let (token, jti) = self.sign(0, "wallet-ui", admin, self.options.admin_token_ttl);
+        *locked(&self.admin_jti) = jti;
+        self.emit(&format!("ADMIN_TOKEN {token}"));
+        token
+    }
+
+    /// Checks a token the daemon issued: signature, audience, expiry, and for a wallet-UI
+    /// token (id 0) holding `Admin`, that it is the admin token in force (not a rotated-out
+    /// or minted one). Session tokens (other ids) are checked against their live session by
+    /// the caller.
     pub(crate) fn verify(&self, token: &str) -> Result<Claims, walletwire::direct::Error> {
-        jwt::verify(token, &self.secret, now_ms() / 1000)
+        let claims = jwt::verify(token, &self.secret, now_ms() / 1000, jwt::AUD_DAEMON)?;
+        let admin = claims.id == 0 && claims.permissions.holds(ADMIN);
+        if admin && claims.jti != *locked(&self.admin_jti) {
+            return Err(walletwire::direct::Error::InvalidToken);
+        }
+        Ok(claims)
     }
 }
 
@@ -270,13 +310,10 @@ pub async fn start(api: WalletApi, options: DaemonOptions) -> anyhow::Result<Dae
         // act on a new session with that run's (possibly wider) permissions.
         next_session: AtomicU64::new(now_ms()),
         shutdown,
+        admin_jti: Mutex::new(String::new()),
     });
-    // `Admin` is a valid permission name.
-    let admin = Permissions::new(vec![Permission::unit("Admin").expect("valid name")])
-        .expect("one permission");
-    let admin_token = shared.issue(0, "wallet-ui", admin, Duration::from_secs(30 * 24 * 3600));
     shared.emit(&format!("DAEMON_LISTENING http://{address}/"));
-    shared.emit(&format!("ADMIN_TOKEN {admin_token}"));
+    let admin_token = shared.rotate_admin_token();
     let app = rpc::router(shared.clone());
     let server = tokio::spawn(async move {
         if let Err(error) = axum::serve(listener, app).await {

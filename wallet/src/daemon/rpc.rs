@@ -7,6 +7,7 @@
 //! | `webrtc.start` | `StartWebrtc`, not a session's token | `{signaling_server_token, permissions, name}` | `{sessionId}` |
 //! | `webrtc.sessions` | `StartWebrtc`, not a session's token | — | `[{id, name, state, permissions}]` |
 //! | `webrtc.stop` | `StartWebrtc`, not a session's token | `{sessionId}` | `true` / `false` |
+//! | `admin.rotate_token` | `Admin`, not a session's token | — | `{token}`: a new admin token; the one before stops working at once |
 //! | wallet methods | see [`super::access`] | as [`crate::api`] | as [`crate::api`] |
 //!
 //! `webrtc.start` refuses (403) a grant holding `Admin` or `StartWebrtc`: a dApp session is
@@ -25,7 +26,7 @@ use axum::response::{IntoResponse, Response as HttpResponse};
 use axum::routing::post;
 use serde::Deserialize;
 use serde_json::{Value, json};
-use walletwire::direct::permission::START_WEBRTC;
+use walletwire::direct::permission::{ADMIN, START_WEBRTC};
 use walletwire::direct::signaling::{ErrorObject, Request, Response};
 use walletwire::direct::{Error as DirectError, Permissions, link};
 
@@ -199,6 +200,15 @@ fn call(shared: &Arc<Shared>, headers: &HeaderMap, request: Request) -> Outcome 
                 stopped,
             ));
             Ok(json!({ "sessionId": id }))
+        }
+        "admin.rotate_token" => {
+            if claims.id != 0 || !claims.permissions.holds(ADMIN) {
+                return Err(refuse(
+                    FORBIDDEN,
+                    "admin.rotate_token needs the admin token",
+                ));
+            }
+            Ok(json!({ "token": shared.rotate_admin_token() }))
         }
         "webrtc.sessions" => {
             webrtc(method)?;
