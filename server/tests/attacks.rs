@@ -28,12 +28,24 @@ impl Signaling {
 
     /// A JSON-RPC call with a raw `Authorization` header value (None: no header).
     fn call_with(&self, authorization: Option<&str>, method: &str, params: Value) -> Value {
+        self.call_from(std::net::Ipv4Addr::LOCALHOST, authorization, method, params)
+    }
+
+    /// [`Signaling::call_with`] from the client address `source` (127/8).
+    fn call_from(
+        &self,
+        source: std::net::Ipv4Addr,
+        authorization: Option<&str>,
+        method: &str,
+        params: Value,
+    ) -> Value {
         let body =
             json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params}).to_string();
         let auth = authorization
             .map(|a| format!("Authorization: {a}\r\n"))
             .unwrap_or_default();
-        let (status, _, reply) = self.http(
+        let (status, _, reply) = self.http_from(
+            source,
             format!(
                 "POST /json_rpc HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n\
                  {auth}Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
@@ -549,23 +561,9 @@ fn attack_one_address_cannot_fill_the_signaling_store() {
     let server = Signaling::start(&["--signaling-max-entries-per-address", "5"]);
     let flooder = std::net::Ipv4Addr::new(127, 0, 0, 3);
     let honest = std::net::Ipv4Addr::new(127, 0, 0, 2);
-    let call_from = |source, token: Option<&str>, method: &str, params: Value| -> Value {
-        let body =
-            json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params}).to_string();
-        let auth = token
-            .map(|t| format!("Authorization: Bearer {t}\r\n"))
-            .unwrap_or_default();
-        let (status, _, reply) = server.http_from(
-            source,
-            format!(
-                "POST /json_rpc HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n\
-                 {auth}Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
-                body.len()
-            )
-            .as_bytes(),
-        );
-        assert_eq!(status, 200, "{reply}");
-        serde_json::from_str(&reply).expect("JSON-RPC")
+    let call_from = |source, token: Option<&str>, method: &str, params: Value| {
+        let auth = token.map(|t| format!("Bearer {t}"));
+        server.call_from(source, auth.as_deref(), method, params)
     };
     let login = |source| {
         call_from(source, None, "auth.login", json!(["AccountInfo"]))["result"]
