@@ -102,7 +102,9 @@ async function connectOnce(poll, delay) {
     window.connectedAt = new Promise((resolve) => c.on('connected', () => resolve(Date.now())));
     const link = new Promise((resolve) => c.on('link', (e) => resolve({ link: e.link, at: Date.now() })));
     window.outcome = c.connect().then(() => ({ ok: true }), (e) => ({ ok: false, code: e.code, message: e.message }));
-    return link;
+    // A connect() that fails before the link shows (e.g. the signaling server refused the
+    // offer) must end the run with its error, not leave it waiting for the link.
+    return Promise.race([link, window.outcome.then((o) => { throw new Error(`connect() ended before the link: ${JSON.stringify(o)}`); })]);
   }, { signalingUrl, poll, permissions: PERMISSIONS });
   const parsed = await page.evaluate((l) => window.walletwire.parseDirectLink(l), link.link);
   const wait = link.at + delay - Date.now();
@@ -158,7 +160,8 @@ const connectTimes = {}; // key -> per-repeat medians
 const rtt = {}; // size -> per-repeat {p50, p99, perSecond}
 try {
   const server = start('server', SERVER, [
-    '--listen', '127.0.0.1:0', '--signaling-listen', '127.0.0.1:0', '--www', join(ROOT, 'bench/direct/page'), '--pkg', PKG,
+    // ~110 logins with stored data from one address per run: lift the per-address cap.
+    '--listen', '127.0.0.1:0', '--signaling-listen', '127.0.0.1:0', '--signaling-max-entries-per-address', '10000', '--www', join(ROOT, 'bench/direct/page'), '--pkg', PKG,
   ]);
   const pagesUrl = (await server.line('pages at ')).slice('pages at '.length).trim();
   signalingUrl = (await server.line('signaling listening on ')).slice('signaling listening on '.length).trim();

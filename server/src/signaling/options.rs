@@ -31,8 +31,10 @@ pub struct SignalingOptions {
     #[arg(long, default_value_t = 10_000)]
     pub signaling_max_entries: usize,
     /// Most logins with stored data created from one client address (IPv6: one /64); beyond
-    /// it that address's `add.*` answers 503 while others carry on.
-    #[arg(long, default_value_t = 32)]
+    /// it that address's `add.*` answers 503 while others carry on. Each connect attempt of a
+    /// dApp is one login, kept until its token expires: the default leaves room for a busy
+    /// page, or many users behind one NAT, reconnecting for the token's lifetime.
+    #[arg(long, default_value_t = 256)]
     pub signaling_max_entries_per_address: usize,
     /// Most bytes of SDP and candidates stored in total; beyond it `add.*` answers 503.
     #[arg(long, default_value_t = 64 << 20)]
