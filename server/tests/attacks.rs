@@ -571,24 +571,17 @@ fn attack_one_address_cannot_fill_the_signaling_store() {
             .expect("a token")
             .to_owned()
     };
+    // A fresh login from `source`, and its offer.
+    let login_and_offer = |source, n: u32| {
+        let token = login(source);
+        call_from(source, Some(&token), "add.offer", json!(format!("v=0 {n}")))
+    };
     for n in 0..5 {
-        let token = login(flooder);
-        let reply = call_from(
-            flooder,
-            Some(&token),
-            "add.offer",
-            json!(format!("v=0 {n}")),
-        );
+        let reply = login_and_offer(flooder, n);
         assert!(reply.get("error").is_none(), "offer {n}: {reply}");
     }
     for n in 5..20 {
-        let token = login(flooder);
-        let reply = call_from(
-            flooder,
-            Some(&token),
-            "add.offer",
-            json!(format!("v=0 {n}")),
-        );
+        let reply = login_and_offer(flooder, n);
         assert_eq!(reply["error"]["code"], codes::FULL, "offer {n}: {reply}");
         assert!(
             reply["error"]["message"]
