@@ -41,6 +41,8 @@ echo "== end-to-end tests of the demo (playwright-core, headless Chromium)"
 tests/e2e/run.sh
 echo "== direct flow end to end (Chromium, signaling server, wallet daemon, private netns)"
 tests/direct/run.sh
+echo "== fuzz harness: its unit tests and the committed seeds (current, and passing)"
+(cd fuzz && cargo test -q --lib && cargo run -q --example seeds -- --check)
 echo "== fuzz smoke (every cargo-fuzz target for a few seconds, stable toolchain)"
 scripts/fuzz.sh --smoke
 echo "== benchmark harness smoke (one short iteration of every benchmark)"

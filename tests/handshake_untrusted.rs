@@ -6,8 +6,8 @@ use serde_json::json;
 use walletwire::base64url;
 use walletwire::crypto::{KeyPair, KeySchedule};
 use walletwire::protocol::{
-    Disconnect, Error, Event, Metadata, Mode, OfferBody, OfferMessage, SessionRequest, State,
-    offer_aad,
+    DappConnection, Disconnect, Error, Event, Mode, OfferMessage, Role, SessionRequest, State,
+    frame_aad, offer_aad, sas,
 };
 
 #[test]
@@ -164,36 +164,29 @@ fn otp_submitted_just_after_deadline_without_timer_is_refused() {
     );
 }
 
-/// An attacker who saw the QR code publishes its own offer first.
-fn fake_offer(request: &SessionRequest, otp: &str, now: u64) -> String {
-    fake_offer_with_deadline(request, otp, now + 60_000)
-}
-
-fn fake_offer_with_deadline(request: &SessionRequest, otp: &str, deadline: u64) -> String {
-    fake_offer_from(request, otp, deadline, 0x66)
-}
-
-/// An offer of the wallet key `[key; 32]` with the given code and code deadline.
-fn fake_offer_from(request: &SessionRequest, otp: &str, deadline: u64, key: u8) -> String {
+/// A hand-made offer of the wallet key `[key; 32]`, committed to the nonce `[key; 32]`, with
+/// the given code deadline; `otp` set makes it an offer of the old, uncommitted kind.
+fn crafted_offer(request: &SessionRequest, key: u8, deadline: u64, otp: Option<&str>) -> String {
     let attacker = KeyPair::from_secret([key; 32]);
     let dapp_pk = request.dapp_public_key().unwrap();
     let shared = attacker.agree(&dapp_pk).unwrap();
     let keys = KeySchedule::derive(&shared, &request.id, &dapp_pk, &attacker.public());
-    let body = OfferBody {
-        channel: "session:00000000-0000-4000-8000-000000000666".into(),
-        wallet: Metadata {
-            name: "Reference Wallet".into(),
-            url: None,
-            icon: None,
-        },
-        otp: Some(otp.into()),
-        otp_deadline: Some(deadline),
-        since: None,
-    };
+    let transcript = sas::transcript(&request.id, &dapp_pk, &attacker.public());
+    let mut body = json!({
+        "channel": format!("session:00000000-0000-4000-8000-0000000006{key:02x}"),
+        "wallet": {"name": "Reference Wallet"},
+        "otpDeadline": deadline,
+    });
+    match otp {
+        Some(otp) => body["otp"] = json!(otp),
+        None => {
+            body["commit"] = json!(base64url::encode(&sas::commit(&transcript, &[key; 32])));
+        }
+    }
     let sealed = keys.handshake.seal_with_nonce(
         [9; 24],
         &offer_aad(&request.id),
-        &serde_json::to_vec(&body).unwrap(),
+        body.to_string().as_bytes(),
     );
     serde_json::to_string(&OfferMessage {
         t: "offer".into(),
@@ -213,28 +206,60 @@ fn contested(pair: &Pair) -> bool {
     })
 }
 
+fn prompts(pair: &Pair) -> usize {
+    pair.dapp
+        .events
+        .iter()
+        .filter(|e| matches!(e, Event::OtpRequired { .. }))
+        .count()
+}
+
+#[test]
+fn the_code_is_shown_only_after_the_dapp_answered_the_commitment() {
+    let mut pair = Pair::new(Mode::Untrusted);
+    let request = pair.request();
+    // The wallet publishes its offer but holds the code back while the dApp is away.
+    pair.dapp.frozen = true;
+    pair.scan();
+    let offer = pair.relay.channels[&request.channel].publications[0].clone();
+    assert!(
+        !offer.contains("otp\""),
+        "the offer carries no code: {offer}"
+    );
+    assert_eq!(displayed_otp(&pair.wallet().events), None);
+    assert!(!pair.wallet().has_event(is_connected));
+    // The dApp wakes: its nonce, the wallet's reveal, and one code on both sides.
+    pair.dapp.frozen = false;
+    pair.drive();
+    let otp = pair.wallet_otp();
+    assert_eq!(prompts(&pair), 1);
+    let now = pair.now;
+    pair.dapp.conn.submit_otp(&otp, now).unwrap();
+    pair.drive();
+    assert!(pair.wallet().has_event(is_connected));
+}
+
 #[test]
 fn attack_racing_fake_offer_contests_the_handshake_and_never_hijacks() {
     let mut pair = Pair::new(Mode::Untrusted);
-    let request = pair.request();
-    pair.relay
-        .publish(&request.channel, fake_offer(&request, "000000", pair.now));
-    pair.drive();
-    // The prompt is raised by the first (fake) offer; the real wallet answers afterwards.
-    assert!(
-        pair.dapp
-            .has_event(|e| matches!(e, Event::OtpRequired { .. }))
-    );
+    // A QR observer's wallet answers first and completes its side: the prompt is raised.
+    let rogue = pair.rogue_scan(99, 60_000);
+    assert_eq!(prompts(&pair), 1);
+    // Then the real wallet answers: two wallets, the handshake ends before any code check.
     pair.scan();
-    // Two wallets answered: the handshake ends before any code is compared with either.
     assert!(contested(&pair), "{:?}", pair.dapp.events);
-    let otp = pair.wallet_otp();
+    // The dApp left before sending the real wallet its nonce: that wallet shows no code.
+    assert_eq!(displayed_otp(&pair.wallet().events), None);
     let now = pair.now;
-    assert_eq!(
-        pair.dapp.conn.submit_otp(&otp, now),
-        Err(Error::HandshakeContested)
-    );
+    for code in [pair.rogue_otp(rogue), "000000".into()] {
+        assert_eq!(
+            pair.dapp.conn.submit_otp(&code, now),
+            Err(Error::HandshakeContested)
+        );
+    }
     assert!(pair.dapp.conn.session().is_none(), "nobody connected");
+    pair.drive();
+    assert!(!pair.rogues[rogue].has_event(is_connected));
     // Pairing again with a fresh request works.
     let mut again = Pair::with_seed(Mode::Untrusted, 2);
     again.scan();
@@ -246,58 +271,183 @@ fn attack_racing_fake_offer_contests_the_handshake_and_never_hijacks() {
 }
 
 #[test]
-fn attack_fake_offer_copying_the_displayed_code_contests_and_never_wins() {
-    // The attacker learns the code the user will type (here: forced by reusing it) and
-    // publishes it after the real wallet: the second offer ends the handshake.
+fn attack_a_second_offer_after_the_real_one_contests_and_never_wins() {
     let mut pair = Pair::new(Mode::Untrusted);
-    let request = pair.request();
     pair.scan();
     let otp = pair.wallet_otp();
-    pair.relay
-        .publish(&request.channel, fake_offer(&request, &otp, pair.now));
-    pair.drive();
+    let rogue = pair.rogue_scan(99, 60_000);
     assert!(contested(&pair));
     let now = pair.now;
     assert_eq!(
         pair.dapp.conn.submit_otp(&otp, now),
         Err(Error::HandshakeContested)
     );
+    assert_eq!(
+        pair.rogues[rogue]
+            .events
+            .iter()
+            .filter(|e| is_connected(e))
+            .count(),
+        0
+    );
     assert!(pair.dapp.conn.session().is_none());
+}
+
+/// The attack the committed code stops: an app that intercepts the deep link runs two legs.
+/// Towards the real wallet it is a dApp with its own key (so it learns the code the wallet
+/// shows); towards the real dApp it is a wallet with its own key. The user types the real
+/// wallet's code into the real dApp. With a code inside the offer (protocol v1) the attacker
+/// put that code in its own offer and won; now each leg's code hashes that leg's keys and
+/// nonces, and the attacker had to commit before seeing the dApp's nonce.
+#[test]
+fn attack_an_intercepting_app_in_the_middle_never_matches_the_code() {
+    for seed in 0..64u64 {
+        let mut pair = Pair::with_seed(Mode::Untrusted, 1000 + seed * 10);
+        let intercepted = pair.request();
+        // Leg 1: the attacker as a dApp, showing the real wallet the real dApp's metadata.
+        let mut fake_dapp_options = dapp_options(Mode::Untrusted);
+        fake_dapp_options.dapp = intercepted.dapp.clone();
+        let fake_dapp = DappConnection::new(
+            fake_dapp_options,
+            pair.now,
+            SeededRandom::boxed(7000 + seed),
+        )
+        .unwrap();
+        let mut leg1 = Pair {
+            relay: LoopbackRelay::default(),
+            dapp: Peer::new(fake_dapp),
+            wallet: None,
+            rogues: Vec::new(),
+            now: pair.now,
+            seed: 5000 + seed,
+            limits: pair.limits.clone(),
+        };
+        leg1.drive();
+        leg1.scan();
+        // The real wallet shows its code; the attacker's dApp side knows it too.
+        let shown = leg1.wallet_otp();
+        assert_eq!(prompts(&leg1), 1);
+        leg1.dapp.conn.submit_otp(&shown, leg1.now).unwrap();
+        leg1.drive();
+        assert!(
+            leg1.wallet().has_event(is_connected),
+            "leg 1 is a real pairing"
+        );
+        // Leg 2: the attacker as a wallet towards the real dApp (its best: answer at once).
+        let rogue = pair.rogue_scan(9000 + seed, 60_000);
+        assert_eq!(prompts(&pair), 1);
+        let expected = pair.rogue_otp(rogue);
+        assert_ne!(shown, expected, "seed {seed}: the legs' codes differ");
+        // The user types what the real wallet shows, three times.
+        let now = pair.now;
+        assert_eq!(
+            pair.dapp.conn.submit_otp(&shown, now),
+            Err(Error::OtpMismatch { attempts_left: 2 })
+        );
+        assert_eq!(
+            pair.dapp.conn.submit_otp(&shown, now),
+            Err(Error::OtpMismatch { attempts_left: 1 })
+        );
+        assert_eq!(
+            pair.dapp.conn.submit_otp(&shown, now),
+            Err(Error::OtpAttemptsExhausted)
+        );
+        pair.drive();
+        assert!(pair.dapp.conn.session().is_none());
+        assert!(
+            !pair.rogues[rogue].has_event(is_connected),
+            "no ack for the attacker"
+        );
+    }
+}
+
+#[test]
+fn attack_an_uncommitted_offer_of_the_old_kind_is_refused_and_cannot_downgrade() {
+    let mut pair = Pair::new(Mode::Untrusted);
+    let request = pair.request();
+    let old = crafted_offer(&request, 0x66, pair.now + 60_000, Some("000000"));
+    assert_eq!(
+        pair.dapp
+            .conn
+            .handle_publication(&request.channel, None, &old, pair.now),
+        Err(walletwire::protocol::Discard::Malformed)
+    );
+    pair.drive();
+    assert_eq!(prompts(&pair), 0);
+    assert!(!contested(&pair));
+    // The real wallet still pairs with one code entry.
+    pair.scan();
+    let otp = pair.wallet_otp();
+    let now = pair.now;
+    pair.dapp.conn.submit_otp(&otp, now).unwrap();
+    pair.drive();
+    assert!(pair.wallet().has_event(is_connected));
+}
+
+#[test]
+fn a_wrong_reveal_is_dropped_and_no_code_is_asked_for() {
+    let mut pair = Pair::new(Mode::Untrusted);
+    let request = pair.request();
+    let key = 0x42;
+    let offer = crafted_offer(&request, key, pair.now + 60_000, None);
+    assert_eq!(
+        pair.dapp
+            .conn
+            .handle_publication(&request.channel, None, &offer, pair.now),
+        Ok(())
+    );
+    pair.drive();
+    // The offerer reveals a nonce other than the one it committed to.
+    let attacker = KeyPair::from_secret([key; 32]);
+    let dapp_pk = request.dapp_public_key().unwrap();
+    let keys = KeySchedule::derive(
+        &attacker.agree(&dapp_pk).unwrap(),
+        &request.id,
+        &dapp_pk,
+        &attacker.public(),
+    );
+    let channel = format!("session:00000000-0000-4000-8000-0000000006{key:02x}");
+    let plain = json!({"t": "reveal", "nonce": base64url::encode(&[key ^ 1; 32])}).to_string();
+    let sealed = keys.wallet_to_dapp.seal_with_nonce(
+        [3; 24],
+        &frame_aad(&channel, Role::Wallet, 0),
+        plain.as_bytes(),
+    );
+    let frame = json!({"from": "wallet", "seq": 0, "box": base64url::encode(&sealed)}).to_string();
+    assert_eq!(
+        pair.dapp
+            .conn
+            .handle_publication(&channel, None, &frame, pair.now),
+        Err(walletwire::protocol::Discard::Unexpected)
+    );
+    pair.drive();
+    assert_eq!(prompts(&pair), 0);
+    assert_eq!(
+        pair.dapp.conn.submit_otp("123456", pair.now),
+        Err(Error::InvalidState("awaiting_offer"))
+    );
 }
 
 #[test]
 fn an_expired_offer_is_pruned_and_the_next_one_is_checked() {
     let mut pair = Pair::new(Mode::Untrusted);
-    let request = pair.request();
-    // An offer whose code window closes in one second, fed without running timers.
-    let mut early = fake_offer_with_deadline(&request, "000000", pair.now + 1_000);
-    let verdict = pair
-        .dapp
-        .conn
-        .handle_publication(&request.channel, None, &early, pair.now);
-    assert_eq!(verdict, Ok(()));
-    // Its replay is dropped as such.
-    assert_eq!(
-        pair.dapp
-            .conn
-            .handle_publication(&request.channel, None, &early, pair.now),
-        Err(walletwire::protocol::Discard::Replay)
-    );
+    // A wallet whose code window closes in one second, then the clock jumps without timers
+    // running (a frozen tab).
+    let first = pair.rogue_scan(99, 1_000);
+    assert_eq!(prompts(&pair), 1);
+    pair.now += 2_000;
     // After its deadline a second wallet's offer replaces it instead of contesting.
-    let later = pair.now + 2_000;
-    early = fake_offer_from(&request, "123456", later + 60_000, 0x77);
+    let second = pair.rogue_scan(98, 60_000);
+    assert!(!contested(&pair), "{:?}", pair.dapp.events);
+    let now = pair.now;
     assert_eq!(
-        pair.dapp
-            .conn
-            .handle_publication(&request.channel, None, &early, later),
-        Ok(())
-    );
-    assert!(!contested(&pair));
-    assert_eq!(
-        pair.dapp.conn.submit_otp("123456", later),
+        pair.dapp.conn.submit_otp(&pair.rogue_otp(second), now),
         Ok(()),
         "the live offer's code is accepted"
     );
+    pair.drive();
+    assert!(pair.rogues[second].has_event(is_connected));
+    assert!(!pair.rogues[first].has_event(is_connected));
 }
 
 #[test]
@@ -306,7 +456,7 @@ fn offer_under_a_wrong_key_is_dropped() {
     let mut request = pair.request();
     // Sealed for a different dApp key: cannot be opened by this dApp.
     request.public_key = base64url::encode(&KeyPair::from_secret([0x11; 32]).public().0);
-    let data = fake_offer(&request, "123456", pair.now);
+    let data = crafted_offer(&request, 0x66, pair.now + 60_000, None);
     let verdict = pair
         .dapp
         .conn
@@ -341,11 +491,7 @@ fn offer_under_a_wrong_key_is_dropped() {
         );
     }
     pair.drive();
-    assert!(
-        !pair
-            .dapp
-            .has_event(|e| matches!(e, Event::OtpRequired { .. }))
-    );
+    assert_eq!(prompts(&pair), 0);
 }
 
 #[test]
@@ -353,7 +499,7 @@ fn attack_offer_flood_buys_no_extra_code_checks() {
     let mut pair = Pair::new(Mode::Untrusted);
     let request = pair.request();
     for i in 0..20u8 {
-        let msg = fake_offer_from(&request, "111111", pair.now + 60_000, i + 1);
+        let msg = crafted_offer(&request, i + 1, pair.now + 60_000, None);
         let verdict = pair
             .dapp
             .conn
@@ -367,18 +513,12 @@ fn attack_offer_flood_buys_no_extra_code_checks() {
     }
     pair.drive();
     assert!(contested(&pair));
-    // No code is compared with any of them: not even the flooders' own.
+    // No code is compared with any of them.
     let now = pair.now;
     assert_eq!(
         pair.dapp.conn.submit_otp("111111", now),
         Err(Error::HandshakeContested)
     );
     assert!(pair.dapp.conn.session().is_none());
-    let prompts = pair
-        .dapp
-        .events
-        .iter()
-        .filter(|e| matches!(e, Event::OtpRequired { .. }))
-        .count();
-    assert_eq!(prompts, 1);
+    assert_eq!(prompts(&pair), 0);
 }

@@ -54,7 +54,7 @@ fn refuses_what_is_not_ours_or_malformed() {
         json.replace("\"expiresAt\":", "\"expiresAt\":\"soon\",\"x\":"),
         json.replace("\"name\":\"Test dApp\"", "\"name\":\"\""),
         json.replace("\"publicKey\":\"", "\"publicKey\":\"AA"),
-        "{\"v\":1}".to_owned(),
+        "{\"v\":2}".to_owned(),
         "[]".to_owned(),
         "{}".to_owned(),
     ];
@@ -67,11 +67,15 @@ fn refuses_what_is_not_ours_or_malformed() {
 #[test]
 fn refuses_unknown_versions_oversize_and_expired() {
     let request = valid();
-    let json = request.to_json().replace("\"v\":1", "\"v\":2");
-    assert_eq!(
-        SessionRequest::from_uri(&uri_of(&json)),
-        Err(Error::UnsupportedVersion(2))
-    );
+    // A request of protocol v1 (a code inside the offer, no commitment) and one from the
+    // future: both refused with the version named, never half understood.
+    for v in [1, 3] {
+        let json = request.to_json().replace("\"v\":2", &format!("\"v\":{v}"));
+        assert_eq!(
+            SessionRequest::from_uri(&uri_of(&json)),
+            Err(Error::UnsupportedVersion(v))
+        );
+    }
     let padded = request.to_json().replace(
         "\"name\":\"Test dApp\"",
         &format!("\"name\":\"Test dApp\",\"pad\":\"{}\"", "x".repeat(2000)),

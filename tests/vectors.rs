@@ -101,16 +101,44 @@ fn frame_vector() {
 }
 
 #[test]
-fn otp_vector() {
-    struct Bytes(Vec<u8>);
-    impl walletwire::crypto::RandomSource for Bytes {
-        fn fill(&mut self, buf: &mut [u8]) {
-            let rest = self.0.split_off(buf.len());
-            buf.copy_from_slice(&self.0);
-            self.0 = rest;
-        }
-    }
+fn committed_code_vectors() {
+    use walletwire::protocol::sas;
     let v = vectors();
-    let otp = walletwire::protocol::Otp::generate(&mut Bytes(hex(&v["otp_random"])));
-    assert_eq!(otp.as_str(), v["otp"]);
+    let dapp = PublicKey(arr(&v["dapp_public"]));
+    let wallet = PublicKey(arr(&v["wallet_public"]));
+    let transcript = sas::transcript(&v["request_id"], &dapp, &wallet);
+    assert_eq!(to_hex(&transcript), v["transcript"]);
+    let wallet_nonce = arr(&v["wallet_nonce"]);
+    assert_eq!(
+        to_hex(&sas::commit(&transcript, &wallet_nonce)),
+        v["commit"]
+    );
+    let dapp_nonce = sas::dapp_nonce(&arr(&v["dapp_nonce_seed"]), &wallet);
+    assert_eq!(to_hex(&dapp_nonce), v["dapp_nonce"]);
+    assert_eq!(
+        sas::code(&transcript, &dapp_nonce, &wallet_nonce).as_str(),
+        v["code"]
+    );
+    // The offer body carries the commitment; the two payloads carry the nonces.
+    assert!(v["offer_body"].contains(&format!(
+        "\"commit\":\"{}\"",
+        base64url::encode(&sas::commit(&transcript, &wallet_nonce))
+    )));
+    for (name, payload) in [
+        (
+            "nonce_payload",
+            Payload::Nonce {
+                nonce: base64url::encode(&dapp_nonce),
+            },
+        ),
+        (
+            "reveal_payload",
+            Payload::Reveal {
+                nonce: base64url::encode(&wallet_nonce),
+            },
+        ),
+    ] {
+        assert_eq!(serde_json::to_string(&payload).unwrap(), v[name]);
+        assert_eq!(serde_json::from_str::<Payload>(&v[name]).unwrap(), payload);
+    }
 }

@@ -126,7 +126,7 @@ export class DemoWallet {
     params = params ?? {};
     switch (method) {
       case "wallet.info":
-        return { name: this.name, version: "0.1.0", protocol: 1, methods: METHODS };
+        return { name: this.name, version: "0.1.0", protocol: 2, methods: METHODS };
       case "accounts.list":
         return {
           accounts: this.accounts.map((a) => ({ address: a.address, publicKey: a.address, name: a.name, keyType: this.algorithm })),

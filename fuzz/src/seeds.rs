@@ -124,13 +124,15 @@ fn real_offer(mode: Mode) -> String {
     panic!("the wallet publishes its offer");
 }
 
-fn fields(otp: Option<&str>) -> offer::Body {
+/// A well-formed offer body, committed to the nonce `[n; 32]` when `commit` is `Some(n)`.
+fn fields(commit: Option<u8>) -> offer::Body {
     offer::Body::Fields {
         channel: [7; 16],
         raw_channel: None,
         name: text("Seed Wallet"),
         url: Some(text("https://wallet.example")),
-        otp: otp.map(text),
+        otp: None,
+        commit: commit.map(|n| [n; 32]),
         otp_deadline: Some(60_000),
         since: Some((0, text("epoch-2"))),
     }
@@ -155,19 +157,69 @@ fn offer() -> Vec<Seed> {
         ),
         seed(
             "untrusted-code-typed",
-            offer::encode(false, &[sealed(1, fields(Some("123456"))), Op::RightOtp(0)]),
-        ),
-        seed(
-            "untrusted-two-offers-reload",
             offer::encode(
                 false,
                 &[
-                    sealed(1, fields(Some("111111"))),
-                    sealed(2, fields(Some("222222"))),
+                    sealed(1, fields(Some(1))),
+                    Op::Reveal {
+                        offer: 0,
+                        honest: true,
+                        seq: 0,
+                    },
+                    Op::RightOtp(0),
+                ],
+            ),
+        ),
+        seed(
+            "untrusted-wrong-reveal-reload",
+            offer::encode(
+                false,
+                &[
+                    sealed(1, fields(Some(1))),
+                    Op::Reveal {
+                        offer: 0,
+                        honest: false,
+                        seq: 0,
+                    },
                     Op::Otp(text("000000")),
                     Op::Reload,
+                    Op::Reveal {
+                        offer: 0,
+                        honest: true,
+                        seq: 1,
+                    },
+                    Op::RightOtp(0),
+                ],
+            ),
+        ),
+        seed(
+            "untrusted-two-offers",
+            offer::encode(
+                false,
+                &[
+                    sealed(1, fields(Some(1))),
+                    sealed(2, fields(Some(2))),
                     Op::RightOtp(1),
                 ],
+            ),
+        ),
+        seed(
+            "untrusted-old-kind-offer",
+            offer::encode(
+                false,
+                &[sealed(
+                    3,
+                    offer::Body::Fields {
+                        channel: [8; 16],
+                        raw_channel: None,
+                        name: text("Old Wallet"),
+                        url: None,
+                        otp: Some(text("123456")),
+                        commit: None,
+                        otp_deadline: Some(60_000),
+                        since: None,
+                    },
+                )],
             ),
         ),
         seed(

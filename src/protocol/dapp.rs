@@ -7,11 +7,14 @@
 //! An offer becomes usable only as a [`VerifiedOffer`] (made by decrypting it), and a session
 //! only from an [`Accepted`] offer (made by the code check, or by trusted mode's rule).
 
+use std::collections::VecDeque;
+
 use super::connection::{Connection, Ctx, Handshake, Phase, Step};
 use super::message::{OfferBody, OfferMessage, Payload, offer_aad};
 use super::otp::{OTP_ATTEMPTS, Otp};
 use super::record::{PendingRecord, Record, SessionRecord};
 use super::request::{Metadata, Mode, PROTOCOL_VERSION, SessionRequest};
+use super::sas;
 use super::session::{Session, SessionInfo};
 use super::{
     Discard, Error, Event, Limits, MAX_MESSAGE_LEN, Output, SESSION_PREFIX, State, StreamPosition,
@@ -66,15 +69,33 @@ pub struct VerifiedOffer {
     wallet_public: PublicKey,
     keys: KeySchedule,
     body: OfferBody,
-    otp: Option<Otp>,
+    /// Untrusted mode: what the wallet committed to ([`sas::commit`]).
+    commit: [u8; 32],
     /// Effective OTP deadline: the wallet's, capped by our own window.
     deadline: u64,
 }
 
-/// An offer the dApp may connect to: only the code check or trusted mode's first-offer rule
-/// make one.
+/// Untrusted mode: the one live offer. Its session channel is joined and the dApp's nonce
+/// sent; `code` is known once the wallet revealed the nonce its offer committed to. The
+/// session is volatile (not stored) until the typed code matches.
 #[derive(Debug)]
-pub struct Accepted(VerifiedOffer);
+pub struct Candidate {
+    offer: VerifiedOffer,
+    session: Session,
+    code: Option<Otp>,
+}
+
+/// An offer the dApp may connect to: only the code check (untrusted) or the first-offer rule
+/// (trusted) make one.
+#[derive(Debug)]
+pub enum Accepted {
+    /// Trusted mode's first offer that opened.
+    #[doc(hidden)]
+    Trusted(Box<VerifiedOffer>),
+    /// Untrusted mode's candidate whose code the user typed.
+    #[doc(hidden)]
+    Untrusted(Box<Candidate>),
+}
 
 /// Data every dApp handshake state carries.
 #[derive(Debug)]
@@ -85,9 +106,11 @@ pub struct Pending {
     /// Untrusted mode: the one live offer the typed code is checked against. A second
     /// distinct live offer ends the handshake ([`Error::HandshakeContested`]), so the three
     /// attempts are three code checks in total, however many offers anyone publishes.
-    offer: Option<VerifiedOffer>,
+    candidate: Option<Box<Candidate>>,
     attempts_left: u8,
     otp_prompted: bool,
+    /// Where the dApp's nonce for an offer comes from ([`sas::dapp_nonce`]).
+    nonce_seed: [u8; 32],
     /// Set on entering `Syncing`.
     sync_deadline: u64,
 }
@@ -113,6 +136,7 @@ impl Pending {
             secret: *self.keys.secret_bytes(),
             position: self.position.clone(),
             attempts_left: self.attempts_left,
+            nonce_seed: self.nonce_seed,
             otp_prompted: self.otp_prompted,
         });
         Output::Store {
@@ -121,13 +145,24 @@ impl Pending {
         }
     }
 
-    fn cleanup(&self, ctx: &mut Ctx) {
+    /// Leaves the handshake channel and forgets the pending record.
+    fn leave_handshake(&self, ctx: &mut Ctx) {
         ctx.out.push_back(Output::Unsubscribe {
             channel: self.request.channel.clone(),
         });
         ctx.out.push_back(Output::Remove {
             key: pending_key(&self.request.id),
         });
+    }
+
+    /// Undoes everything: the handshake channel, the record, a candidate's session channel.
+    fn cleanup(&self, ctx: &mut Ctx) {
+        self.leave_handshake(ctx);
+        if let Some(c) = &self.candidate {
+            ctx.out.push_back(Output::Unsubscribe {
+                channel: c.session.info.channel.clone(),
+            });
+        }
     }
 
     /// Decrypts and checks an offer message.
@@ -163,35 +198,33 @@ impl Pending {
         if !is_channel(&body.channel, SESSION_PREFIX) || body.wallet.validate().is_err() {
             return Err(Discard::Malformed);
         }
-        let (otp, deadline) = match (self.request.mode, &body.otp, body.otp_deadline) {
-            (Mode::Trusted, _, _) => (None, 0),
-            (Mode::Untrusted, Some(code), Some(deadline)) => {
-                let otp = Otp::parse(code)
-                    .filter(|o| o.as_str() == code)
-                    .ok_or(Discard::Malformed)?;
-                (
-                    Some(otp),
-                    deadline.min(now.saturating_add(MAX_OTP_WINDOW_MS)),
-                )
-            }
+        // Untrusted mode takes only committed offers: an offer of the old, uncommitted kind
+        // (a code inside the offer) is malformed here, so it can never downgrade the pairing.
+        let (commit, deadline) = match (self.request.mode, &body.commit, body.otp_deadline) {
+            (Mode::Trusted, _, _) => ([0; 32], 0),
+            (Mode::Untrusted, Some(commit), Some(deadline)) => (
+                base64url::decode_array(commit).ok_or(Discard::Malformed)?,
+                deadline.min(now.saturating_add(MAX_OTP_WINDOW_MS)),
+            ),
             (Mode::Untrusted, _, _) => return Err(Discard::Malformed),
         };
         Ok(VerifiedOffer {
             wallet_public,
             keys,
             body,
-            otp,
+            commit,
             deadline,
         })
     }
 
     /// The OTP deadline of the offer held.
     fn otp_deadline(&self) -> Option<u64> {
-        self.offer.as_ref().map(|o| o.deadline)
+        self.candidate.as_ref().map(|c| c.offer.deadline)
     }
 
     fn prompt_otp(&mut self, ctx: &mut Ctx) {
-        if let (false, Some(deadline)) = (self.otp_prompted, self.otp_deadline()) {
+        let revealed = self.candidate.as_ref().is_some_and(|c| c.code.is_some());
+        if let (false, true, Some(deadline)) = (self.otp_prompted, revealed, self.otp_deadline()) {
             self.otp_prompted = true;
             ctx.out.push_back(self.record());
             ctx.emit(Event::State(State::AwaitingOtp));
@@ -208,48 +241,107 @@ impl Pending {
         data: &str,
         now: u64,
         ctx: &mut Ctx,
-        prompt: bool,
     ) -> (Result<Box<Self>, Step<DappHandshake>>, Result<(), Discard>) {
         let offer = match self.open_offer(data, now) {
             Ok(o) => o,
             Err(e) => return (Ok(self), Err(e)),
         };
         match self.request.mode {
-            Mode::Trusted => (Err(self.connect(Accepted(offer), now, ctx)), Ok(())),
+            Mode::Trusted => (
+                Err(self.connect(Accepted::Trusted(Box::new(offer)), now, ctx)),
+                Ok(()),
+            ),
             Mode::Untrusted => {
                 if offer.deadline < now {
                     return (Ok(self), Err(Discard::Unexpected));
                 }
-                match &self.offer {
-                    Some(held) if held.wallet_public == offer.wallet_public => {
+                match &self.candidate {
+                    Some(held) if held.offer.wallet_public == offer.wallet_public => {
                         return (Ok(self), Err(Discard::Replay));
                     }
                     // Two wallets answered one request: someone else has the QR code or the
                     // link. Checking the code against both would give a guesser more than
                     // three chances, and picking one could pick theirs: pair again instead.
-                    Some(held) if held.deadline >= now => {
+                    Some(held) if held.offer.deadline >= now => {
                         return (Err(fail(self, Error::HandshakeContested, ctx)), Ok(()));
                     }
-                    // None, or an expired offer, which is pruned.
-                    _ => self.offer = Some(offer),
+                    // An expired offer is pruned.
+                    Some(held) => ctx.out.push_back(Output::Unsubscribe {
+                        channel: held.session.info.channel.clone(),
+                    }),
+                    None => {}
                 }
-                if prompt {
-                    self.prompt_otp(ctx);
-                }
+                self.candidate = Some(self.join(offer, now, ctx));
                 (Ok(self), Ok(()))
             }
         }
     }
 
+    /// Untrusted mode: joins the offer's session channel and sends the dApp's nonce (frame
+    /// 0), now that the wallet is committed to its own.
+    fn join(&self, offer: VerifiedOffer, now: u64, ctx: &mut Ctx) -> Box<Candidate> {
+        let mut session = self.session_for(&offer, now, ctx);
+        session.volatile = true;
+        ctx.out.push_back(Output::Subscribe {
+            channel: session.info.channel.clone(),
+            since: offer.body.since.clone(),
+        });
+        let nonce = sas::dapp_nonce(&self.nonce_seed, &offer.wallet_public);
+        let nonce = Payload::Nonce {
+            nonce: base64url::encode(&nonce),
+        };
+        // 60 bytes of JSON always fit the payload limit.
+        let _ = session.send(&nonce, now, ctx.rng, ctx.out);
+        Box::new(Candidate {
+            offer,
+            session,
+            code: None,
+        })
+    }
+
+    /// Handles a publication on the candidate's session channel: the wallet's reveal.
+    fn candidate_frame(
+        &mut self,
+        data: &str,
+        position: Option<StreamPosition>,
+        ctx: &mut Ctx,
+        prompt: bool,
+    ) -> Result<(), Discard> {
+        let dapp_public = self.keys.public();
+        let Some(c) = self.candidate.as_mut() else {
+            return Err(Discard::UnknownChannel);
+        };
+        let payload = c.session.open(data, &mut VecDeque::new());
+        c.session.advance(position);
+        let nonce = match payload? {
+            Payload::Reveal { nonce } if c.code.is_none() => nonce,
+            _ => return Err(Discard::Unexpected),
+        };
+        let wallet_nonce: [u8; sas::NONCE_LEN] =
+            base64url::decode_array(&nonce).ok_or(Discard::Malformed)?;
+        let transcript = sas::transcript(&self.request.id, &dapp_public, &c.offer.wallet_public);
+        // Only the offer's key holder can send this frame: a reveal that does not open the
+        // commitment is a broken wallet, dropped; the code window then runs out.
+        if sas::commit(&transcript, &wallet_nonce) != c.offer.commit {
+            return Err(Discard::Unexpected);
+        }
+        let dapp_nonce = sas::dapp_nonce(&self.nonce_seed, &c.offer.wallet_public);
+        c.code = Some(sas::code(&transcript, &dapp_nonce, &wallet_nonce));
+        if prompt {
+            self.prompt_otp(ctx);
+        }
+        Ok(())
+    }
+
     /// Compares the typed code with the live offer's, in constant time.
     fn check_otp(&mut self, typed: &Otp, now: u64) -> Result<Accepted, Error> {
-        let hit = self.offer.as_ref().is_some_and(|offer| {
-            offer.otp.as_ref().is_some_and(|o| o.matches(typed)) & (offer.deadline >= now)
+        let hit = self.candidate.as_ref().is_some_and(|c| {
+            c.code.as_ref().is_some_and(|o| o.matches(typed)) & (c.offer.deadline >= now)
         });
-        match self.offer.take() {
-            Some(offer) if hit => Ok(Accepted(offer)),
+        match self.candidate.take() {
+            Some(candidate) if hit => Ok(Accepted::Untrusted(candidate)),
             kept => {
-                self.offer = kept;
+                self.candidate = kept;
                 self.attempts_left = self.attempts_left.saturating_sub(1);
                 if self.attempts_left == 0 {
                     Err(Error::OtpAttemptsExhausted)
@@ -262,14 +354,8 @@ impl Pending {
         }
     }
 
-    /// Builds the session from an accepted offer and moves to the session channel.
-    fn connect(
-        self: Box<Self>,
-        accepted: Accepted,
-        now: u64,
-        ctx: &mut Ctx,
-    ) -> Step<DappHandshake> {
-        let Accepted(offer) = accepted;
+    /// The session an offer describes.
+    fn session_for(&self, offer: &VerifiedOffer, now: u64, ctx: &Ctx) -> Session {
         let info = SessionInfo {
             // is_channel checked the prefix in open_offer.
             id: offer.body.channel[SESSION_PREFIX.len()..].to_owned(),
@@ -280,28 +366,43 @@ impl Pending {
             relay: self.request.relay.clone(),
             expires_at: now.saturating_add(ctx.limits.session_ttl_ms),
         };
-        let mut session = Session::new(
+        Session::new(
             info,
             offer.keys.dapp_to_wallet.clone(),
             offer.keys.wallet_to_dapp.clone(),
             offer.body.since.clone(),
             ctx.limits.clone(),
-        );
-        self.cleanup(ctx);
-        ctx.out.push_back(Output::Subscribe {
-            channel: session.info.channel.clone(),
-            since: offer.body.since.clone(),
-        });
-        match self.request.mode {
+        )
+    }
+
+    /// Builds the session from an accepted offer and leaves the handshake channel.
+    fn connect(
+        self: Box<Self>,
+        accepted: Accepted,
+        now: u64,
+        ctx: &mut Ctx,
+    ) -> Step<DappHandshake> {
+        self.leave_handshake(ctx);
+        match accepted {
+            Accepted::Trusted(offer) => {
+                let session = self.session_for(&offer, now, ctx);
+                ctx.out.push_back(Output::Subscribe {
+                    channel: session.info.channel.clone(),
+                    since: offer.body.since.clone(),
+                });
+                session.store(ctx.out);
+                Step::Connected(Box::new(session))
+            }
             // Sending the ack also stores the session (with its advanced counter).
-            Mode::Untrusted => {
+            Accepted::Untrusted(candidate) => {
+                let mut session = candidate.session;
+                session.volatile = false;
                 if let Err(e) = session.send(&Payload::Ack, now, ctx.rng, ctx.out) {
                     return Step::Failed(e);
                 }
+                Step::Connected(Box::new(session))
             }
-            Mode::Trusted => session.store(ctx.out),
         }
-        Step::Connected(Box::new(session))
     }
 }
 
@@ -344,21 +445,37 @@ impl Handshake for DappHandshake {
     fn publication(
         self,
         channel: &str,
-        _position: Option<StreamPosition>,
+        position: Option<StreamPosition>,
         data: &str,
         now: u64,
         ctx: &mut Ctx,
     ) -> (Step<Self>, Result<(), Discard>) {
+        let candidate_channel = self
+            .pending()
+            .candidate
+            .as_ref()
+            .is_some_and(|c| c.session.info.channel == channel);
+        if candidate_channel {
+            // The code is prompted for only once the request is shown.
+            return match self {
+                Self::Subscribing(mut p) => {
+                    let verdict = p.candidate_frame(data, position, ctx, false);
+                    (Step::Stay(Self::Subscribing(p)), verdict)
+                }
+                Self::Listening(mut p) | Self::Syncing(mut p) => {
+                    let verdict = p.candidate_frame(data, position, ctx, true);
+                    (Step::Stay(Self::Listening(p)), verdict)
+                }
+            };
+        }
         if channel != self.pending().request.channel {
             return (Step::Stay(self), Err(Discard::UnknownChannel));
         }
-        // Offers recovered while subscribing are prompted for once the request is shown.
-        let (p, wrap, prompt): (_, fn(Box<Pending>) -> Self, _) = match self {
-            Self::Subscribing(p) => (p, Self::Subscribing, false),
-            Self::Listening(p) => (p, Self::Listening, true),
-            Self::Syncing(p) => (p, Self::Listening, true),
+        let (p, wrap): (_, fn(Box<Pending>) -> Self) = match self {
+            Self::Subscribing(p) => (p, Self::Subscribing),
+            Self::Listening(p) | Self::Syncing(p) => (p, Self::Listening),
         };
-        match p.offer(data, now, ctx, prompt) {
+        match p.offer(data, now, ctx) {
             (Ok(p), verdict) => (Step::Stay(wrap(p)), verdict),
             (Err(step), verdict) => (step, verdict),
         }
@@ -418,6 +535,8 @@ impl Connection<DappHandshake> {
         options.dapp.validate().map_err(Error::InvalidRequest)?;
         let id = random_uuid(rng.as_mut());
         let keys = KeyPair::generate(rng.as_mut());
+        let mut nonce_seed = [0u8; 32];
+        rng.fill(&mut nonce_seed);
         let ttl = options.request_ttl_ms.unwrap_or(match options.mode {
             Mode::Untrusted => 120_000,
             Mode::Trusted => 60_000,
@@ -443,9 +562,10 @@ impl Connection<DappHandshake> {
             request,
             keys,
             position: None,
-            offer: None,
+            candidate: None,
             attempts_left: OTP_ATTEMPTS,
             otp_prompted: false,
+            nonce_seed,
             sync_deadline: 0,
         };
         Ok(Self::start(pending, rng, options.limits))
@@ -475,9 +595,10 @@ impl Connection<DappHandshake> {
             request: record.request.clone(),
             keys: KeyPair::from_secret(record.secret),
             position: record.position.clone(),
-            offer: None,
+            candidate: None,
             attempts_left: record.attempts_left,
             otp_prompted: false,
+            nonce_seed: record.nonce_seed,
             sync_deadline: 0,
         };
         Self::start(pending, rng, limits)
@@ -498,7 +619,8 @@ impl Connection<DappHandshake> {
                 return Err(reason.clone().unwrap_or(Error::InvalidState("closed")));
             }
         };
-        if pending.request.mode != Mode::Untrusted || pending.offer.is_none() {
+        let revealed = pending.candidate.as_ref().is_some_and(|c| c.code.is_some());
+        if pending.request.mode != Mode::Untrusted || !revealed {
             return Err(Error::InvalidState("awaiting_offer"));
         }
         let typed = Otp::parse(typed).ok_or(Error::OtpMalformed)?;

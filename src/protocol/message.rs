@@ -30,9 +30,10 @@ pub struct OfferBody {
     pub channel: String,
     /// What the dApp shows about the wallet.
     pub wallet: Metadata,
-    /// Untrusted mode: the six digits the wallet displays.
+    /// Untrusted mode: the wallet's commitment to its nonce, base64url of 32 bytes
+    /// ([`super::sas::commit`]); the nonce is revealed only after the dApp sent its own.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub otp: Option<String>,
+    pub commit: Option<String>,
     /// Untrusted mode: Unix ms after which the wallet stops waiting for the ack.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub otp_deadline: Option<u64>,
@@ -73,8 +74,20 @@ pub struct RpcError {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "t", rename_all = "lowercase")]
 pub enum Payload {
-    /// Untrusted mode: the dApp accepted the wallet's offer (always dApp seq 0).
+    /// Untrusted mode: the user typed the matching code and the dApp accepted the wallet's
+    /// offer (always dApp seq 1).
     Ack,
+    /// Untrusted mode: the dApp's nonce, sent once the wallet's offer committed to its own
+    /// (always dApp seq 0).
+    Nonce {
+        /// 32 bytes, base64url.
+        nonce: String,
+    },
+    /// Untrusted mode: the wallet opens its commitment (always wallet seq 0).
+    Reveal {
+        /// The committed 32 bytes, base64url.
+        nonce: String,
+    },
     /// Liveness probe; the peer answers with `pong` carrying the same `n`.
     Ping {
         /// Probe number.
@@ -127,6 +140,7 @@ pub enum Payload {
 struct PayloadFields {
     t: String,
     n: Option<u64>,
+    nonce: Option<String>,
     reason: Option<String>,
     id: Option<u64>,
     method: Option<String>,
@@ -144,6 +158,12 @@ impl<'de> Deserialize<'de> for Payload {
         let need = |field: &'static str| D::Error::missing_field(field);
         Ok(match f.t.as_str() {
             "ack" => Payload::Ack,
+            "nonce" => Payload::Nonce {
+                nonce: f.nonce.ok_or_else(|| need("nonce"))?,
+            },
+            "reveal" => Payload::Reveal {
+                nonce: f.nonce.ok_or_else(|| need("nonce"))?,
+            },
             "ping" => Payload::Ping {
                 n: f.n.ok_or_else(|| need("n"))?,
             },
@@ -203,6 +223,18 @@ mod tests {
     fn payloads_round_trip_as_documented() {
         let cases = [
             (Payload::Ack, r#"{"t":"ack"}"#),
+            (
+                Payload::Nonce {
+                    nonce: "AAEC".into(),
+                },
+                r#"{"t":"nonce","nonce":"AAEC"}"#,
+            ),
+            (
+                Payload::Reveal {
+                    nonce: "AAEC".into(),
+                },
+                r#"{"t":"reveal","nonce":"AAEC"}"#,
+            ),
             (Payload::Ping { n: 7 }, r#"{"t":"ping","n":7}"#),
             (Payload::Pong { n: 7 }, r#"{"t":"pong","n":7}"#),
             (
@@ -274,6 +306,8 @@ mod tests {
         for bad in [
             r#"{"t":"req","method":"m"}"#,
             r#"{"t":"ping"}"#,
+            r#"{"t":"nonce"}"#,
+            r#"{"t":"reveal","nonce":7}"#,
             r#"{"t":"note"}"#,
             r#"{"t":"frobnicate"}"#,
             r#"{"id":1}"#,

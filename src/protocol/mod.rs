@@ -17,6 +17,7 @@ mod otp;
 mod record;
 mod request;
 mod rpc;
+pub mod sas;
 mod session;
 mod wallet;
 

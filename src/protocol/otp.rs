@@ -36,7 +36,8 @@ impl Otp {
         }
     }
 
-    fn from_number(mut n: u32) -> Self {
+    /// The code of `n` (below 10^6), zero-padded.
+    pub(crate) fn from_number(mut n: u32) -> Self {
         let mut digits = [b'0'; OTP_DIGITS];
         for d in digits.iter_mut().rev() {
             // n % 10 < 10, so the sum is an ASCII digit.

@@ -42,15 +42,23 @@ impl core::fmt::Display for RecordError {
 
 impl std::error::Error for RecordError {}
 
-/// The wallet's untrusted-mode wait for the dApp's ack, kept across reloads.
+/// The wallet's untrusted-mode handshake on its session channel, kept across reloads:
+/// waiting for the dApp's nonce (then the code is computed and shown), then for its ack.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct AwaitingAck {
-    /// The code on display.
-    pub otp: String,
+    /// What the code is about ([`super::sas::transcript`]).
+    #[serde(with = "key_text")]
+    pub transcript: [u8; KEY_LEN],
+    /// The nonce the offer committed to.
+    #[serde(with = "key_text")]
+    pub wallet_nonce: [u8; KEY_LEN],
+    /// The code on display, once the dApp's nonce arrived and the wallet revealed its own.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub otp: Option<String>,
     /// Unix ms after which the wallet gives up.
     pub deadline: u64,
-    /// When the OTP window itself closes (shown to the user).
+    /// When the code window itself closes (shown to the user).
     pub otp_deadline: u64,
 }
 
@@ -93,6 +101,10 @@ pub struct PendingRecord {
     pub position: Option<StreamPosition>,
     /// OTP attempts left; persisted so reloading cannot reset the count.
     pub attempts_left: u8,
+    /// Untrusted mode: where the dApp's nonce for each offer comes from
+    /// ([`super::sas::dapp_nonce`]), so a reload sends the same one again.
+    #[serde(with = "key_text")]
+    pub nonce_seed: [u8; KEY_LEN],
     /// Wallet metadata is not kept; offers are re-read from the relay.
     #[serde(default)]
     pub otp_prompted: bool,
@@ -206,6 +218,7 @@ impl Drop for SessionRecord {
 impl Drop for PendingRecord {
     fn drop(&mut self) {
         self.secret.zeroize();
+        self.nonce_seed.zeroize();
     }
 }
 

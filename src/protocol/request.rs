@@ -8,7 +8,7 @@ use crate::base64url;
 use crate::crypto::PublicKey;
 
 /// Protocol version spoken by this build.
-pub const PROTOCOL_VERSION: u64 = 1;
+pub const PROTOCOL_VERSION: u64 = 2;
 /// URI scheme and path before the encoded request.
 pub const URI_PREFIX: &str = "walletwire:connect?r=";
 /// Longest URI accepted: fits a version-15 QR code at medium error correction.

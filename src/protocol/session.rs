@@ -57,6 +57,9 @@ pub struct Session {
     next_ping: u64,
     /// Wallet in untrusted mode before the dApp's ack.
     pub(crate) awaiting_ack: Option<AwaitingAck>,
+    /// Not stored: a dApp's untrusted-mode candidate before the code was checked (its
+    /// handshake lives in the pending record until then).
+    pub(crate) volatile: bool,
 }
 
 impl Session {
@@ -78,6 +81,7 @@ impl Session {
             limits,
             next_ping: 0,
             awaiting_ack: None,
+            volatile: false,
         }
     }
 
@@ -93,6 +97,7 @@ impl Session {
             limits,
             next_ping: 0,
             awaiting_ack: record.awaiting_ack.clone(),
+            volatile: false,
         }
     }
 
@@ -114,6 +119,9 @@ impl Session {
     }
 
     pub(crate) fn store(&self, out: &mut VecDeque<Output>) {
+        if self.volatile {
+            return;
+        }
         out.push_back(Output::Store {
             key: session_key(self.info.role, &self.info.id),
             record: Record::Session(self.to_record()).encode(),
@@ -347,7 +355,9 @@ impl Session {
         out: &mut VecDeque<Output>,
     ) -> Result<Flow, Discard> {
         match payload {
-            Payload::Ack => return Err(Discard::Unexpected),
+            Payload::Ack | Payload::Nonce { .. } | Payload::Reveal { .. } => {
+                return Err(Discard::Unexpected);
+            }
             Payload::Ping { n } => {
                 // A pong is tiny; it fits the payload limit.
                 let _ = self.send(&Payload::Pong { n }, now, rng, out);

@@ -2,14 +2,16 @@
 //!
 //! `Subscribing` (the session channel is being set up; the offer goes out once the relay
 //! confirms it, carrying the channel position so the dApp misses nothing) → trusted mode:
-//! connected at once; untrusted mode: `AwaitingAck` until the dApp's ack or the deadline.
+//! connected at once; untrusted mode: `AwaitingAck` on the session channel: the dApp's nonce
+//! arrives, the wallet reveals the nonce its offer committed to and shows the code both
+//! sides derive ([`super::sas`]), then the dApp's ack (the user typed the code) connects.
 
 use super::connection::{Connection, Ctx, Handshake, Phase, Step};
 use super::dapp::resume_session;
 use super::message::{OfferBody, OfferMessage, Payload, offer_aad};
-use super::otp::Otp;
 use super::record::{AwaitingAck, SessionRecord};
 use super::request::{Metadata, Mode, SessionRequest};
+use super::sas;
 use super::session::{Session, SessionInfo};
 use super::{
     Discard, Error, Event, Limits, Output, SESSION_PREFIX, State, StreamPosition, random_uuid,
@@ -68,7 +70,7 @@ pub enum WalletHandshake {
     /// Waiting for the relay to confirm the session channel.
     #[doc(hidden)]
     Subscribing(Box<Offering>),
-    /// Untrusted: offer out, code on display, waiting for the dApp's ack.
+    /// Untrusted: offer out; waiting for the dApp's nonce, then (code on display) its ack.
     #[doc(hidden)]
     AwaitingAck(Box<Session>),
 }
@@ -88,7 +90,7 @@ impl Offering {
         let body = OfferBody {
             channel: self.session.info.channel.clone(),
             wallet: self.wallet.clone(),
-            otp: ack.map(|a| a.otp.clone()),
+            commit: ack.map(|a| base64url::encode(&sas::commit(&a.transcript, &a.wallet_nonce))),
             otp_deadline: ack.map(|a| a.otp_deadline),
             since: Some(since),
         };
@@ -109,6 +111,29 @@ impl Offering {
     }
 }
 
+/// The dApp's nonce arrived: derive the code, reveal the committed nonce (the send stores the
+/// code with the record), and show the code.
+fn reveal(session: &mut Session, nonce: &str, now: u64, ctx: &mut Ctx) -> Result<(), Discard> {
+    let dapp_nonce: [u8; sas::NONCE_LEN] =
+        base64url::decode_array(nonce).ok_or(Discard::Malformed)?;
+    let Some(ack) = session.awaiting_ack.as_mut() else {
+        return Err(Discard::Unexpected);
+    };
+    let otp = sas::code(&ack.transcript, &dapp_nonce, &ack.wallet_nonce);
+    ack.otp = Some(otp.as_str().to_owned());
+    let deadline = ack.otp_deadline;
+    let reveal = Payload::Reveal {
+        nonce: base64url::encode(&ack.wallet_nonce),
+    };
+    // 60 bytes of JSON always fit the payload limit.
+    let _ = session.send(&reveal, now, ctx.rng, ctx.out);
+    ctx.emit(Event::DisplayOtp {
+        otp: otp.as_str().to_owned(),
+        deadline,
+    });
+    Ok(())
+}
+
 impl Handshake for WalletHandshake {
     fn subscribed(
         self,
@@ -122,14 +147,8 @@ impl Handshake for WalletHandshake {
                 o.session.advance(Some(top.clone()));
                 o.session.store(ctx.out);
                 o.publish_offer(top, ctx);
-                match o.session.awaiting_ack.clone() {
-                    Some(ack) => {
-                        ctx.emit(Event::DisplayOtp {
-                            otp: ack.otp,
-                            deadline: ack.otp_deadline,
-                        });
-                        Step::Stay(Self::AwaitingAck(Box::new(o.session)))
-                    }
+                match o.session.awaiting_ack {
+                    Some(_) => Step::Stay(Self::AwaitingAck(Box::new(o.session))),
                     None => Step::Connected(Box::new(o.session)),
                 }
             }
@@ -149,16 +168,19 @@ impl Handshake for WalletHandshake {
             Self::AwaitingAck(mut s) if s.info.channel == channel => {
                 let payload = s.open(data, ctx.out);
                 s.advance(position);
-                match payload {
-                    Ok(Payload::Ack) => {
+                let revealed = s.awaiting_ack.as_ref().is_some_and(|a| a.otp.is_some());
+                let verdict = match payload {
+                    Ok(Payload::Nonce { nonce }) if !revealed => reveal(&mut s, &nonce, now, ctx),
+                    Ok(Payload::Ack) if revealed => {
                         s.awaiting_ack = None;
                         s.info.expires_at = now.saturating_add(ctx.limits.session_ttl_ms);
                         s.store(ctx.out);
-                        (Step::Connected(s), Ok(()))
+                        return (Step::Connected(s), Ok(()));
                     }
-                    Ok(_) => (Step::Stay(Self::AwaitingAck(s)), Err(Discard::Unexpected)),
-                    Err(e) => (Step::Stay(Self::AwaitingAck(s)), Err(e)),
-                }
+                    Ok(_) => Err(Discard::Unexpected),
+                    Err(e) => Err(e),
+                };
+                (Step::Stay(Self::AwaitingAck(s)), verdict)
             }
             Self::Subscribing(o) if o.session.info.channel == channel => {
                 (Step::Stay(Self::Subscribing(o)), Err(Discard::Unexpected))
@@ -237,10 +259,13 @@ impl Connection<WalletHandshake> {
             options.limits.clone(),
         );
         if request.mode == Mode::Untrusted {
-            let otp = Otp::generate(rng.as_mut());
+            let mut wallet_nonce = [0u8; sas::NONCE_LEN];
+            rng.fill(&mut wallet_nonce);
             let otp_deadline = now.saturating_add(options.otp_window_ms);
             session.awaiting_ack = Some(AwaitingAck {
-                otp: otp.as_str().to_owned(),
+                transcript: sas::transcript(&request.id, &dapp_public, &keys.public()),
+                wallet_nonce,
+                otp: None,
                 deadline: otp_deadline.saturating_add(options.ack_grace_ms),
                 otp_deadline,
             });
@@ -266,7 +291,7 @@ impl Connection<WalletHandshake> {
     }
 
     /// Resumes from a stored record: an established session, or an untrusted handshake
-    /// still waiting for the ack (the code is displayed again).
+    /// still waiting for the dApp's nonce or ack (a code already shown is shown again).
     pub fn resume(record: &SessionRecord, rng: Box<dyn RandomSource>, limits: Limits) -> Self {
         let Some(ack) = record.awaiting_ack.clone() else {
             return resume_session(record, rng, limits);
@@ -279,10 +304,12 @@ impl Connection<WalletHandshake> {
         });
         conn.out
             .push_back(Output::Event(Event::State(State::Connecting)));
-        conn.out.push_back(Output::Event(Event::DisplayOtp {
-            otp: ack.otp,
-            deadline: ack.otp_deadline,
-        }));
+        if let Some(otp) = ack.otp {
+            conn.out.push_back(Output::Event(Event::DisplayOtp {
+                otp,
+                deadline: ack.otp_deadline,
+            }));
+        }
         conn.phase = Phase::Handshake(WalletHandshake::AwaitingAck(Box::new(session)));
         conn
     }

@@ -43,6 +43,8 @@ pub struct Pair {
     pub relay: LoopbackRelay,
     pub dapp: LoopbackPeer<walletwire::protocol::DappHandshake>,
     pub wallet: Option<LoopbackPeer<walletwire::protocol::WalletHandshake>>,
+    /// Other wallets answering the same request (someone else has the QR code).
+    pub rogues: Vec<LoopbackPeer<walletwire::protocol::WalletHandshake>>,
     pub now: u64,
     pub seed: u64,
     /// Limits both peers run with.
@@ -88,6 +90,7 @@ impl Pair {
             relay: LoopbackRelay::default(),
             dapp: LoopbackPeer::new(dapp),
             wallet: None,
+            rogues: Vec::new(),
             now: T0,
             seed,
             limits,
@@ -125,6 +128,26 @@ impl Pair {
         self.drive();
     }
 
+    /// Another wallet (randomness `seed`, code window `otp_window_ms`) answers the request
+    /// the dApp shows, as anyone who saw the QR code can; returns its index in `rogues`.
+    pub fn rogue_scan(&mut self, seed: u64, otp_window_ms: u64) -> usize {
+        let request = self.request();
+        let mut options = wallet_options();
+        options.limits = self.limits.clone();
+        options.otp_window_ms = otp_window_ms;
+        let rogue =
+            WalletConnection::accept(&request, options, self.now, SeededRandom::boxed(seed))
+                .unwrap();
+        self.rogues.push(LoopbackPeer::new(rogue));
+        self.drive();
+        self.rogues.len() - 1
+    }
+
+    /// The code a rogue wallet displays.
+    pub fn rogue_otp(&self, index: usize) -> String {
+        displayed_otp(&self.rogues[index].events).expect("rogue displayed an OTP")
+    }
+
     pub fn wallet(&mut self) -> &mut LoopbackPeer<walletwire::protocol::WalletHandshake> {
         self.wallet.as_mut().expect("wallet scanned")
     }
@@ -138,6 +161,10 @@ impl Pair {
                 busy |= self.dapp.pump(&mut self.relay, self.now);
             }
             if let Some(w) = self.wallet.as_mut().filter(|w| !w.frozen) {
+                w.collect(&mut self.relay);
+                busy |= w.pump(&mut self.relay, self.now);
+            }
+            for w in self.rogues.iter_mut().filter(|w| !w.frozen) {
                 w.collect(&mut self.relay);
                 busy |= w.pump(&mut self.relay, self.now);
             }
@@ -183,16 +210,7 @@ impl Pair {
     }
 
     pub fn wallet_otp(&self) -> String {
-        self.wallet
-            .as_ref()
-            .unwrap()
-            .events
-            .iter()
-            .find_map(|e| match e {
-                Event::DisplayOtp { otp, .. } => Some(otp.clone()),
-                _ => None,
-            })
-            .expect("wallet displayed an OTP")
+        displayed_otp(&self.wallet.as_ref().unwrap().events).expect("wallet displayed an OTP")
     }
 
     /// Full handshake in `mode`; returns the pair connected.
@@ -220,6 +238,14 @@ impl Pair {
         assert!(pair.wallet().conn.session().is_some(), "wallet connected");
         pair
     }
+}
+
+/// The code a wallet displayed, if it did.
+pub fn displayed_otp(events: &[Event]) -> Option<String> {
+    events.iter().find_map(|e| match e {
+        Event::DisplayOtp { otp, .. } => Some(otp.clone()),
+        _ => None,
+    })
 }
 
 pub fn is_connected(e: &Event) -> bool {

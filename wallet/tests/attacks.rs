@@ -35,8 +35,8 @@ use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 use walletwire::base64url;
 use walletwire::crypto::{KeyPair, KeySchedule};
 use walletwire::protocol::{
-    DappConnection, DappOptions, Disconnect, Error, Event, Limits, Metadata, Mode, OfferBody,
-    OfferMessage, Output, SessionInfo, SessionRequest, WalletConnection, WalletOptions, offer_aad,
+    DappConnection, DappOptions, Disconnect, Error, Event, Limits, Metadata, Mode, OfferMessage,
+    Output, SessionInfo, SessionRequest, WalletConnection, WalletOptions, offer_aad, sas,
 };
 use walletwire::relay::hub::{ConnectionId, HubEvent};
 use walletwire_wallet::driver::{Driver, DriverEvent};
@@ -433,24 +433,25 @@ fn send_with_timeout(dapp: &mut NativeDapp, method: &str, params: Value, timeout
         .expect("request accepted")
 }
 
-/// An offer for `request` sealed by an attacker's own key, with the code and session channel
-/// the attacker chooses (PROTOCOL.md §4).
-fn craft_offer(request: &SessionRequest, otp: Option<&str>, channel: &str, name: &str) -> Value {
+/// An offer for `request` sealed by an attacker's own key, on the session channel the
+/// attacker chooses (PROTOCOL.md §4); `untrusted` adds a commitment to a random nonce.
+fn craft_offer(request: &SessionRequest, untrusted: bool, channel: &str, name: &str) -> Value {
     let attacker = KeyPair::generate(&mut OsRandom);
     let dapp_key = request.dapp_public_key().expect("valid request");
     let shared = attacker.agree(&dapp_key).expect("contributory");
     let keys = KeySchedule::derive(&shared, &request.id, &dapp_key, &attacker.public());
-    let body = OfferBody {
-        channel: channel.into(),
-        wallet: meta(name),
-        otp: otp.map(str::to_owned),
-        otp_deadline: otp.map(|_| now_ms() + 60_000),
-        since: None,
-    };
+    let mut body = json!({"channel": channel, "wallet": meta(name)});
+    if untrusted {
+        let transcript = sas::transcript(&request.id, &dapp_key, &attacker.public());
+        let mut nonce = [0u8; sas::NONCE_LEN];
+        walletwire::crypto::RandomSource::fill(&mut OsRandom, &mut nonce);
+        body["commit"] = json!(base64url::encode(&sas::commit(&transcript, &nonce)));
+        body["otpDeadline"] = json!(now_ms() + 60_000);
+    }
     let sealed = keys.handshake.seal(
         &mut OsRandom,
         &offer_aad(&request.id),
-        &serde_json::to_vec(&body).expect("offer body serializes"),
+        body.to_string().as_bytes(),
     );
     serde_json::to_value(OfferMessage {
         t: "offer".into(),
@@ -482,10 +483,10 @@ fn other_code(taken: &[&str], start: u32) -> String {
 /// Attack: a shoulder-surfer who saw the QR code answers it first with a complete, valid
 /// wallet implementation that even copies the real wallet's display name; the real wallet
 /// answers second. Expected (untrusted mode, PROTOCOL.md §5): the dApp asks for the code
-/// after the first offer; the second distinct offer ends the handshake with
-/// `handshake_contested` before any code is compared, so nobody connects (the attacker gets
-/// no ack, no request; the real wallet no ack) and the code the attacker chose is never
-/// checked. A fresh request then pairs the real wallet, which serves its own ledger.
+/// once the first (the attacker's) wallet revealed its nonce; the second distinct offer ends
+/// the handshake with `handshake_contested` before any code is compared, so nobody connects
+/// (the attacker gets no ack, no request; the real wallet never even gets the dApp's nonce, so
+/// it shows no code). A fresh request then pairs the real wallet, which serves its own ledger.
 #[tokio::test]
 async fn attack_racing_fake_offer_contests_the_pairing_and_never_hijacks() {
     let relay = Relay::start().await;
@@ -496,12 +497,11 @@ async fn attack_racing_fake_offer_contests_the_pairing_and_never_hijacks() {
     let request = dapp.session_request().await;
 
     let mut attacker = NativeWallet::start(&relay.url(), &request, name);
-    attacker.otp().await;
-    until_delivered(&mut dapp, &view, &request.channel, 1).await;
-    assert_eq!(dapp.otp_required().await, 3);
+    let (_, attempts) = tokio::join!(attacker.otp(), dapp.otp_required());
+    assert_eq!(attempts, 3);
 
     let mut wallet = WalletProcess::pair(&request.to_uri(), &dir, &[]);
-    dapp.until_line(&mut wallet, "OTP ").await;
+    until_delivered(&mut dapp, &view, &request.channel, 2).await;
     assert_eq!(
         dapp.disconnected().await,
         Disconnect::Failed(Error::HandshakeContested)
@@ -510,6 +510,8 @@ async fn attack_racing_fake_offer_contests_the_pairing_and_never_hijacks() {
         dapp.driver.hub().connection(dapp.id).is_none(),
         "the handshake is gone: no code can be checked against either offer"
     );
+    wallet.drain_for(Duration::from_millis(300)).await;
+    assert_eq!(wallet.count("OTP "), 0, "the real wallet shows no code");
     attacker.run_for(Duration::from_millis(500)).await;
     assert_eq!(
         attacker.seen(is_connected),
@@ -565,7 +567,7 @@ async fn offer_sealed_without_the_dapp_key_is_discarded() {
         let mut junk = vec![
             craft_offer(
                 &guessed,
-                Some(blind_code),
+                mode == Mode::Untrusted,
                 &random_session_channel(),
                 "Evil",
             ),
@@ -575,7 +577,7 @@ async fn offer_sealed_without_the_dapp_key_is_discarded() {
                     id: request.id.clone(),
                     ..guessed.clone()
                 },
-                Some(blind_code),
+                mode == Mode::Untrusted,
                 &random_session_channel(),
                 "Evil",
             ),
@@ -591,7 +593,7 @@ async fn offer_sealed_without_the_dapp_key_is_discarded() {
         if mode == Mode::Trusted {
             junk.push(craft_offer(
                 &guessed,
-                None,
+                true,
                 &random_session_channel(),
                 "Evil",
             ));
@@ -674,32 +676,27 @@ async fn trusted_mode_first_valid_offer_wins_documented_limit() {
     dapp.close().await;
 }
 
-/// Attack: an app that read the code off the wallet's screen (or intercepted the wallet's
-/// offer) publishes an offer of its own with the same code, after the real wallet's.
-/// Expected: the second offer ends the handshake (`handshake_contested`) before the user
-/// types anything, so the copied code wins nothing; the attacker's session channel never
-/// receives the dApp's ack and the real wallet is not connected either (the user pairs again).
+/// Attack: a second offer of the attacker's own, published after the real wallet's (the
+/// attacker even waited until the real wallet showed its code). Expected: the second offer
+/// ends the handshake (`handshake_contested`) before the user types anything; the attacker's
+/// session channel never receives the dApp's nonce or ack, and the real wallet is not
+/// connected either (the user pairs again).
 #[tokio::test]
-async fn attack_fake_offer_copying_the_displayed_code_contests_and_never_hijacks() {
+async fn attack_a_second_offer_after_the_real_one_contests_and_never_hijacks() {
     let relay = Relay::start().await;
     let view = TamperingRelay::start(relay.url(), "nobody").await;
-    let dir = data_dir("attack-copied-code");
+    let dir = data_dir("attack-second-offer");
     let mut dapp = NativeDapp::start(&view.url(), &relay.url(), Mode::Untrusted);
     let request = dapp.session_request().await;
     let mut wallet = WalletProcess::pair(&request.to_uri(), &dir, &[]);
-    let code = dapp.until_line(&mut wallet, "OTP ").await;
+    dapp.until_line(&mut wallet, "OTP ").await;
     let mut attacker = Raw::connect(&relay.url()).await;
     let evil_channel = random_session_channel();
     attacker.subscribe(&evil_channel).await;
     attacker
         .publish(
             &request.channel,
-            craft_offer(
-                &request,
-                Some(&code),
-                &evil_channel,
-                "walletwire reference wallet",
-            ),
+            craft_offer(&request, true, &evil_channel, "walletwire reference wallet"),
         )
         .await;
     until_delivered(&mut dapp, &view, &request.channel, 2).await;
@@ -715,15 +712,83 @@ async fn attack_fake_offer_copying_the_displayed_code_contests_and_never_hijacks
             .pushes_during(Duration::from_millis(300))
             .await
             .is_empty(),
-        "no ack reaches the attacker"
+        "nothing reaches the attacker's channel"
     );
     assert_eq!(wallet.count("CONNECTED "), 0);
 }
 
+/// Attack: an app that intercepts the `walletwire:` deep link (any Android app can register
+/// the scheme) sits in the middle. Towards the real wallet binary it is a dApp with its own
+/// key and the real dApp's name, so it learns the code the wallet shows (it can derive it
+/// itself); towards the real dApp it is a wallet with its own key. The user types the code
+/// the real wallet shows into the real dApp. With protocol v1's code inside the offer the
+/// attacker copied that code into its own offer and won every request in both directions.
+/// Expected now (PROTOCOL.md §5): each leg's code hashes that leg's keys and both nonces, and
+/// the attacker committed before it saw the dApp's nonce, so the real wallet's code does not
+/// open the real dApp (three tries, then `otp_attempts_exhausted`); the attacker's wallet side
+/// never gets the ack or a request. What the attacker keeps is its own session with the real
+/// wallet under the real dApp's claimed name: what any page showing a QR code gets.
+#[tokio::test]
+async fn attack_an_intercepting_app_in_the_middle_is_caught_by_the_code() {
+    let relay = Relay::start().await;
+    let name = "walletwire reference wallet";
+    // The two legs' codes collide with probability 10^-6: then the run is repeated (twice
+    // in a row: 10^-12), so the test does not depend on luck.
+    for round in 0.. {
+        let dir = data_dir("attack-intercept");
+        let mut dapp = NativeDapp::start(&relay.url(), &relay.url(), Mode::Untrusted);
+        let intercepted = dapp.session_request().await;
+        // Leg 1: the attacker's dApp side, towards the real wallet.
+        let mut fake_dapp = dapp_named(
+            &relay.url(),
+            &relay.url(),
+            Mode::Untrusted,
+            &intercepted.dapp.name,
+        );
+        let relayed = fake_dapp.session_request().await;
+        let mut wallet = WalletProcess::pair(&relayed.to_uri(), &dir, &[]);
+        let shown = fake_dapp.until_line(&mut wallet, "OTP ").await;
+        assert_eq!(fake_dapp.otp_required().await, 3);
+        // Leg 2: the attacker's wallet side, towards the real dApp.
+        let mut attacker = NativeWallet::start(&relay.url(), &intercepted, name);
+        let (expected, attempts) = tokio::join!(attacker.otp(), dapp.otp_required());
+        assert_eq!(attempts, 3);
+        if expected == shown {
+            assert!(round < 2, "the legs' codes collided three times");
+            continue;
+        }
+        // The user types what the real wallet shows, three times.
+        assert_eq!(
+            dapp.submit_otp(&shown),
+            Err(Error::OtpMismatch { attempts_left: 2 })
+        );
+        assert_eq!(
+            dapp.submit_otp(&shown),
+            Err(Error::OtpMismatch { attempts_left: 1 })
+        );
+        assert_eq!(dapp.submit_otp(&shown), Err(Error::OtpAttemptsExhausted));
+        assert_eq!(
+            dapp.disconnected().await,
+            Disconnect::Failed(Error::OtpAttemptsExhausted)
+        );
+        attacker.run_for(Duration::from_millis(500)).await;
+        assert_eq!(attacker.seen(is_connected), 0, "no ack for the attacker");
+        assert_eq!(attacker.seen(is_request), 0);
+        // The attacker's leg 1 is a session of its own with the real wallet (its code is the
+        // one the wallet shows): the real dApp's requests never travel through it.
+        fake_dapp
+            .submit_otp(&shown)
+            .expect("leg 1 is a real pairing");
+        fake_dapp.connected().await;
+        fake_dapp.until_line(&mut wallet, "CONNECTED ").await;
+        break;
+    }
+}
+
 /// Attack: a shoulder-surfer floods the handshake channel with valid offers (each with its own
-/// key and code) before the real wallet answers, to buy more guesses than three or to crowd
-/// the real offer out. Expected: the first offer is held, the second ends the handshake with
-/// `handshake_contested` (one prompt was raised, no code was checked against any offer), and
+/// key and commitment) before the real wallet answers, to buy more guesses than three or to
+/// crowd the real offer out. Expected: the first offer is held, the second ends the handshake
+/// with `handshake_contested` (no code was checked against any offer), and
 /// the dApp never connects; the real wallet, answering into the dead request, is not
 /// connected either. The flood costs the user a fresh QR code, nothing else.
 #[tokio::test]
@@ -734,12 +799,11 @@ async fn attack_offer_flood_buys_no_code_checks_and_never_hijacks() {
     let mut dapp = NativeDapp::start(&view.url(), &relay.url(), Mode::Untrusted);
     let request = dapp.session_request().await;
     let mut attacker = Raw::connect(&relay.url()).await;
-    for n in 0..8u32 {
-        let code = format!("{:06}", 111_111 * (n + 1) % 1_000_000);
+    for _ in 0..8 {
         attacker
             .publish(
                 &request.channel,
-                craft_offer(&request, Some(&code), &random_session_channel(), "Evil"),
+                craft_offer(&request, true, &random_session_channel(), "Evil"),
             )
             .await;
     }
@@ -750,13 +814,17 @@ async fn attack_offer_flood_buys_no_code_checks_and_never_hijacks() {
     );
     assert!(dapp.driver.hub().connection(dapp.id).is_none());
     let mut wallet = WalletProcess::pair(&request.to_uri(), &dir, &[]);
-    dapp.until_line(&mut wallet, "OTP ").await;
     wallet.drain_for(Duration::from_millis(500)).await;
     assert_eq!(dapp.seen(is_connected), 0);
     assert_eq!(
         dapp.seen(|e| matches!(e, Event::OtpRequired { .. })),
-        1,
-        "one prompt, for the first offer"
+        0,
+        "no prompt: no flooding offer ever revealed a nonce"
+    );
+    assert_eq!(
+        wallet.count("OTP "),
+        0,
+        "the dead request sends the wallet no nonce"
     );
     assert_eq!(wallet.count("CONNECTED "), 0);
 }
@@ -953,7 +1021,7 @@ async fn replayed_reordered_and_forged_frames_change_nothing() {
     let ((), more) = tokio::join!(spam, work);
     tx_ids.extend(more);
     let about = dapp.request("wallet.info", json!({})).await.unwrap();
-    assert_eq!(about["protocol"], 1);
+    assert_eq!(about["protocol"], 2);
 
     wallet.drain_for(Duration::from_millis(500)).await;
     let requests = wallet_requests(&wallet);
@@ -1307,7 +1375,7 @@ async fn tampering_relay_never_gets_an_altered_frame_delivered() {
     let d = send_with_timeout(&mut dapp, "accounts.list", json!({}), SHORT);
     until_tampered(&mut dapp, &to_dapp, 3).await;
     let e = dapp.request("wallet.info", json!({})).await;
-    assert_eq!(e.unwrap()["protocol"], 1);
+    assert_eq!(e.unwrap()["protocol"], 2);
     assert_eq!(dapp.response(c).await, Err(Error::Timeout));
     assert_eq!(dapp.response(d).await, Err(Error::Timeout));
     assert_eq!(lost_counts(&dapp), [Some(1), Some(2)]);
@@ -1397,7 +1465,7 @@ async fn oversize_payloads_are_refused_or_dropped() {
     let near = json!({"blob": "y".repeat(40_000)});
     let about = dapp.request("wallet.info", near).await.unwrap();
     assert_eq!(
-        about["protocol"], 1,
+        about["protocol"], 2,
         "a large but legal payload goes through"
     );
 

@@ -19,7 +19,7 @@ fn request_json(relay: &str, expires_at: u64) -> serde_json::Value {
     let mut rng = os_random();
     let key = KeyPair::generate(rng.as_mut());
     json!({
-        "v": 1,
+        "v": walletwire::protocol::PROTOCOL_VERSION,
         "id": random_uuid(rng.as_mut()),
         "mode": "trusted",
         "channel": format!("handshake:{}", random_uuid(rng.as_mut())),
@@ -66,11 +66,19 @@ async fn malformed_and_future_requests() {
     assert_eq!(status, Some(2));
     assert!(error.starts_with("invalid_request"), "{error}");
 
-    let mut future = request_json(relay, now_ms() + 60_000);
-    future["v"] = json!(2);
-    let (status, error) = pair_fails(&future.to_string(), &[]).await;
-    assert_eq!(status, Some(2));
-    assert!(error.starts_with("unsupported_version"), "{error}");
+    // A request of protocol v1 (its code travelled inside the offer) and one from the future.
+    for v in [1, 3] {
+        let mut other = request_json(relay, now_ms() + 60_000);
+        other["v"] = json!(v);
+        let (status, error) = pair_fails(&other.to_string(), &[]).await;
+        assert_eq!(status, Some(2));
+        assert!(
+            error.starts_with(&format!(
+                "unsupported_version unsupported protocol version {v}"
+            )),
+            "{error}"
+        );
+    }
 
     let huge = format!("walletwire:connect?r={}", "A".repeat(5000));
     let (status, error) = pair_fails(&huge, &[]).await;

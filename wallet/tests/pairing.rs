@@ -36,7 +36,7 @@ async fn trusted_pairing_serves_the_wallet_api() {
     assert_eq!(wallet.count("OTP "), 0, "no code in trusted mode");
 
     let about = dapp.request("wallet.info", json!({})).await.unwrap();
-    assert_eq!(about["protocol"], 1);
+    assert_eq!(about["protocol"], 2);
 
     let accounts = dapp.request("accounts.list", json!({})).await.unwrap();
     let accounts = accounts["accounts"].as_array().unwrap().clone();
@@ -120,7 +120,7 @@ async fn untrusted_pairing_with_the_printed_code() {
     let mut dapp = NativeDapp::start(&relay.url(), &relay.url(), Mode::Untrusted);
     let request = dapp.session_request().await;
     let mut wallet = WalletProcess::pair(&request.to_uri(), &dir, &[]);
-    let otp = wallet.expect("OTP ").await;
+    let otp = dapp.until_line(&mut wallet, "OTP ").await;
     assert!(
         otp.len() == 6 && otp.bytes().all(|b| b.is_ascii_digit()),
         "{otp:?}"

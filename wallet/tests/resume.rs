@@ -14,7 +14,7 @@ async fn a_new_process_resumes_the_stored_session() {
     let mut dapp = NativeDapp::start(&relay.url(), &relay.url(), Mode::Untrusted);
     let request = dapp.session_request().await;
     let mut wallet = WalletProcess::pair(&request.to_uri(), &dir, &[]);
-    let otp = wallet.expect("OTP ").await;
+    let otp = dapp.until_line(&mut wallet, "OTP ").await;
     dapp.wait_for("otp_required", |e| {
         matches!(e, Event::OtpRequired { .. }).then_some(())
     })

@@ -344,8 +344,8 @@ pub fn run(data: &[u8]) {
             match method {
                 rpc::AUTH_LOGIN => {
                     let token = rpc::read_token(result).expect("a login returns a token");
-                    let claims =
-                        jwt::verify(&token, &secret(), 1_000, jwt::AUD_SIGNALING).expect("a fresh token");
+                    let claims = jwt::verify(&token, &secret(), 1_000, jwt::AUD_SIGNALING)
+                        .expect("a fresh token");
                     assert!(
                         model.tokens.iter().all(|t| {
                             jwt::unverified_claims(t).expect("issued").jti != claims.jti
