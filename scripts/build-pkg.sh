@@ -6,8 +6,11 @@
 #   walletwire          feature dapp     pkg/walletwire.js  walletwire_bg.wasm  walletwire.d.ts
 #   walletwire/wallet   feature wallet   pkg/wallet.js      wallet_bg.wasm      wallet.d.ts
 #   walletwire/direct   feature direct   pkg/direct.js      direct_bg.wasm      direct.d.ts
+#   walletwire/eip1193  plain JS (js/)   pkg/eip1193.js     (no wasm)           eip1193.d.ts
 #
-# Each entry initialises its own module (`await init()` from each entry a page imports).
+# Each wasm entry initialises its own module (`await init()` from each entry a page imports);
+# walletwire/eip1193 is an EIP-1193 provider over a DappClient the page passes it, copied as
+# written.
 # Prints every entry's shipped sizes (scripts/size.mjs; `--check` there compares them with
 # scripts/size-budget.json).
 set -euo pipefail
@@ -32,6 +35,8 @@ for entry in "${entries[@]}"; do
     "pkg/${out}_bg.wasm" -o "pkg/${out}_bg.wasm"
 done
 
+cp js/eip1193.js js/eip1193.d.ts pkg/
+
 node - <<'JS'
 const fs = require("fs");
 const cargo = fs.readFileSync("Cargo.toml", "utf8");
@@ -46,18 +51,23 @@ const pkg = {
   license: field("license"),
   repository: { type: "git", url: field("repository") },
   homepage: field("repository"),
-  files: outs.flatMap((out) => [`${out}.js`, `${out}.d.ts`, `${out}_bg.wasm`, `${out}_bg.wasm.d.ts`]),
+  files: [
+    ...outs.flatMap((out) => [`${out}.js`, `${out}.d.ts`, `${out}_bg.wasm`, `${out}_bg.wasm.d.ts`]),
+    "eip1193.js",
+    "eip1193.d.ts",
+  ],
   main: "walletwire.js",
   types: "walletwire.d.ts",
   exports: {
     ".": entry("walletwire"),
     "./wallet": entry("wallet"),
     "./direct": entry("direct"),
+    "./eip1193": entry("eip1193"),
     ...Object.fromEntries(outs.map((out) => [`./${out}_bg.wasm`, `./${out}_bg.wasm`])),
     "./package.json": "./package.json",
   },
   sideEffects: false,
-  keywords: ["wallet", "webassembly", "e2ee", "websocket", "webrtc"],
+  keywords: ["wallet", "webassembly", "e2ee", "websocket", "webrtc", "eip-1193", "ethereum"],
 };
 fs.writeFileSync("pkg/package.json", JSON.stringify(pkg, null, 2) + "\n");
 JS

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Shipped size of every npm entry in pkg/: the wasm (after wasm-opt) and the entry's JS glue,
-// raw and gzip -9 (node's zlib, so the numbers are the same on every machine).
+// raw and gzip -9 (node's zlib, so the numbers are the same on every machine). Plain-JS
+// entries (walletwire/eip1193) have no wasm: their size is their JS alone.
 //
 //   node scripts/size.mjs [--pkg DIR]            prints the sizes
 //   node scripts/size.mjs --check [--pkg DIR]    also compares each entry's wasm + JS gzip with
@@ -18,18 +19,26 @@ const pkgAt = args.indexOf("--pkg");
 const pkg = pkgAt >= 0 ? args[pkgAt + 1] : join(root, "pkg");
 
 /** npm entry → file stem in pkg/. */
-export const ENTRIES = { walletwire: "walletwire", "walletwire/wallet": "wallet", "walletwire/direct": "direct" };
+export const ENTRIES = { walletwire: "walletwire", "walletwire/wallet": "wallet", "walletwire/direct": "direct", "walletwire/eip1193": "eip1193" };
+/** Entries written in plain JS, with no wasm of their own. */
+const JS_ONLY = new Set(["walletwire/eip1193"]);
 
 const gzip = (bytes) => gzipSync(bytes, { level: 9 }).length;
 const budget = check ? JSON.parse(readFileSync(join(root, "scripts", "size-budget.json"), "utf8")) : {};
 const over = [];
 for (const [entry, stem] of Object.entries(ENTRIES)) {
-  const wasm = readFileSync(join(pkg, `${stem}_bg.wasm`));
   const js = readFileSync(join(pkg, `${stem}.js`));
-  const total = gzip(wasm) + gzip(js);
-  let line =
-    `${entry.padEnd(18)} wasm ${wasm.length} B (${gzip(wasm)} B gzip), ` +
-    `js ${js.length} B (${gzip(js)} B gzip), total gzip ${total} B`;
+  let total = gzip(js);
+  let line = `${entry.padEnd(18)} `;
+  if (JS_ONLY.has(entry)) {
+    line += `no wasm, js ${js.length} B (${gzip(js)} B gzip), total gzip ${total} B`;
+  } else {
+    const wasm = readFileSync(join(pkg, `${stem}_bg.wasm`));
+    total += gzip(wasm);
+    line +=
+      `wasm ${wasm.length} B (${gzip(wasm)} B gzip), ` +
+      `js ${js.length} B (${gzip(js)} B gzip), total gzip ${total} B`;
+  }
   if (check) {
     const limit = budget.entries?.[entry]?.gzip;
     if (typeof limit !== "number") {

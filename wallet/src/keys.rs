@@ -1,6 +1,10 @@
 //! The wallet's accounts: ed25519 key pairs, created on first run and kept in
 //! `<data dir>/keys.json` (owner-only permissions). An account's address is the hex of its
 //! public key, so anyone can verify its signatures with standard ed25519.
+//!
+//! Each account also has a secp256k1 key for the EVM methods, derived from the same stored
+//! seed ([`crate::evm::key`]): the file format is unchanged, and files written before the
+//! wallet spoke EVM give their accounts the same EVM address on every load.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -8,6 +12,7 @@ use std::path::{Path, PathBuf};
 use ed25519_dalek::{Signature, Signer, SigningKey, VerifyingKey};
 use serde::{Deserialize, Serialize};
 
+use crate::evm::{Address, EvmKey};
 use crate::hex;
 use crate::store::write_atomic;
 
@@ -53,6 +58,7 @@ pub struct Account {
     /// Display name.
     pub name: String,
     signing: SigningKey,
+    evm: EvmKey,
 }
 
 impl core::fmt::Debug for Account {
@@ -61,11 +67,20 @@ impl core::fmt::Debug for Account {
         f.debug_struct("Account")
             .field("name", &self.name)
             .field("address", &self.address())
+            .field("evm", &self.evm.address())
             .finish()
     }
 }
 
 impl Account {
+    fn from_seed(name: String, seed: &[u8; 32]) -> Self {
+        Self {
+            name,
+            signing: SigningKey::from_bytes(seed),
+            evm: EvmKey::derive(seed),
+        }
+    }
+
     /// The hex public key, which is also the address.
     pub fn address(&self) -> String {
         hex::encode(self.verifying_key().as_bytes())
@@ -79,6 +94,11 @@ impl Account {
     /// A standard ed25519 signature of `message`.
     pub fn sign(&self, message: &[u8]) -> Signature {
         self.signing.sign(message)
+    }
+
+    /// The secp256k1 key of the EVM methods.
+    pub fn evm(&self) -> &EvmKey {
+        &self.evm
     }
 }
 
@@ -103,10 +123,7 @@ impl Keyring {
                     .map(|n| {
                         let mut seed = [0u8; 32];
                         crate::system::fill_random(&mut seed);
-                        Account {
-                            name: format!("Account {n}"),
-                            signing: SigningKey::from_bytes(&seed),
-                        }
+                        Account::from_seed(format!("Account {n}"), &seed)
                     })
                     .collect();
                 let file = KeysFile {
@@ -138,10 +155,7 @@ impl Keyring {
             .into_iter()
             .map(|a| {
                 let seed = hex::decode_array::<32>(&a.secret_key)?;
-                Some(Account {
-                    name: a.name,
-                    signing: SigningKey::from_bytes(&seed),
-                })
+                Some(Account::from_seed(a.name, &seed))
             })
             .collect::<Option<Vec<_>>>()?;
         Some(Self { accounts })
@@ -156,6 +170,11 @@ impl Keyring {
     pub fn find(&self, address: &str) -> Option<&Account> {
         let address = address.to_ascii_lowercase();
         self.accounts.iter().find(|a| a.address() == address)
+    }
+
+    /// The account with this EVM address.
+    pub fn find_evm(&self, address: &Address) -> Option<&Account> {
+        self.accounts.iter().find(|a| a.evm.address() == *address)
     }
 }
 
@@ -180,8 +199,37 @@ mod tests {
         let signature = account.sign(b"hello");
         assert!(account.verifying_key().verify(b"hello", &signature).is_ok());
         assert!(!format!("{account:?}").contains(&hex::encode(account.signing.as_bytes())));
+        assert_eq!(
+            again
+                .find_evm(&first.accounts()[1].evm().address())
+                .unwrap()
+                .address(),
+            first.accounts()[1].address()
+        );
         fs::write(dir.join("keys.json"), "{}").unwrap();
         assert!(matches!(Keyring::open(&dir), Err(KeysError::Corrupt(_))));
         let _ = fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn a_key_file_from_before_evm_loads_and_keeps_its_evm_address() {
+        // Written by the wallet before it had EVM keys: the format is unchanged.
+        let old = r#"{"v": 1, "accounts": [{"name": "Old", "secretKey": "0707070707070707070707070707070707070707070707070707070707070707"}]}"#;
+        let keys = Keyring::parse(old).unwrap();
+        let account = &keys.accounts()[0];
+        assert_eq!(
+            account.address(),
+            "ea4a6c63e29c520abef5507b132ec5f9954776aebebe7b92421eea691446d22c"
+        );
+        // SHA-256("walletwire evm key v1\0" || 0x00 || seed) as a secp256k1 key, its address
+        // computed by viem (`privateKeyToAccount`), not by this code.
+        assert_eq!(
+            account.evm().address().checksummed(),
+            "0x6fef60f7F41Da3EE61353e2E2E31d8c4f1AC97c3"
+        );
+        assert_eq!(
+            account.evm().address(),
+            Keyring::parse(old).unwrap().accounts()[0].evm().address()
+        );
     }
 }

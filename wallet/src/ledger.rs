@@ -7,6 +7,11 @@
 //! appended to the file with an atomic write. Every operation re-reads the file, so the file
 //! on disk is always the truth (tests and other processes read it directly). A file that
 //! cannot be read is an error, never silently replaced: it holds balances.
+//!
+//! Signed EVM transactions (`eth_sendTransaction`) are recorded in the same file under
+//! `evmTransactions`, with their raw bytes and hash; they move no demo balance (there is no
+//! EVM chain behind this wallet). The key is absent until the first one, so files stay
+//! readable by older wallets (which ignore it) and older files load unchanged.
 
 use std::collections::BTreeMap;
 use std::fs;
@@ -99,12 +104,36 @@ pub fn signed_message(from: &str, to: &str, amount: u64, nonce: u64, timestamp: 
     message
 }
 
+/// One signed EVM transaction, as `eth_sendTransaction` made it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EvmTransaction {
+    /// `0x` hex Keccak-256 of `raw`: what `eth_sendTransaction` returned.
+    pub hash: String,
+    /// EIP-155 chain id.
+    pub chain_id: u64,
+    /// Sender (EIP-55).
+    pub from: String,
+    /// Recipient (EIP-55); None for a contract creation.
+    pub to: Option<String>,
+    /// The sender's nonce on `chain_id`.
+    pub nonce: u64,
+    /// Wei, a `0x` hex quantity.
+    pub value: String,
+    /// The signed EIP-2718 bytes, `0x` hex.
+    pub raw: String,
+    /// Unix ms.
+    pub timestamp: u64,
+}
+
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct LedgerFile {
     v: u64,
     balances: BTreeMap<String, u64>,
     transactions: Vec<Transaction>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    evm_transactions: Vec<EvmTransaction>,
 }
 
 /// The ledger file.
@@ -128,6 +157,7 @@ impl Ledger {
                     .map(|a| (a.address(), OPENING_BALANCE))
                     .collect(),
                 transactions: Vec::new(),
+                evm_transactions: Vec::new(),
             };
             ledger.write(&file)?;
         }
@@ -168,6 +198,30 @@ impl Ledger {
     /// Every transaction, oldest first.
     pub fn transactions(&self) -> Result<Vec<Transaction>, LedgerError> {
         Ok(self.read()?.transactions)
+    }
+
+    /// Every recorded EVM transaction, oldest first.
+    pub fn evm_transactions(&self) -> Result<Vec<EvmTransaction>, LedgerError> {
+        Ok(self.read()?.evm_transactions)
+    }
+
+    /// The next nonce of `from` (EIP-55) on `chain_id`: one past its highest recorded one.
+    pub fn next_evm_nonce(&self, from: &str, chain_id: u64) -> Result<u64, LedgerError> {
+        Ok(self
+            .read()?
+            .evm_transactions
+            .iter()
+            .filter(|t| t.from == from && t.chain_id == chain_id)
+            .map(|t| t.nonce + 1)
+            .max()
+            .unwrap_or(0))
+    }
+
+    /// Appends a signed EVM transaction.
+    pub fn record_evm(&self, transaction: EvmTransaction) -> Result<(), LedgerError> {
+        let mut file = self.read()?;
+        file.evm_transactions.push(transaction);
+        self.write(&file)
     }
 
     /// Signs and records a transfer of `amount` from `from` to the address `to`.
@@ -242,6 +296,28 @@ mod tests {
         // To oneself: nothing changes but the log.
         let (_, left) = ledger.submit(b, &b.address(), 10, 3).unwrap();
         assert_eq!(left, OPENING_BALANCE + 250);
+        assert_eq!(ledger.transactions().unwrap().len(), 2);
+        assert!(
+            !fs::read_to_string(ledger.path())
+                .unwrap()
+                .contains("evmTransactions"),
+            "no EVM key until the first EVM transaction"
+        );
+        let evm = EvmTransaction {
+            hash: "0x01".into(),
+            chain_id: 1,
+            from: "0xA".into(),
+            to: None,
+            nonce: 4,
+            value: "0x0".into(),
+            raw: "0x02".into(),
+            timestamp: 5,
+        };
+        assert_eq!(ledger.next_evm_nonce("0xA", 1).unwrap(), 0);
+        ledger.record_evm(evm.clone()).unwrap();
+        assert_eq!(ledger.next_evm_nonce("0xA", 1).unwrap(), 5);
+        assert_eq!(ledger.next_evm_nonce("0xA", 2).unwrap(), 0);
+        assert_eq!(ledger.evm_transactions().unwrap(), vec![evm]);
         assert_eq!(ledger.transactions().unwrap().len(), 2);
         fs::write(ledger.path(), "[]").unwrap();
         assert!(matches!(ledger.balance("x"), Err(LedgerError::Corrupt(_))));

@@ -7,6 +7,7 @@
 //!   [`walletwire::relay::hub::Hub`];
 //! * [`store`]: the JSON sessions file (atomic writes);
 //! * [`keys`], [`ledger`], [`api`]: the wallet and the methods it answers;
+//! * [`evm`]: secp256k1 keys, EIP-191 / EIP-712 signing and EIP-1559 transactions;
 //! * [`serve`]: the wallet's run loop and its machine-readable output lines;
 //! * [`demo`]: both peers in one process over the in-memory relay.
 #![forbid(unsafe_code)]
@@ -15,6 +16,7 @@ pub mod api;
 pub mod daemon;
 pub mod demo;
 pub mod driver;
+pub mod evm;
 pub mod hex;
 pub mod keys;
 pub mod ledger;

@@ -14,6 +14,10 @@
 //! ERROR <code> <message>
 //! ```
 //!
+//! Each session has its own EVM state (the active chain, [`EvmSession`]), kept in memory: a
+//! resumed session starts again on the default chain. Notifications a reply asks for (e.g.
+//! `chainChanged`) are sent right after its response.
+//!
 //! Human-readable notes go to stderr. The loop ends when no connection is left, when the
 //! relay never answers in time, or on Ctrl-C / SIGTERM, which close every session (the dApps
 //! see `disconnected`) unless `keep_sessions` is set (they stay resumable).
@@ -26,7 +30,7 @@ use tokio::sync::mpsc;
 use walletwire::protocol::{Disconnect, Error, Event, RpcError};
 use walletwire::relay::hub::{ConnectionId, HubEvent};
 
-use crate::api::{USER_REJECTED, WalletApi};
+use crate::api::{EvmSession, Reply, USER_REJECTED, WalletApi};
 use crate::driver::{Driver, DriverEvent};
 use crate::system::now_ms;
 
@@ -77,6 +81,7 @@ struct Service<'a> {
     api: &'a WalletApi,
     options: &'a ServeOptions,
     sessions: BTreeMap<ConnectionId, String>,
+    evm: BTreeMap<ConnectionId, EvmSession>,
     approvals: VecDeque<Approval>,
     answers: Option<mpsc::UnboundedReceiver<String>>,
     offered: bool,
@@ -97,6 +102,7 @@ pub async fn serve(
         api,
         options,
         sessions,
+        evm: BTreeMap::new(),
         approvals: VecDeque::new(),
         answers: None,
         offered,
@@ -273,8 +279,8 @@ impl Service<'_> {
                     }
                     return;
                 }
-                let outcome = self.api.handle(&method, &params, now_ms());
-                self.respond(driver, id, request, outcome);
+                let reply = self.answer(id, &method, &params);
+                self.respond(driver, id, request, reply);
             }
             Event::Notification { method, .. } => {
                 eprintln!("notification {} from {}", printable(&method), self.name(id));
@@ -298,6 +304,7 @@ impl Service<'_> {
                 };
                 report(format_args!("DISCONNECTED {} {why}", self.name(id)));
                 self.approvals.retain(|a| a.id != id);
+                self.evm.remove(&id);
             }
             Event::State(state) => eprintln!("state of {}: {state:?}", self.name(id)),
             _ => {}
@@ -322,44 +329,46 @@ impl Service<'_> {
             return;
         };
         let yes = answer.is_some_and(|a| matches!(a.trim(), "y" | "Y" | "yes"));
-        let outcome = if yes {
-            self.api
-                .handle(&approval.method, &approval.params, now_ms())
+        let reply = if yes {
+            self.answer(approval.id, &approval.method, &approval.params)
         } else {
-            Err(RpcError {
-                code: USER_REJECTED,
-                message: "the user rejected the request".into(),
-            })
+            refused("the user rejected the request")
         };
-        self.respond(driver, approval.id, approval.request, outcome);
+        self.respond(driver, approval.id, approval.request, reply);
         if answer.is_none() {
             // Stdin closed: nobody can approve anything any more.
             while let Some(a) = self.approvals.pop_front() {
-                let refused = Err(RpcError {
-                    code: USER_REJECTED,
-                    message: "no one can approve requests".into(),
-                });
-                self.respond(driver, a.id, a.request, refused);
+                self.respond(
+                    driver,
+                    a.id,
+                    a.request,
+                    refused("no one can approve requests"),
+                );
             }
         }
         self.prompt();
     }
 
-    fn respond(
-        &mut self,
-        driver: &mut Driver,
-        id: ConnectionId,
-        request: u64,
-        outcome: Result<Value, RpcError>,
-    ) {
+    /// Answers a request of connection `id` in that session's EVM state.
+    fn answer(&mut self, id: ConnectionId, method: &str, params: &Value) -> Reply {
+        let session = self.evm.entry(id).or_default();
+        self.api.answer(session, method, params, now_ms())
+    }
+
+    fn respond(&mut self, driver: &mut Driver, id: ConnectionId, request: u64, reply: Reply) {
         let now = now_ms();
         let Some(conn) = driver.hub().connection(id) else {
             return;
         };
-        match conn.respond(request, outcome, now) {
+        match conn.respond(request, reply.outcome, now) {
             Ok(()) => self.report.answered += 1,
             Err(Error::UnknownRequest) => {}
             Err(e) => report(format_args!("ERROR {} {e}", e.code())),
+        }
+        for notification in reply.notifications {
+            if let Err(e) = conn.notify(&notification.method, notification.params, now) {
+                report(format_args!("ERROR {} {e}", e.code()));
+            }
         }
         if self
             .options
@@ -369,6 +378,17 @@ impl Service<'_> {
             eprintln!("answered {} requests; disconnecting", self.report.answered);
             close_all(driver, "wallet disconnected");
         }
+    }
+}
+
+/// The reply to a request the user (or nobody) refused.
+fn refused(message: &str) -> Reply {
+    Reply {
+        outcome: Err(RpcError {
+            code: USER_REJECTED,
+            message: message.into(),
+        }),
+        notifications: Vec::new(),
     }
 }
 

@@ -113,6 +113,13 @@ export class Child {
     );
   }
 
+  /** Resolves with the `count`-th stdout line matching `pattern` (already seen or to come). */
+  waitCount(pattern, count, ms = WAIT) {
+    const nth = () => this.lines.filter((l) => pattern.test(l))[count - 1];
+    const counted = { test: (line) => pattern.test(line) && nth() !== undefined, toString: () => `${pattern} (${count} times)` };
+    return this.waitLine(counted, ms).then(nth);
+  }
+
   /** Sends `signal` to the whole process group. */
   signal(signal) {
     if (this.exitStatus) return;
@@ -263,6 +270,31 @@ export async function waitAnswer(dapp, method, before) {
     [selector, before],
   );
   return dapp.locator(selector).first().evaluate((li) => ({ kind: li.dataset.kind, code: li.dataset.code || null, text: li.textContent }));
+}
+
+/**
+ * Writes ES module bundles of the EVM libraries the tests use in pages into `<dir>/vendor/`:
+ * `viem.js` (viem and its `mainnet` / `sepolia` chains) and `ethers.js`, bundled by esbuild
+ * from tests/e2e/node_modules, so a page can import them through an import map.
+ */
+export async function bundleEvmLibraries(dir) {
+  const { build } = await import("esbuild");
+  const bundles = {
+    "viem.js": 'export * from "viem"; export { mainnet, sepolia } from "viem/chains";',
+    "ethers.js": 'export * from "ethers";',
+  };
+  await Promise.all(
+    Object.entries(bundles).map(([name, contents]) =>
+      build({
+        stdin: { contents, resolveDir: join(ROOT, "tests", "e2e"), loader: "js" },
+        bundle: true,
+        format: "esm",
+        target: "es2022",
+        outfile: join(dir, "vendor", name),
+        logLevel: "error",
+      }),
+    ),
+  );
 }
 
 /** Wallet process running `walletwire-wallet pair <uri>` with its own data directory. */

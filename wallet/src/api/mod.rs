@@ -7,17 +7,37 @@
 //! | `balances.get` | `{account}` | `{account, balance}` |
 //! | `message.sign` | `{account, message, encoding?: "utf8" \| "hex"}` | `{account, publicKey, signature, algorithm}` |
 //! | `transaction.submit` | `{from, to, amount}` | `{txId, from, to, amount, nonce, timestamp, signature, balance}` |
+//! | `eth_accounts`, `eth_requestAccounts` | — | `["0x<EIP-55 address>", ...]` |
+//! | `eth_chainId` | — | `"0x1"`: the session's active chain |
+//! | `wallet_switchEthereumChain` | `[{chainId}]` | `null`; then a `chainChanged` notification `{chainId}` |
+//! | `personal_sign` | `[messageHex, address]` | `"0x<r><s><v>"` (EIP-191) |
+//! | `eth_signTypedData_v4` | `[address, typedDataJson]` | `"0x<r><s><v>"` (EIP-712) |
+//! | `eth_sendTransaction` | `[{from, to?, value?, data?, gas?, maxFeePerGas?, maxPriorityFeePerGas?, nonce?, chainId?}]` | `"0x<tx hash>"` |
 //!
-//! Addresses and public keys are the 64-hex-digit ed25519 public key; signatures are 128 hex
-//! digits, a standard ed25519 signature over the message bytes exactly (`message.sign`) or
-//! over [`crate::ledger::signed_message`] (transactions). Errors: -32601 unknown method,
-//! -32602 bad params, 4001 the user refused, 4100 an account this wallet does not hold,
-//! -32000 insufficient balance, -32603 the wallet's own files failed.
+//! Addresses and public keys of the demo methods are the 64-hex-digit ed25519 public key;
+//! signatures are 128 hex digits, a standard ed25519 signature over the message bytes exactly
+//! (`message.sign`) or over [`crate::ledger::signed_message`] (transactions).
+//!
+//! The EVM methods ([`eth`]) use each account's secp256k1 key ([`crate::evm`]): addresses are
+//! EIP-55, signatures 65 bytes with `v` 27 or 28. Sessions start on chain `0x1`; `0xaa36a7`
+//! (Sepolia) is the other chain they can switch to. `eth_sendTransaction` signs an EIP-1559
+//! transaction on the active chain (fees default to 1 gwei tip and 2 gwei cap, gas to 21 000
+//! for a transfer, the nonce to the next one the ledger has for the sender), records it in
+//! the ledger and returns the Keccak-256 of the signed bytes; nothing is broadcast.
+//!
+//! Errors: -32601 unknown method, -32602 bad params (malformed typed data, a chainId other
+//! than the active chain's), 4001 the user refused, 4100 an account this wallet does not hold,
+//! 4902 a chain the wallet does not know, -32000 insufficient balance, -32603 the wallet's own
+//! files failed.
+
+pub mod eth;
 
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 use walletwire::protocol::RpcError;
+
+pub use eth::{EVM_METHODS, EvmSession, UNRECOGNIZED_CHAIN};
 
 use crate::hex;
 use crate::keys::{Account, Keyring};
@@ -36,7 +56,7 @@ pub const UNAUTHORIZED: i64 = 4100;
 /// Not enough funds.
 pub const INSUFFICIENT_BALANCE: i64 = -32000;
 
-/// Every method, as `wallet.info` lists them.
+/// The demo methods, as `wallet.info` lists them (then [`EVM_METHODS`]).
 pub const METHODS: &[&str] = &[
     "wallet.info",
     "accounts.list",
@@ -44,6 +64,24 @@ pub const METHODS: &[&str] = &[
     "message.sign",
     "transaction.submit",
 ];
+
+/// A notification the wallet sends on the session once it has answered.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Notification {
+    /// Its method (`chainChanged`).
+    pub method: String,
+    /// Its params.
+    pub params: Value,
+}
+
+/// The answer to one request, and what to notify after it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Reply {
+    /// The response.
+    pub outcome: Result<Value, RpcError>,
+    /// Sent after the response, in order.
+    pub notifications: Vec<Notification>,
+}
 
 /// Largest message `message.sign` accepts, in bytes.
 const MAX_SIGNED_MESSAGE: usize = 16 * 1024;
@@ -119,17 +157,41 @@ impl WalletApi {
 
     /// Methods that spend or sign, which a user must approve unless auto-approve is on.
     pub fn needs_approval(method: &str) -> bool {
-        matches!(method, "message.sign" | "transaction.submit")
+        matches!(
+            method,
+            "message.sign"
+                | "transaction.submit"
+                | "personal_sign"
+                | "eth_signTypedData_v4"
+                | "eth_sendTransaction"
+        )
     }
 
-    /// Answers one request.
+    /// Answers one request of a session, whose EVM state `session` holds.
+    pub fn answer(&self, session: &mut EvmSession, method: &str, raw: &Value, now: u64) -> Reply {
+        if eth::is_evm_method(method) {
+            return self.evm(session, method, raw, now);
+        }
+        Reply {
+            outcome: self.demo_method(method, raw, now),
+            notifications: Vec::new(),
+        }
+    }
+
+    /// Answers one request outside any session (the direct flow's daemon): EVM methods see
+    /// a fresh session on the default chain, and notifications are dropped.
     pub fn handle(&self, method: &str, raw: &Value, now: u64) -> Result<Value, RpcError> {
+        self.answer(&mut EvmSession::default(), method, raw, now)
+            .outcome
+    }
+
+    fn demo_method(&self, method: &str, raw: &Value, now: u64) -> Result<Value, RpcError> {
         match method {
             "wallet.info" => Ok(json!({
                 "name": self.name,
                 "version": env!("CARGO_PKG_VERSION"),
                 "protocol": walletwire::protocol::PROTOCOL_VERSION,
-                "methods": METHODS,
+                "methods": METHODS.iter().chain(EVM_METHODS).collect::<Vec<_>>(),
             })),
             "accounts.list" => Ok(json!({
                 "accounts": self.keys.accounts().iter().map(|a| json!({
