@@ -263,12 +263,8 @@ impl Model {
 pub fn run(data: &[u8]) {
     let steps = decode(data);
     let routes = routes();
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("a tokio runtime");
     let mut model = Model::default();
-    runtime.block_on(async {
+    crate::block_on(async {
         for (index, step) in steps.into_iter().enumerate() {
             let (header, valid_login) = model.header(&step.auth);
             let mut sent_params = None;
@@ -344,8 +340,8 @@ pub fn run(data: &[u8]) {
             match method {
                 rpc::AUTH_LOGIN => {
                     let token = rpc::read_token(result).expect("a login returns a token");
-                    let claims =
-                        jwt::verify(&token, &secret(), 1_000, jwt::AUD_SIGNALING).expect("a fresh token");
+                    let claims = jwt::verify(&token, &secret(), 1_000, jwt::AUD_SIGNALING)
+                        .expect("a fresh token");
                     assert!(
                         model.tokens.iter().all(|t| {
                             jwt::unverified_claims(t).expect("issued").jti != claims.jti
