@@ -5,6 +5,8 @@
 #   scripts/fuzz.sh [SECONDS_PER_TARGET] [TARGET...]   default: 60 s, every target
 #   scripts/fuzz.sh --smoke [TARGET...]                 CI: 5 s per target, unoptimised build
 #
+# Timed runs build optimised: cargo-fuzz builds `--release` unless told `--dev` (only the
+# smoke test is), with debug assertions and overflow checks on.
 # Works on stable Rust: without a sanitizer (`--sanitizer none`) cargo-fuzz passes rustc only
 # stable flags (SanitizerCoverage through -Cpasses/-Cllvm-args, debug assertions); the
 # harnesses check their invariants with assertions. Installs the pinned cargo-fuzz if missing.
@@ -26,7 +28,7 @@ targets=()
 for arg in "$@"; do
   case "$arg" in
     --smoke) seconds=$SMOKE_SECONDS; smoke=1 ;;
-    -h|--help) sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     ''|*[!0-9]*) targets+=("$arg") ;;
     *) seconds=$arg ;;
   esac

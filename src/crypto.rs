@@ -85,8 +85,15 @@ impl KeyPair {
     /// The key pair for a known secret (persisted records, test vectors).
     pub fn from_secret(secret: [u8; KEY_LEN]) -> Self {
         let secret = StaticSecret::from(secret);
-        let public = PublicKey(DalekPublic::from(&secret).to_bytes());
-        Self { secret, public }
+        let public = memo::remembered(&secret, &x25519_dalek::X25519_BASEPOINT_BYTES, || {
+            Some(DalekPublic::from(&secret).to_bytes())
+        })
+        // The computation above always returns a key, and so does its remembered result.
+        .expect("a public key always exists");
+        Self {
+            secret,
+            public: PublicKey(public),
+        }
     }
 
     /// The public half.
@@ -102,11 +109,68 @@ impl KeyPair {
     /// X25519 with the peer's public key. An all-zero result (low-order peer key) is refused
     /// because it would let the peer force a known secret.
     pub fn agree(&self, peer: &PublicKey) -> Result<SharedSecret, CryptoError> {
-        let shared = self.secret.diffie_hellman(&DalekPublic::from(peer.0));
-        if !shared.was_contributory() {
-            return Err(CryptoError::WeakPublicKey);
+        memo::remembered(&self.secret, &peer.0, || {
+            let shared = self.secret.diffie_hellman(&DalekPublic::from(peer.0));
+            shared.was_contributory().then(|| shared.to_bytes())
+        })
+        .map(SharedSecret)
+        .ok_or(CryptoError::WeakPublicKey)
+    }
+}
+
+/// X25519 results remembered in fuzz builds. The fuzz targets (`fuzz/`, built by cargo-fuzz
+/// with `--cfg fuzzing`) derive the same deterministic keys for every input, and curve
+/// arithmetic under coverage instrumentation cost most of their time; a remembered result
+/// is the one `compute` returns for the same secret and point. Every other build computes.
+#[cfg(not(fuzzing))]
+mod memo {
+    use super::{KEY_LEN, StaticSecret};
+
+    /// `compute()`.
+    pub(super) fn remembered(
+        _secret: &StaticSecret,
+        _point: &[u8; KEY_LEN],
+        compute: impl FnOnce() -> Option<[u8; KEY_LEN]>,
+    ) -> Option<[u8; KEY_LEN]> {
+        compute()
+    }
+}
+
+#[cfg(fuzzing)]
+mod memo {
+    use std::cell::RefCell;
+    use std::collections::HashMap;
+
+    use super::{KEY_LEN, StaticSecret};
+
+    type Inputs = ([u8; KEY_LEN], [u8; KEY_LEN]);
+
+    /// Bounds the memory a long run spends: fuzzed peer keys are endless.
+    const CAPACITY: usize = 4096;
+
+    thread_local! {
+        static RESULTS: RefCell<HashMap<Inputs, Option<[u8; KEY_LEN]>>> =
+            RefCell::new(HashMap::new());
+    }
+
+    /// What `compute` returned for this secret and point, computing it the first time.
+    pub(super) fn remembered(
+        secret: &StaticSecret,
+        point: &[u8; KEY_LEN],
+        compute: impl FnOnce() -> Option<[u8; KEY_LEN]>,
+    ) -> Option<[u8; KEY_LEN]> {
+        let inputs = (secret.to_bytes(), *point);
+        if let Some(result) = RESULTS.with_borrow(|results| results.get(&inputs).copied()) {
+            return result;
         }
-        Ok(SharedSecret(shared.to_bytes()))
+        let result = compute();
+        RESULTS.with_borrow_mut(|results| {
+            if results.len() >= CAPACITY {
+                results.clear();
+            }
+            results.insert(inputs, result);
+        });
+        result
     }
 }
 

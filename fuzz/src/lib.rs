@@ -63,6 +63,25 @@ impl RandomSource for SplitMix {
     }
 }
 
+thread_local! {
+    /// One runtime per thread, reused by every input (building one cost as much as a short
+    /// input). Current-thread, with a clock that only moves when every task waits, so
+    /// timeouts cost no wall time and inputs replay the same way.
+    static RUNTIME: tokio::runtime::Runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .start_paused(true)
+        .build()
+        .expect("a tokio runtime");
+}
+
+/// Runs `future` to completion on this thread's runtime. Nothing carries over between inputs:
+/// each builds a fresh relay or signaling server, and closes and awaits every connection
+/// before its future ends. Only a gone relay's broker sweeper may still wait for its next
+/// tick, when it ends without touching anything (its relay is dropped).
+pub fn block_on<F: std::future::Future>(future: F) -> F::Output {
+    RUNTIME.with(|runtime| runtime.block_on(future))
+}
+
 /// The dApp settings every target uses.
 pub fn dapp_options(mode: Mode) -> DappOptions {
     let mut options = DappOptions::new(

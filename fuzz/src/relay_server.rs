@@ -4,7 +4,7 @@
 //! as on a socket, without a port.
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use clap::Parser;
@@ -13,7 +13,7 @@ use tokio::io::DuplexStream;
 use tokio::task::JoinHandle;
 use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::tungstenite::protocol::CloseFrame;
+use tokio_tungstenite::tungstenite::protocol::{CloseFrame, WebSocketConfig};
 use walletwire::relay::{DisconnectCode, ErrorCode, Reply};
 use walletwire_server::{Cli, Relay};
 
@@ -36,10 +36,13 @@ pub const RELAY_ARGS: &[&str] = &[
     "1",
 ];
 
-/// A fresh relay with [`RELAY_ARGS`].
+/// A fresh relay (empty broker, no connections) with [`RELAY_ARGS`], parsed once per
+/// process: parsing cost more than building the relay.
 pub async fn relay() -> Arc<Relay> {
-    let cli = Cli::try_parse_from(RELAY_ARGS).expect("the fuzz relay arguments parse");
-    Relay::new(cli.relay)
+    static CLI: OnceLock<Cli> = OnceLock::new();
+    let cli = CLI
+        .get_or_init(|| Cli::try_parse_from(RELAY_ARGS).expect("the fuzz relay arguments parse"));
+    Relay::new(cli.relay.clone())
         .await
         .expect("the memory broker starts")
 }
@@ -54,9 +57,16 @@ pub async fn connect(relay: &Arc<Relay>) -> WebSocketStream<DuplexStream> {
             .with_upgrades()
             .await;
     });
-    let (ws, _) = tokio_tungstenite::client_async("ws://relay/connection/websocket", client)
-        .await
-        .expect("the relay accepts the WebSocket upgrade");
+    // The client's read buffer is small (the default, 128 KiB, is zeroed for every
+    // connection); the relay's side keeps its own settings.
+    let config = WebSocketConfig::default().read_buffer_size(4096);
+    let (ws, _) = tokio_tungstenite::client_async_with_config(
+        "ws://relay/connection/websocket",
+        client,
+        Some(config),
+    )
+    .await
+    .expect("the relay accepts the WebSocket upgrade");
     ws
 }
 
@@ -177,14 +187,4 @@ impl Client {
         }
         transcript
     }
-}
-
-/// A current-thread runtime whose clock only moves when every task waits (timeouts cost no
-/// wall time and runs replay the same way).
-pub fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .start_paused(true)
-        .build()
-        .expect("a tokio runtime")
 }

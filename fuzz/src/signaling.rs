@@ -2,7 +2,7 @@
 //! its own axum routes: every request goes through the same body limit, JSON-RPC parsing,
 //! JWT check and store as over HTTP.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use axum::Router;
 use axum::body::Body;
@@ -20,18 +20,22 @@ pub fn secret() -> Secret {
     Secret::new(SECRET.as_bytes().to_vec()).expect("long enough")
 }
 
-/// A fresh signaling server with small caps (so "full" is reachable).
+/// A fresh signaling server (an empty store) with small caps (so "full" is reachable). The
+/// command line is parsed once per process: parsing cost more than the calls of an input.
 pub fn routes() -> Router {
-    let cli = Cli::try_parse_from([
-        "walletwire-server",
-        "--signaling-secret",
-        SECRET,
-        "--signaling-max-entries",
-        "3",
-        "--signaling-max-bytes",
-        "6000",
-    ])
-    .expect("the fuzz signaling arguments parse");
+    static CLI: OnceLock<Cli> = OnceLock::new();
+    let cli = CLI.get_or_init(|| {
+        Cli::try_parse_from([
+            "walletwire-server",
+            "--signaling-secret",
+            SECRET,
+            "--signaling-max-entries",
+            "3",
+            "--signaling-max-bytes",
+            "6000",
+        ])
+        .expect("the fuzz signaling arguments parse")
+    });
     let signaling: Arc<Signaling> = Signaling::new(&cli.signaling).expect("signaling starts");
     signaling.routes()
 }

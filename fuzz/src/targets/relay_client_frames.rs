@@ -9,7 +9,7 @@
 //! no more replies to an id than commands sent with it; error and close codes are the
 //! documented ones; pushes of a channel come in increasing offsets; a connection the client
 //! closes is ended by the relay.
-use crate::relay_server::{Client, relay, runtime};
+use crate::relay_server::{Client, relay};
 
 pub fn run(data: &[u8]) {
     let frames: Vec<(usize, String)> = data
@@ -20,7 +20,7 @@ pub fn run(data: &[u8]) {
             _ => (0, String::from_utf8_lossy(frame).into_owned()),
         })
         .collect();
-    runtime().block_on(async {
+    crate::block_on(async {
         let relay = relay().await;
         let mut clients = [Client::start(&relay).await, Client::start(&relay).await];
         for (who, text) in frames {

@@ -263,12 +263,8 @@ impl Model {
 pub fn run(data: &[u8]) {
     let steps = decode(data);
     let routes = routes();
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("a tokio runtime");
     let mut model = Model::default();
-    runtime.block_on(async {
+    crate::block_on(async {
         for (index, step) in steps.into_iter().enumerate() {
             let (header, valid_login) = model.header(&step.auth);
             let mut sent_params = None;
