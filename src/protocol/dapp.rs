@@ -82,6 +82,10 @@ pub struct VerifiedOffer {
 pub struct Candidate {
     offer: VerifiedOffer,
     session: Session,
+    /// What the code is about ([`sas::transcript`]).
+    transcript: [u8; 32],
+    /// The nonce the dApp sent for this offer.
+    dapp_nonce: [u8; sas::NONCE_LEN],
     code: Option<Otp>,
 }
 
@@ -286,15 +290,19 @@ impl Pending {
             channel: session.info.channel.clone(),
             since: offer.body.since.clone(),
         });
-        let nonce = sas::dapp_nonce(&self.nonce_seed, &offer.wallet_public);
+        let dapp_nonce = sas::dapp_nonce(&self.nonce_seed, &offer.wallet_public);
         let nonce = Payload::Nonce {
-            nonce: base64url::encode(&nonce),
+            nonce: base64url::encode(&dapp_nonce),
         };
         // 60 bytes of JSON always fit the payload limit.
         let _ = session.send(&nonce, now, ctx.rng, ctx.out);
+        let transcript =
+            sas::transcript(&self.request.id, &self.keys.public(), &offer.wallet_public);
         Box::new(Candidate {
             offer,
             session,
+            transcript,
+            dapp_nonce,
             code: None,
         })
     }
@@ -307,7 +315,6 @@ impl Pending {
         ctx: &mut Ctx,
         prompt: bool,
     ) -> Result<(), Discard> {
-        let dapp_public = self.keys.public();
         let Some(c) = self.candidate.as_mut() else {
             return Err(Discard::UnknownChannel);
         };
@@ -319,14 +326,12 @@ impl Pending {
         };
         let wallet_nonce: [u8; sas::NONCE_LEN] =
             base64url::decode_array(&nonce).ok_or(Discard::Malformed)?;
-        let transcript = sas::transcript(&self.request.id, &dapp_public, &c.offer.wallet_public);
         // Only the offer's key holder can send this frame: a reveal that does not open the
         // commitment is a broken wallet, dropped; the code window then runs out.
-        if sas::commit(&transcript, &wallet_nonce) != c.offer.commit {
+        if sas::commit(&c.transcript, &wallet_nonce) != c.offer.commit {
             return Err(Discard::Unexpected);
         }
-        let dapp_nonce = sas::dapp_nonce(&self.nonce_seed, &c.offer.wallet_public);
-        c.code = Some(sas::code(&transcript, &dapp_nonce, &wallet_nonce));
+        c.code = Some(sas::code(&c.transcript, &c.dapp_nonce, &wallet_nonce));
         if prompt {
             self.prompt_otp(ctx);
         }
