@@ -5,7 +5,7 @@ mod common;
 
 use common::*;
 use walletwire::protocol::{DappConnection, Error, Metadata, Mode, SessionRequest};
-use walletwire::relay::client::{RelayClient, RelayClientOptions, Transmit};
+use walletwire::relay::client::{RelayClient, RelayClientOptions, RelayEvent, Transmit};
 
 /// Target `session_request`: a dApp whose URL holds control characters (each escaped to six
 /// bytes in JSON) made a request of more than 1500 bytes of JSON, so its QR code was refused
@@ -94,4 +94,74 @@ fn a_paused_publication_does_not_spin_the_driver_while_the_link_is_down() {
         fired += 1;
         assert!(fired < 1000, "timers keep firing");
     }
+}
+
+/// Target `relay_replies`: a push read from a socket the client had already dropped (a frame
+/// the driver read before it saw the close) was delivered while nothing was subscribed. It
+/// moved the subscription's position, so an offset-0 publication came twice in one epoch, and
+/// a stale push ahead of the stream made the reconnect recover from past it: the history in
+/// between was skipped. Text while the link is down is now ignored.
+#[test]
+fn a_push_read_after_the_link_dropped_does_not_skip_the_recovered_history() {
+    let channel = "session:11111111-1111-4111-8111-111111111111";
+    let mut client = RelayClient::new(RelayClientOptions::default(), SeededRandom::boxed(1));
+    let now = T0;
+    let next_command = |client: &mut RelayClient| loop {
+        match client.poll_transmit() {
+            Some(Transmit::Send(text)) => {
+                let command: serde_json::Value = serde_json::from_str(&text).unwrap();
+                return (command["id"].as_u64().unwrap(), text);
+            }
+            Some(_) => {}
+            None => panic!("the client sent nothing"),
+        }
+    };
+    let connect = |client: &mut RelayClient, now: u64| {
+        client.handle_timeout(now);
+        client.handle_open(now);
+        let (id, _) = next_command(client);
+        client.handle_text(
+            &format!(r#"{{"id":{id},"connect":{{"client":"c","ping":25,"pong":true}}}}"#),
+            now,
+        );
+    };
+    connect(&mut client, now);
+    client.subscribe(channel, None, now);
+    let (id, _) = next_command(&mut client);
+    client.handle_text(
+        &format!(
+            r#"{{"id":{id},"subscribe":{{"recoverable":true,"positioned":true,"epoch":"e","offset":3}}}}"#
+        ),
+        now,
+    );
+    // The relay speaks nonsense: the client drops the link. Then a stale push at offset 9.
+    client.handle_text("not json", now);
+    client.handle_text(
+        &format!(r#"{{"push":{{"channel":"{channel}","pub":{{"data":{{"n":9}},"offset":9}}}}}}"#),
+        now,
+    );
+    let mut delivered = Vec::new();
+    while let Some(event) = client.poll_event() {
+        if let RelayEvent::Publication { position, .. } = event {
+            delivered.push(position.offset);
+        }
+    }
+    assert_eq!(delivered, [] as [u64; 0], "nothing is delivered while down");
+    // The reconnect recovers from offset 3, and the relay answers with 4 and 5.
+    let later = now + 60_000;
+    connect(&mut client, later);
+    let (id, resubscribe) = next_command(&mut client);
+    assert!(resubscribe.contains(r#""offset":3"#), "{resubscribe}");
+    client.handle_text(
+        &format!(
+            r#"{{"id":{id},"subscribe":{{"recoverable":true,"positioned":true,"epoch":"e","offset":5,"was_recovering":true,"recovered":true,"publications":[{{"data":{{"n":4}},"offset":4}},{{"data":{{"n":5}},"offset":5}}]}}}}"#
+        ),
+        later,
+    );
+    while let Some(event) = client.poll_event() {
+        if let RelayEvent::Publication { position, .. } = event {
+            delivered.push(position.offset);
+        }
+    }
+    assert_eq!(delivered, [4, 5]);
 }

@@ -546,6 +546,50 @@ fn relay_replies() -> Vec<Seed> {
                 Op::Advance { ms: 25_449 },
             ]),
         ),
+        // Found by fuzzing: a push read after the link dropped moved a subscription that was
+        // not live (tests/fuzz_regressions.rs has the replay).
+        seed(
+            "regression-push-after-link-down",
+            ops(&[
+                Op::Subscribe {
+                    channel: 0,
+                    since: None,
+                },
+                Op::Reply {
+                    pick: 0,
+                    answer: Answer::Subscribe {
+                        epoch: 1,
+                        offset: 3,
+                        recovered: false,
+                        publications: List(vec![]),
+                    },
+                },
+                Op::Text(text("not json")),
+                Op::Push {
+                    channel: 0,
+                    offset: 9,
+                    data: json(json!({"n": 9})),
+                },
+                Op::Advance { ms: 6_000 },
+                Op::Open,
+                Op::Reply {
+                    pick: 0,
+                    answer: Answer::Connect { ping: 25, pong: true },
+                },
+                Op::Reply {
+                    pick: 0,
+                    answer: Answer::Subscribe {
+                        epoch: 1,
+                        offset: 5,
+                        recovered: true,
+                        publications: List(vec![
+                            publication(4, json!({"n": 4})),
+                            publication(5, json!({"n": 5})),
+                        ]),
+                    },
+                },
+            ]),
+        ),
         seed(
             "reconnect-epoch-change",
             ops(&[

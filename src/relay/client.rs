@@ -567,6 +567,12 @@ impl RelayClient {
 
     /// A text frame arrived: one or more JSON replies separated by newlines.
     pub fn handle_text(&mut self, text: &str, now: u64) {
+        // Text from a socket the client has already given up on (a frame the driver read
+        // before it saw the close) is stale: a push taken now would move a subscription's
+        // position while nothing is subscribed, and the reconnect recovers it anyway.
+        if matches!(self.link, Link::Down { .. } | Link::Terminal | Link::Opening { .. }) {
+            return;
+        }
         if let Link::Up {
             ping_ms, deadline, ..
         } = &mut self.link

@@ -5,7 +5,7 @@
 //! Invariants: no panic; every frame the client sends is one Centrifugo command with an id
 //! and a method; `Published` only for ids `publish` returned, at most once each; within one
 //! epoch, a channel's publications are delivered in increasing offset order (a reset only
-//! after `RecoveryFailed` or unsubscribing); after `handle_timeout(now)` the next deadline
+//! after `RecoveryFailed`, `Refused` or unsubscribing); after `handle_timeout(now)` the next deadline
 //! lies after `now` (no busy loop).
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -287,7 +287,8 @@ impl Model {
                     assert!(self.issued.contains(&id), "Published for unknown id {id}");
                     assert!(self.acknowledged.insert(id), "Published twice for id {id}");
                 }
-                RelayEvent::RecoveryFailed { channel } => {
+                // A refused subscription is gone: subscribing again starts a fresh stream.
+                RelayEvent::RecoveryFailed { channel } | RelayEvent::Refused { channel, .. } => {
                     self.delivered.remove(&channel);
                 }
                 RelayEvent::Publication {
