@@ -570,7 +570,10 @@ impl RelayClient {
         // Text from a socket the client has already given up on (a frame the driver read
         // before it saw the close) is stale: a push taken now would move a subscription's
         // position while nothing is subscribed, and the reconnect recovers it anyway.
-        if matches!(self.link, Link::Down { .. } | Link::Terminal | Link::Opening { .. }) {
+        if matches!(
+            self.link,
+            Link::Down { .. } | Link::Terminal | Link::Opening { .. }
+        ) {
             return;
         }
         if let Link::Up {
