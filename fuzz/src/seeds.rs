@@ -574,7 +574,10 @@ fn relay_replies() -> Vec<Seed> {
                 Op::Open,
                 Op::Reply {
                     pick: 0,
-                    answer: Answer::Connect { ping: 25, pong: true },
+                    answer: Answer::Connect {
+                        ping: 25,
+                        pong: true,
+                    },
                 },
                 Op::Reply {
                     pick: 0,
