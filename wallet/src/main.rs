@@ -11,7 +11,10 @@
 //! Output lines on stdout are machine-readable (see [`walletwire_wallet::serve`]); errors are
 //! `ERROR <code> <message>` with a non-zero exit status: 2 bad input (`invalid_request`,
 //! `unsupported_version`, `request_too_large`, `request_expired`, `unknown_session`), 3 relay
-//! (`relay_unreachable`, `relay_refused`), 4 handshake (`handshake_timeout`, ...), 1 other.
+//! (`relay_unreachable`, `relay_refused`), 4 handshake (`handshake_timeout`, ...), 1 other
+//! (among them `data_dir_busy`: `pair`, `resume` and `disconnect` take an OS lock on the data
+//! directory, and a second process on the same directory refuses instead of serving the
+//! same sessions).
 #![forbid(unsafe_code)]
 
 use std::collections::BTreeMap;
@@ -29,7 +32,7 @@ use walletwire_wallet::driver::Driver;
 use walletwire_wallet::keys::Keyring;
 use walletwire_wallet::ledger::Ledger;
 use walletwire_wallet::serve::{ServeOptions, ServeReport, serve};
-use walletwire_wallet::store::SessionStore;
+use walletwire_wallet::store::{DirLock, SessionStore, StoreError};
 use walletwire_wallet::system::{now_ms, os_random};
 
 #[derive(Parser)]
@@ -183,6 +186,15 @@ fn relay_options() -> RelayClientOptions {
     }
 }
 
+/// Takes the data directory's lock for a command that drives stored sessions; a second
+/// process on the same directory stops here (`data_dir_busy`, exit status 1).
+fn lock_sessions(args: &WalletArgs) -> Result<DirLock, Failure> {
+    DirLock::acquire(&data_dir(args)).map_err(|e| match e {
+        StoreError::Busy(_) => Failure::new("data_dir_busy", e, 1),
+        e => Failure::new("wallet_files", e, 1),
+    })
+}
+
 fn open_wallet(args: &WalletArgs) -> Result<(WalletApi, SessionStore), Failure> {
     let dir = data_dir(args);
     let keys = Keyring::open(&dir).map_err(|e| Failure::new("wallet_files", e, 1))?;
@@ -247,6 +259,7 @@ async fn pair(uri: &str, wallet: &WalletArgs, args: &ServeArgs, connect_timeout:
         request.mode.as_str(),
         request.relay
     );
+    let _lock = lock_sessions(wallet)?;
     let (api, store) = open_wallet(wallet)?;
     let mut driver = Driver::new(
         request.relay.clone(),
@@ -321,6 +334,7 @@ async fn resume_and_serve(
 }
 
 async fn resume(wallet: &WalletArgs, args: &ServeArgs) -> Outcome {
+    let _lock = lock_sessions(wallet)?;
     let (api, store) = open_wallet(wallet)?;
     let records = stored_sessions(&store)?;
     if records.is_empty() {
@@ -362,6 +376,7 @@ fn sessions(wallet: &WalletArgs) -> Outcome {
 }
 
 async fn disconnect(session: &str, wallet: &WalletArgs) -> Outcome {
+    let _lock = lock_sessions(wallet)?;
     let (api, store) = open_wallet(wallet)?;
     let record = stored_sessions(&store)?
         .into_iter()

@@ -33,6 +33,40 @@ pub enum StoreError {
     /// The file is not a sessions file of this version.
     #[error("sessions file {0} is corrupt or of another version")]
     Corrupt(PathBuf),
+    /// Another process holds the data directory's lock (it is serving these sessions).
+    #[error("{0} is in use by another walletwire-wallet process")]
+    Busy(PathBuf),
+}
+
+/// An exclusive OS lock on a data directory (`<dir>/lock`), held until dropped or the process
+/// ends (the OS releases it even after a crash). Only one process at a time may drive the
+/// sessions stored there: two would send different frames under the same sequence numbers.
+#[derive(Debug)]
+pub struct DirLock {
+    _file: fs::File,
+}
+
+impl DirLock {
+    /// Takes the lock without waiting; [`StoreError::Busy`] if another process holds it.
+    pub fn acquire(dir: &Path) -> Result<Self, StoreError> {
+        let path = dir.join("lock");
+        let io = |source| StoreError::Io {
+            path: path.clone(),
+            source,
+        };
+        fs::create_dir_all(dir).map_err(io)?;
+        let file = fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .map_err(io)?;
+        match file.try_lock() {
+            Ok(()) => Ok(Self { _file: file }),
+            Err(fs::TryLockError::WouldBlock) => Err(StoreError::Busy(dir.to_path_buf())),
+            Err(fs::TryLockError::Error(e)) => Err(io(e)),
+        }
+    }
 }
 
 #[derive(Debug, Default, Serialize, Deserialize)]
@@ -241,6 +275,17 @@ mod tests {
         let raw = store.raw().unwrap();
         assert_eq!(raw.len(), 1);
         assert_eq!(raw["b"], "2");
+        let _ = fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn a_data_directory_is_locked_by_one_holder_at_a_time() {
+        let dir = temp_dir("lock");
+        let first = DirLock::acquire(&dir).unwrap();
+        // A second open file description conflicts like a second process would.
+        assert!(matches!(DirLock::acquire(&dir), Err(StoreError::Busy(_))));
+        drop(first);
+        assert!(DirLock::acquire(&dir).is_ok());
         let _ = fs::remove_dir_all(&dir);
     }
 

@@ -96,3 +96,33 @@ async fn disconnect_command_closes_a_stored_session() {
     assert_eq!(status.code(), Some(2));
     assert!(lines.iter().any(|l| l.starts_with("ERROR unknown_session")));
 }
+
+#[tokio::test]
+async fn a_second_wallet_process_on_the_same_data_directory_refuses() {
+    let relay = Relay::start().await;
+    let dir = data_dir("locked");
+    let (mut dapp, mut wallet, session) = paired(&relay, &dir, &[]).await;
+    let dir_arg = dir.to_str().unwrap();
+    // The first process serves the session; a second one would send under the same counters.
+    for args in [
+        vec!["resume", "--data-dir", dir_arg],
+        vec!["disconnect", session.as_str(), "--data-dir", dir_arg],
+    ] {
+        let (status, lines) = run_wallet(&args).await;
+        assert_eq!(status.code(), Some(1), "{args:?}: {lines:?}");
+        assert!(
+            lines.iter().any(|l| l.starts_with("ERROR data_dir_busy ")),
+            "{args:?}: {lines:?}"
+        );
+    }
+    // The first process is undisturbed: it still answers, and the session is still on file.
+    assert!(dapp.request("wallet.info", json!({})).await.is_ok());
+    let (_, lines) = run_wallet(&["sessions", "--data-dir", dir_arg]).await;
+    assert!(lines.iter().any(|l| l.contains(&session)), "{lines:?}");
+    // Once it has stopped, the directory is free again.
+    wallet.signal("INT").await;
+    assert!(wallet.exit().await.success());
+    let (status, lines) = run_wallet(&["resume", "--data-dir", dir_arg]).await;
+    assert!(status.success(), "{lines:?}");
+    assert!(lines.contains(&"NO_SESSIONS".to_owned()), "{lines:?}");
+}

@@ -205,16 +205,16 @@ impl WalletApi {
                 let account = self.evm_account(param(params, 0, "address")?)?;
                 let data = TypedData::from_json(param(params, 1, "typed data")?)
                     .map_err(|e| error(INVALID_PARAMS, e.to_string()))?;
-                if let Some(chain) = data.domain_chain_id() {
-                    if chain != Some(session.chain_id) {
-                        return Err(error(
-                            INVALID_PARAMS,
-                            format!(
-                                "domain chainId is not the active chain {}",
-                                chain_hex(session.chain_id)
-                            ),
-                        ));
-                    }
+                if let Some(chain) = data.domain_chain_id()
+                    && chain != Some(session.chain_id)
+                {
+                    return Err(error(
+                        INVALID_PARAMS,
+                        format!(
+                            "domain chainId is not the active chain {}",
+                            chain_hex(session.chain_id)
+                        ),
+                    ));
                 }
                 let hash = data
                     .signing_hash()
@@ -248,16 +248,16 @@ impl WalletApi {
         let request: TransactionRequest = serde_json::from_value(request.clone())
             .map_err(|e| error(INVALID_PARAMS, format!("invalid params: {e}")))?;
         let account = self.evm_account(&Value::String(request.from.clone()))?;
-        if let Some(chain) = &request.chain_id {
-            if small_quantity(chain, "chainId")? != session.chain_id {
-                return Err(error(
-                    INVALID_PARAMS,
-                    format!(
-                        "chainId is not the active chain {}",
-                        chain_hex(session.chain_id)
-                    ),
-                ));
-            }
+        if let Some(chain) = &request.chain_id
+            && small_quantity(chain, "chainId")? != session.chain_id
+        {
+            return Err(error(
+                INVALID_PARAMS,
+                format!(
+                    "chainId is not the active chain {}",
+                    chain_hex(session.chain_id)
+                ),
+            ));
         }
         let to = match &request.to {
             Some(to) => Some(address_param(&Value::String(to.clone()))?),

@@ -3,10 +3,10 @@
 
 /// The RLP of a byte string.
 pub fn bytes(data: &[u8]) -> Vec<u8> {
-    if let [single] = data {
-        if *single < 0x80 {
-            return vec![*single];
-        }
+    if let [single] = data
+        && *single < 0x80
+    {
+        return vec![*single];
     }
     let mut out = prefix(0x80, data.len());
     out.extend_from_slice(data);

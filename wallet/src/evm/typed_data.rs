@@ -82,7 +82,7 @@ fn bits(text: &str, step: u32, max: u32) -> Option<u32> {
         return None;
     }
     let n: u32 = text.parse().ok()?;
-    (n >= step && n <= max && n % step == 0).then_some(n)
+    (n >= step && n <= max && n.is_multiple_of(step)).then_some(n)
 }
 
 impl TypedData {
