@@ -68,6 +68,8 @@ function review() {
 }
 
 $("paste-link").addEventListener("input", review);
+// A link pasted while the SDK was still loading is reviewed now.
+if ($("paste-link").value.trim()) review();
 
 $("wallet-form").addEventListener("submit", async (event) => {
   event.preventDefault();

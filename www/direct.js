@@ -8,4 +8,6 @@ const wallet = location.hash === "#wallet";
 document.getElementById(wallet ? "wallet" : "dapp").hidden = false;
 document.getElementById("role-title").textContent = wallet ? "Wallet UI (direct)" : "dApp (direct)";
 await import(wallet ? "./direct-wallet.js" : "./direct-dapp.js");
+// Listeners are attached: tests (and anything scripting the page) wait for this.
+document.body.dataset.ready = "true";
 addEventListener("hashchange", () => location.reload());

@@ -288,6 +288,7 @@ test("a dApp cannot mint itself Admin: every step of the escalation is refused",
     }, { signalingUrl });
     const link = await waitUntil("link", () => page.evaluate(() => window.sessions.escalator.link));
     await wallet.goto(`${base}direct.html?daemon=${encodeURIComponent(daemonUrl)}#wallet`);
+    await wallet.waitForSelector("body[data-ready]", { state: "attached", timeout: WAIT });
     await wallet.fill("#admin-token", adminToken);
     await wallet.fill("#paste-link", link);
     await wallet.waitForSelector("#review:not([hidden])", { timeout: WAIT });

@@ -180,12 +180,14 @@ test("demo pages: the dApp page shows the link, the wallet page accepts it, a re
   for (const p of [dapp, wallet]) p.on("pageerror", (e) => errors.push(String(e)));
   try {
     await dapp.goto(`${base}direct.html?signaling=${encodeURIComponent(signalingUrl)}`);
+    await dapp.waitForSelector("body[data-ready]", { state: "attached", timeout: WAIT });
     await dapp.fill("#permissions", JSON.stringify(["AccountInfo", "AccountList"]));
     await dapp.click("#dapp-connect");
     await dapp.waitForFunction(() => document.getElementById("link").value.startsWith("tari://"), null, { timeout: WAIT });
     assert.ok(await dapp.$eval("#qr", (e) => e.innerHTML.includes("<svg")));
     const link = await dapp.$eval("#link", (e) => e.value);
     await wallet.goto(`${base}direct.html?daemon=${encodeURIComponent(daemonUrl)}#wallet`);
+    await wallet.waitForSelector("body[data-ready]", { state: "attached", timeout: WAIT });
     await wallet.fill("#admin-token", adminToken);
     await wallet.fill("#paste-link", link);
     await wallet.waitForSelector("#review:not([hidden])", { timeout: WAIT });
