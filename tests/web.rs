@@ -447,32 +447,97 @@ async fn garbage_in_local_storage_is_discarded_and_never_fatal() {
     clear_storage();
 }
 
-#[wasm_bindgen_test]
-async fn full_local_storage_is_reported_and_the_session_still_works() {
-    clear_storage();
+/// Fills the origin's localStorage quota to the last character; returns the filler keys.
+fn fill_local_storage() -> Vec<String> {
     let storage = web_sys::window().unwrap().local_storage().unwrap().unwrap();
-    // Fill the origin's quota.
-    let chunk = "x".repeat(512 * 1024);
-    let mut i = 0;
-    while storage.set_item(&format!("filler{i}"), &chunk).is_ok() && i < 200 {
-        i += 1;
+    let mut keys = Vec::new();
+    let mut size = 1 << 20;
+    while size >= 1 {
+        let value = "x".repeat(size);
+        loop {
+            let key = format!("filler{}", keys.len());
+            if storage.set_item(&key, &value).is_err() || keys.len() > 100_000 {
+                break;
+            }
+            keys.push(key);
+        }
+        size /= 4;
     }
-    let small = "y".repeat(1024);
-    let mut j = 0;
-    while storage.set_item(&format!("small{j}"), &small).is_ok() && j < 10_000 {
-        j += 1;
-    }
-    let (d, drec, w, _wrec) = paired("trusted", "local").await;
-    let _w_auto = auto_respond(|e, f| w.on(e, f.clone()));
-    let result = settle(d.request("still.works", JsValue::NULL, JsValue::UNDEFINED))
+    keys
+}
+
+#[wasm_bindgen_test]
+async fn a_handshake_that_cannot_be_saved_fails_at_once_with_storage_full() {
+    clear_storage();
+    fill_local_storage();
+    let (d, _drec) = dapp("local");
+    let error = settle(d.connect(json(r#"{"mode":"trusted"}"#)))
         .await
-        .unwrap();
-    assert_eq!(text(&result, "echo"), "still.works");
-    let errors = drec.all("error");
-    assert!(
-        errors.iter().any(|e| text(e, "code") == "storage_full"),
-        "storage_full reported"
+        .expect_err("nothing can be saved");
+    assert_eq!(text(&error, "code"), "storage_full");
+    d.close();
+    clear_storage();
+}
+
+#[wasm_bindgen_test]
+async fn a_frame_whose_counter_cannot_be_saved_is_not_sent() {
+    clear_storage();
+    // The dApp keeps its session in localStorage; the wallet in memory, so only the dApp
+    // runs out of room.
+    let (d, drec) = dapp("local");
+    let (w, wrec) = wallet("memory");
+    let connecting = d.connect(json(r#"{"mode":"trusted"}"#));
+    let uri = text(&drec.wait("session_request", 1).await[0], "uri");
+    settle(w.connect(json(&format!(r#"{{"uri":"{uri}"}}"#))))
+        .await
+        .expect("wallet connected");
+    settle(connecting).await.expect("dApp connected");
+    let _w_auto = auto_respond(|e, f| w.on(e, f.clone()));
+    let fillers = fill_local_storage();
+    // The record grows by a character whenever a counter gains a digit: within a few dozen
+    // requests one cannot be saved, and that one must fail without reaching the wallet.
+    let mut answered = 0usize;
+    let mut refused = None;
+    for n in 0..150 {
+        let params = json(&format!(r#"{{"n":{n}}}"#));
+        match settle(d.request("count", params, JsValue::UNDEFINED)).await {
+            Ok(result) => {
+                assert_eq!(get(&get(&result, "params"), "n").as_f64(), Some(n as f64));
+                answered += 1;
+            }
+            Err(error) => {
+                refused = Some(text(&error, "code"));
+                break;
+            }
+        }
+    }
+    assert_eq!(
+        refused.as_deref(),
+        Some("storage_full"),
+        "after {answered} answers"
     );
+    assert!(
+        drec.all("error")
+            .iter()
+            .any(|e| text(e, "code") == "storage_full"),
+        "an error event too"
+    );
+    sleep(500).await;
+    assert_eq!(
+        wrec.all("request").len(),
+        answered,
+        "the refused request was not sent"
+    );
+    // With room again the session goes on: same session, next request answered.
+    let storage = web_sys::window().unwrap().local_storage().unwrap().unwrap();
+    for key in fillers {
+        storage.remove_item(&key).unwrap();
+    }
+    let result = settle(d.request("after", json(r#"{"n":-1}"#), JsValue::UNDEFINED))
+        .await
+        .expect("answered once storage has room");
+    assert_eq!(text(&result, "echo"), "after");
+    assert_eq!(wrec.all("request").len(), answered + 1);
     d.close();
     w.close();
     clear_storage();

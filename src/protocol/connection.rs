@@ -248,6 +248,14 @@ impl<H: Handshake> Connection<H> {
         session.request(method, params, timeout_ms, now, rng, out)
     }
 
+    /// Forgets our request `id` without an event (its frame never left: see
+    /// [`crate::relay::hub::RecordStore`]); a late answer to it is then discarded.
+    pub fn forget_request(&mut self, id: u64) {
+        if let Ok((session, _, _)) = self.parts() {
+            session.forget_request(id);
+        }
+    }
+
     /// Sends a notification (no response).
     pub fn notify(&mut self, method: &str, params: Value, now: u64) -> Result<(), Error> {
         let (session, rng, out) = self.parts()?;

@@ -74,6 +74,9 @@ pub enum Error {
     TooManyPending,
     /// The request id is unknown or was already answered.
     UnknownRequest,
+    /// The record that accounts for a frame could not be saved (storage full or disabled), so
+    /// the frame was not sent.
+    StorageFull,
 }
 
 impl Error {
@@ -104,6 +107,7 @@ impl Error {
             Self::PayloadTooLarge { .. } => "payload_too_large",
             Self::TooManyPending => "too_many_pending",
             Self::UnknownRequest => "unknown_request",
+            Self::StorageFull => "storage_full",
         }
     }
 }
@@ -142,11 +146,16 @@ impl core::fmt::Display for Error {
             }
             Self::TooManyPending => f.write_str("too many requests awaiting a response"),
             Self::UnknownRequest => f.write_str("unknown or already answered request id"),
+            Self::StorageFull => f.write_str(STORAGE_FULL),
         }
     }
 }
 
 impl std::error::Error for Error {}
+
+/// The message of [`Error::StorageFull`].
+pub const STORAGE_FULL: &str =
+    "the session could not be saved (storage full or disabled): nothing was sent";
 
 impl From<CryptoError> for Error {
     fn from(e: CryptoError) -> Self {

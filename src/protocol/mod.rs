@@ -27,7 +27,7 @@ use serde_json::Value;
 pub use channel::{HANDSHAKE_PREFIX, SESSION_PREFIX, is_channel, is_uuid, random_uuid};
 pub use connection::{Connection, Handshake};
 pub use dapp::{DappConnection, DappHandshake, DappOptions, LATE_OFFER_GRACE_MS, SYNC_TIMEOUT_MS};
-pub use error::Error;
+pub use error::{Error, STORAGE_FULL};
 pub use message::{
     Frame, MAX_MESSAGE_LEN, OfferBody, OfferMessage, Payload, RpcError, frame_aad, offer_aad,
 };

@@ -193,6 +193,11 @@ impl Session {
         Ok(id)
     }
 
+    /// Forgets our request `id` without settling it (its frame was never sent).
+    pub(crate) fn forget_request(&mut self, id: u64) {
+        self.rpc.abandon(id);
+    }
+
     pub(crate) fn respond(
         &mut self,
         id: u64,

@@ -7,6 +7,7 @@ use std::collections::{HashMap, VecDeque};
 
 use super::client::{RelayClient, RelayClientOptions, RelayError, RelayEvent, Transmit};
 use crate::crypto::RandomSource;
+use crate::protocol::STORAGE_FULL;
 #[cfg(feature = "dapp")]
 use crate::protocol::{DappConnection, DappOptions};
 use crate::protocol::{Discard, Error, Event, Limits, Output, Record, StreamPosition};
@@ -70,6 +71,11 @@ impl AnyConnection {
         now: u64,
     ) -> Result<u64, Error> {
         both!(self, c => c.request(method, params, timeout_ms, now))
+    }
+
+    /// Forgets one of our requests (see [`crate::protocol::Connection::forget_request`]).
+    pub fn forget_request(&mut self, id: u64) {
+        both!(self, c => c.forget_request(id))
     }
 
     /// Sends a notification.
@@ -195,19 +201,32 @@ pub enum HubEvent {
         /// False when the relay refused this client for good.
         will_retry: bool,
     },
-    /// The relay refused a subscription or publication of a connection, or its queue is full.
+    /// The relay refused a subscription or publication of a connection, its queue is full, or
+    /// (with a [`RecordStore`]) a record could not be saved and the frame was not sent.
     RelayError {
         /// Which connection.
         id: ConnectionId,
-        /// Stable code: `relay_refused`, `relay_queue_full`, `relay_frame_too_large`.
+        /// Stable code: `relay_refused`, `relay_queue_full`, `relay_frame_too_large`,
+        /// `storage_full`.
         code: &'static str,
         /// Details.
         message: String,
     },
 }
 
+/// Synchronous storage a driver may hand the hub ([`Hub::set_store`]). With it the hub writes
+/// each record itself, in order, and publishes a frame only once the record that accounts for
+/// it (its advanced sequence number) is saved: when the write fails the frame is dropped
+/// unsent, so a reload can never reuse a sequence number the peer has seen. Without it records
+/// leave as [`HubOutput::Store`] / [`HubOutput::Remove`] for the driver to write later.
+pub trait RecordStore {
+    /// Writes one record; false when the storage refused (full, disabled).
+    fn store(&mut self, key: &str, record: &str) -> bool;
+    /// Deletes one record.
+    fn remove(&mut self, key: &str);
+}
+
 /// See the module docs.
-#[derive(Debug)]
 pub struct Hub {
     relay: RelayClient,
     connections: SortedMap<ConnectionId, AnyConnection>,
@@ -215,6 +234,20 @@ pub struct Hub {
     next_id: ConnectionId,
     out: VecDeque<HubOutput>,
     limits: Limits,
+    store: Option<Box<dyn RecordStore>>,
+    /// During [`Hub::send`]: the connection it sends on, and whether one of its frames was
+    /// dropped because its record could not be saved.
+    watch: Option<(ConnectionId, bool)>,
+}
+
+impl core::fmt::Debug for Hub {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Hub")
+            .field("relay", &self.relay)
+            .field("connections", &self.connections)
+            .field("limits", &self.limits)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Hub {
@@ -235,6 +268,37 @@ impl Hub {
             next_id: 1,
             out: VecDeque::new(),
             limits,
+            store: None,
+            watch: None,
+        }
+    }
+
+    /// Hands the hub synchronous storage (see [`RecordStore`]).
+    pub fn set_store(&mut self, store: Box<dyn RecordStore>) {
+        self.store = Some(store);
+    }
+
+    /// Runs one send (`request`, `respond`, `notify`) on connection `id` and publishes what it
+    /// produced. With a [`RecordStore`] set, fails with [`Error::StorageFull`] when the record
+    /// that accounts for the frame could not be saved, so the frame was not sent (the session
+    /// goes on from its saved state; the peer may see a gap of one sequence number, never a
+    /// reuse).
+    pub fn send<T>(
+        &mut self,
+        id: ConnectionId,
+        now: u64,
+        send: impl FnOnce(&mut AnyConnection) -> Result<T, Error>,
+    ) -> Result<T, Error> {
+        let conn = self
+            .connections
+            .get_mut(&id)
+            .ok_or(Error::InvalidState("closed"))?;
+        let sent = send(conn)?;
+        self.watch = Some((id, false));
+        self.pump(now);
+        match self.watch.take() {
+            Some((_, true)) => Err(Error::StorageFull),
+            _ => Ok(sent),
         }
     }
 
@@ -479,6 +543,8 @@ impl Hub {
     /// Applies one connection's outputs; true if there were any.
     fn drain(&mut self, id: ConnectionId, now: u64) -> bool {
         let mut busy = false;
+        // The last record write failed: the next publication is not sent.
+        let mut unsaved = false;
         loop {
             let Some(conn) = self.connections.get_mut(&id) else {
                 return busy;
@@ -498,6 +564,12 @@ impl Hub {
                         self.relay.unsubscribe(&channel, now);
                     }
                 }
+                Output::Publish { .. } if unsaved => {
+                    unsaved = false;
+                    if let Some((watched, dropped)) = &mut self.watch {
+                        *dropped |= *watched == id;
+                    }
+                }
                 Output::Publish { channel, data } => {
                     if let Err(e) = self.relay.publish(&channel, data, now) {
                         let code = match e {
@@ -513,10 +585,23 @@ impl Hub {
                     }
                 }
                 Output::Sync { channel } => self.relay.sync(&channel, now),
-                Output::Store { key, record } => {
-                    self.out.push_back(HubOutput::Store { key, record })
-                }
-                Output::Remove { key } => self.out.push_back(HubOutput::Remove { key }),
+                Output::Store { key, record } => match &mut self.store {
+                    Some(store) => {
+                        unsaved = !store.store(&key, &record);
+                        if unsaved {
+                            self.out.push_back(HubOutput::Event(HubEvent::RelayError {
+                                id,
+                                code: "storage_full",
+                                message: String::from(STORAGE_FULL),
+                            }));
+                        }
+                    }
+                    None => self.out.push_back(HubOutput::Store { key, record }),
+                },
+                Output::Remove { key } => match &mut self.store {
+                    Some(store) => store.remove(&key),
+                    None => self.out.push_back(HubOutput::Remove { key }),
+                },
                 Output::Event(event) => self
                     .out
                     .push_back(HubOutput::Event(HubEvent::Event { id, event })),

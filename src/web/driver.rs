@@ -32,7 +32,6 @@ struct Socket {
 struct DriverState {
     hub: Hub,
     url: String,
-    store: Rc<Store>,
     socket: Option<Socket>,
     generation: u32,
     timer: Option<i32>,
@@ -48,6 +47,9 @@ struct DriverState {
     online: bool,
     /// The relay link has been up at least once.
     ever_online: bool,
+    /// Why the last handshake that could not be saved ended, for a `connect()` promise
+    /// registered after it did.
+    failure: Option<(ConnectionId, JsValue)>,
 }
 
 /// One relay link with its connections. Cloneable handle.
@@ -72,12 +74,13 @@ impl Driver {
     /// Opens the relay link at once.
     pub fn new(url: &str, store: Rc<Store>, limits: Limits, listeners: Rc<Listeners>) -> Rc<Self> {
         let options = RelayClientOptions::default();
-        let hub = Hub::new(options, limits, Box::new(BrowserRandom));
+        let mut hub = Hub::new(options, limits, Box::new(BrowserRandom));
+        // Records are written in order, before the frame they account for is published.
+        hub.set_store(Box::new(super::storage::Shared(store.clone())));
         let driver = Rc::new(Self {
             state: RefCell::new(DriverState {
                 hub,
                 url: url.to_owned(),
-                store,
                 socket: None,
                 generation: 0,
                 timer: None,
@@ -88,6 +91,7 @@ impl Driver {
                 sessions: HashMap::new(),
                 online: false,
                 ever_online: false,
+                failure: None,
             }),
             listeners,
         });
@@ -199,20 +203,8 @@ impl Driver {
                 }
             }
             HubOutput::Socket(Transmit::Close) => self.close_socket(),
-            HubOutput::Store { key, record } => {
-                let store = self.state.borrow().store.clone();
-                if !store.set(&key, &record) {
-                    self.emit_error(
-                        "storage_full",
-                        "could not save the session: browser storage is full or disabled",
-                        None,
-                    );
-                }
-            }
-            HubOutput::Remove { key } => {
-                let store = self.state.borrow().store.clone();
-                store.remove(&key);
-            }
+            // The hub writes records itself (`Hub::set_store`).
+            HubOutput::Store { .. } | HubOutput::Remove { .. } => {}
             HubOutput::Event(HubEvent::Event { id, event }) => self.event(id, event),
             HubOutput::Event(HubEvent::Link { up, will_retry }) => {
                 {
@@ -232,6 +224,17 @@ impl Driver {
             HubOutput::Event(HubEvent::RelayError { id, code, message }) => {
                 let session = self.session_id(id);
                 self.emit_error(code, &message, session.as_deref());
+                let handshake = !self.state.borrow().sessions.contains_key(&id);
+                if code == "storage_full" && handshake {
+                    // A handshake that cannot be saved is abandoned at once (the hub sends
+                    // none of its frames), so `connect()` settles now, not at its timeout.
+                    self.state.borrow_mut().failure = Some((id, js_error(code, &message)));
+                    self.with_hub(|hub, now| {
+                        if let Some(conn) = hub.connection(id) {
+                            conn.close("storage full", now);
+                        }
+                    });
+                }
                 if code == "relay_refused" {
                     let waiters = self
                         .state
@@ -395,8 +398,10 @@ impl Driver {
     pub fn wait_connected(self: &Rc<Self>, id: ConnectionId) -> Promise {
         let (promise, settle) = Settle::promise();
         let connected = self.state.borrow().sessions.get(&id).cloned();
+        let ended = self.state.borrow_mut().hub.connection(id).is_none();
         match connected {
             Some(info) => settle.resolve(&serialize_to_js(&info)),
+            None if ended => settle.reject(&self.ended(id)),
             None => self
                 .state
                 .borrow_mut()
@@ -417,9 +422,20 @@ impl Driver {
         params: serde_json::Value,
         timeout_ms: Option<u64>,
     ) -> Promise {
-        let sent = self.with_hub(|hub, now| match hub.connection(id) {
-            Some(conn) => conn.request(method, params, timeout_ms, now),
-            None => Err(Error::InvalidState("closed")),
+        let sent = self.with_hub(|hub, now| {
+            let mut request_id = None;
+            let sent = hub.send(id, now, |conn| {
+                let sent = conn.request(method, params, timeout_ms, now);
+                request_id = sent.as_ref().ok().copied();
+                sent
+            });
+            if let (Some(request_id), Err(_)) = (request_id, &sent) {
+                // Nothing will answer a request that never left.
+                if let Some(conn) = hub.connection(id) {
+                    conn.forget_request(request_id);
+                }
+            }
+            sent
         });
         match sent {
             Ok(request_id) => {
@@ -615,9 +631,19 @@ impl Driver {
         }
     }
 
+    /// The error a connection that ended before `connected` settles its promises with.
+    fn ended(&self, id: ConnectionId) -> JsValue {
+        match &self.state.borrow().failure {
+            Some((failed, error)) if *failed == id => error.clone(),
+            _ => js_error("invalid_state", "closed"),
+        }
+    }
+
     fn disconnected(self: &Rc<Self>, id: ConnectionId, why: Disconnect) {
         let payload = self.base(id);
+        let failed = matches!(&self.state.borrow().failure, Some((f, _)) if *f == id);
         let (reason, error) = match &why {
+            _ if failed => ("failed", self.ended(id)),
             Disconnect::Local => ("local", js_error("cancelled", "disconnected")),
             Disconnect::Peer { reason } => ("peer", js_error("peer_closed", reason)),
             Disconnect::Failed(e) => {
@@ -718,10 +744,7 @@ fn answer(
         .upgrade()
         .ok_or_else(|| js_error("invalid_state", "client closed"))?;
     driver
-        .with_hub(|hub, now| match hub.connection(id) {
-            Some(conn) => conn.respond(request_id, outcome, now),
-            None => Err(Error::InvalidState("closed")),
-        })
+        .with_hub(|hub, now| hub.send(id, now, |conn| conn.respond(request_id, outcome, now)))
         .map_err(|e| from_protocol(&e))
 }
 

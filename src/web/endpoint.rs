@@ -114,10 +114,7 @@ impl Endpoint {
             .ok_or_else(|| js_error("not_connected", "no connected session"))?;
         target
             .driver
-            .with_hub(|hub, now| match hub.connection(target.id) {
-                Some(conn) => conn.notify(method, params, now),
-                None => Err(crate::protocol::Error::InvalidState("closed")),
-            })
+            .with_hub(|hub, now| hub.send(target.id, now, |conn| conn.notify(method, params, now)))
             .map_err(|e| from_protocol(&e))
     }
 

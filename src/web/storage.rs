@@ -1,6 +1,7 @@
 //! Where records live: `localStorage` (sessions survive reloads) or memory (private modes,
-//! tests). Writes can fail (quota, disabled storage); the caller reports that as an error
-//! event and the session goes on in memory.
+//! tests). Writes can fail (quota, disabled storage): the hub then sends nothing the failed
+//! record accounts for, the caller gets `storage_full`, and the session goes on from its
+//! saved state.
 
 use crate::sorted::SortedMap;
 use std::cell::RefCell;
@@ -67,5 +68,18 @@ impl Store {
                 .map(|(k, v)| (k.clone(), v.clone()))
                 .collect(),
         }
+    }
+}
+
+/// The store as the hub's synchronous [`RecordStore`](crate::relay::hub::RecordStore).
+pub struct Shared(pub std::rc::Rc<Store>);
+
+impl crate::relay::hub::RecordStore for Shared {
+    fn store(&mut self, key: &str, record: &str) -> bool {
+        self.0.set(key, record)
+    }
+
+    fn remove(&mut self, key: &str) {
+        self.0.remove(key);
     }
 }
