@@ -283,6 +283,14 @@ impl<H: Handshake> Connection<H> {
         session.ping(now, rng, out)
     }
 
+    /// A resumed session takes over the requests its previous instance sent (another browser
+    /// tab that owned it): their responses arrive as [`Event::Response`] once each.
+    pub fn adopt_requests(&mut self) {
+        if let Phase::Connected(s) = &mut self.phase {
+            s.adopt_requests();
+        }
+    }
+
     /// Ends the connection. Connected: tells the peer (`close` frame), settles pending
     /// requests with `Cancelled`, deletes the record. Connecting: abandons the handshake.
     pub fn close(&mut self, reason: &str, now: u64) {

@@ -15,6 +15,11 @@ pub struct Correlation {
     outgoing: SortedMap<u64, u64>,
     /// The peer's request ids we have not answered yet.
     incoming: SortedMap<u64, ()>,
+    /// After [`Correlation::adopt`]: ids below this were sent before we resumed, by another
+    /// instance of this session; their responses are accepted once each.
+    adopted_below: u64,
+    /// Adopted ids already answered.
+    adopted_done: SortedMap<u64, ()>,
 }
 
 impl Correlation {
@@ -49,9 +54,26 @@ impl Correlation {
         self.outgoing.remove(&id);
     }
 
-    /// True if `id` was pending (and is now settled).
+    /// Takes over the requests an earlier instance of this session sent (the last
+    /// 1024 ids before [`Correlation::next_id`]): their responses settle once each,
+    /// for the caller to route to whoever made them (another browser tab).
+    pub fn adopt(&mut self) {
+        self.adopted_below = self.next_id;
+    }
+
+    /// True if `id` was pending (and is now settled), or is an adopted id answered for the
+    /// first time.
     pub fn settle(&mut self, id: u64) -> bool {
-        self.outgoing.remove(&id).is_some()
+        if self.outgoing.remove(&id).is_some() {
+            return true;
+        }
+        let adopted = id < self.adopted_below
+            && id >= self.adopted_below.saturating_sub(MAX_INCOMING as u64)
+            && !self.adopted_done.contains_key(&id);
+        if adopted {
+            self.adopted_done.insert(id, ());
+        }
+        adopted
     }
 
     /// Removes and returns every request whose deadline is at or before `now`.
@@ -72,6 +94,7 @@ impl Correlation {
     pub fn drain(&mut self) -> Vec<u64> {
         let ids = self.outgoing.keys().copied().collect();
         self.outgoing.clear();
+        self.adopted_below = 0;
         self.incoming.clear();
         ids
     }
@@ -111,6 +134,21 @@ mod tests {
         assert!(!c.settle(6));
         assert!(c.settle(5));
         assert_eq!(c.pending(), 0);
+    }
+
+    #[test]
+    fn adopted_requests_settle_once_and_only_inside_the_window() {
+        let mut c = Correlation::starting_at(2000);
+        assert!(!c.settle(1999), "not adopted yet");
+        c.adopt();
+        assert!(c.settle(1999));
+        assert!(!c.settle(1999), "answered twice");
+        assert!(c.settle(2000 - 1024));
+        assert!(!c.settle(2000 - 1025), "older than the window");
+        let own = c.start(10);
+        assert_eq!(own, 2000);
+        assert!(c.settle(own));
+        assert!(!c.settle(2001), "never sent");
     }
 
     #[test]

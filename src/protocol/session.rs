@@ -255,6 +255,12 @@ impl Session {
         Ok(n)
     }
 
+    /// Takes over the responses to requests an earlier instance of this session sent
+    /// ([`Correlation::adopt`]).
+    pub(crate) fn adopt_requests(&mut self) {
+        self.rpc.adopt();
+    }
+
     /// Local close: tells the peer, settles pending requests, forgets the session.
     pub(crate) fn close(
         &mut self,

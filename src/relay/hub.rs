@@ -78,6 +78,11 @@ impl AnyConnection {
         both!(self, c => c.forget_request(id))
     }
 
+    /// See [`crate::protocol::Connection::adopt_requests`].
+    pub fn adopt_requests(&mut self) {
+        both!(self, c => c.adopt_requests())
+    }
+
     /// Sends a notification.
     pub fn notify(
         &mut self,
@@ -180,6 +185,22 @@ pub enum HubOutput {
     },
     /// Something the application learns about.
     Event(HubEvent),
+    /// With [`Hub::mirror_outbox`]: a session frame was queued for the relay as publication
+    /// `id`; until [`HubOutput::Published`] says the relay has it, another process holding
+    /// this copy can publish it again ([`Hub::republish`]) if this one dies.
+    Queued {
+        /// The relay client's publication id.
+        id: u64,
+        /// Its channel (`session:<uuid>`).
+        channel: String,
+        /// The frame, verbatim.
+        data: String,
+    },
+    /// With [`Hub::mirror_outbox`]: the relay acknowledged publication `id`.
+    Published {
+        /// The id of the [`HubOutput::Queued`].
+        id: u64,
+    },
 }
 
 /// What a hub tells the application (as opposed to the socket and storage work in
@@ -238,6 +259,8 @@ pub struct Hub {
     /// During [`Hub::send`]: the connection it sends on, and whether one of its frames was
     /// dropped because its record could not be saved.
     watch: Option<(ConnectionId, bool)>,
+    /// Session frames leave as [`HubOutput::Queued`] / [`HubOutput::Published`] too.
+    mirror: bool,
 }
 
 impl core::fmt::Debug for Hub {
@@ -270,12 +293,62 @@ impl Hub {
             limits,
             store: None,
             watch: None,
+            mirror: false,
         }
     }
 
     /// Hands the hub synchronous storage (see [`RecordStore`]).
     pub fn set_store(&mut self, store: Box<dyn RecordStore>) {
         self.store = Some(store);
+    }
+
+    /// Reports every session frame queued for the relay and its acknowledgement
+    /// ([`HubOutput::Queued`], [`HubOutput::Published`]): the browser's tab owner hands them to
+    /// the other tabs, so the next owner can publish what this one left unacknowledged.
+    pub fn mirror_outbox(&mut self) {
+        self.mirror = true;
+    }
+
+    /// Publishes a session frame another hub queued and may not have delivered (its owner
+    /// went away). Only on a channel a live connection of this hub holds; the peer drops a
+    /// copy it already has (its sequence number is not above the last one it accepted).
+    pub fn republish(&mut self, channel: &str, data: String, now: u64) {
+        if !channel.starts_with(crate::protocol::SESSION_PREFIX)
+            || !self.owners.contains_key(channel)
+        {
+            return;
+        }
+        self.publish_frame(None, channel, data, now);
+    }
+
+    fn publish_frame(&mut self, id: Option<ConnectionId>, channel: &str, data: String, now: u64) {
+        let mirrored = self.mirror.then(|| data.clone());
+        match self.relay.publish(channel, data, now) {
+            Ok(pid) => {
+                if let Some(data) =
+                    mirrored.filter(|_| channel.starts_with(crate::protocol::SESSION_PREFIX))
+                {
+                    self.out.push_back(HubOutput::Queued {
+                        id: pid,
+                        channel: channel.to_owned(),
+                        data,
+                    });
+                }
+            }
+            Err(e) => {
+                let Some(id) = id else { return };
+                let code = match e {
+                    RelayError::QueueFull => "relay_queue_full",
+                    RelayError::FrameTooLarge => "relay_frame_too_large",
+                    _ => "relay_refused",
+                };
+                self.out.push_back(HubOutput::Event(HubEvent::RelayError {
+                    id,
+                    code,
+                    message: e.to_string(),
+                }));
+            }
+        }
     }
 
     /// Runs one send (`request`, `respond`, `notify`) on connection `id` and publishes what it
@@ -523,7 +596,11 @@ impl Hub {
                     c.handle_synced(&channel, now);
                 }
             }
-            RelayEvent::Published { .. } => {}
+            RelayEvent::Published { id } => {
+                if self.mirror {
+                    self.out.push_back(HubOutput::Published { id });
+                }
+            }
             RelayEvent::Refused {
                 channel,
                 code,
@@ -571,18 +648,7 @@ impl Hub {
                     }
                 }
                 Output::Publish { channel, data } => {
-                    if let Err(e) = self.relay.publish(&channel, data, now) {
-                        let code = match e {
-                            RelayError::QueueFull => "relay_queue_full",
-                            RelayError::FrameTooLarge => "relay_frame_too_large",
-                            _ => "relay_refused",
-                        };
-                        self.out.push_back(HubOutput::Event(HubEvent::RelayError {
-                            id,
-                            code,
-                            message: e.to_string(),
-                        }));
-                    }
+                    self.publish_frame(Some(id), &channel, data, now)
                 }
                 Output::Sync { channel } => self.relay.sync(&channel, now),
                 Output::Store { key, record } => match &mut self.store {

@@ -1,10 +1,12 @@
 //! `DappClient`: the class a dApp page uses to reach wallets through the relay.
 
+use std::rc::Rc;
+
 use js_sys::Promise;
 use wasm_bindgen::prelude::*;
 
-use super::endpoint::{Endpoint, endpoint_methods, metadata};
-use super::error::{from_protocol, js_error};
+use super::endpoint::{Connect, Endpoint, endpoint_methods, metadata};
+use super::error::{from_protocol, js_error, set};
 use super::events::rejected;
 use super::js::{BrowserRandom, get, get_ms, get_string};
 use crate::protocol::{DappOptions, Metadata, Mode, Role};
@@ -13,9 +15,7 @@ use crate::protocol::{DappOptions, Metadata, Mode, Role};
 #[wasm_bindgen(skip_typescript)]
 #[derive(Debug)]
 pub struct DappClient {
-    endpoint: Endpoint,
-    relay_url: String,
-    dapp: Metadata,
+    endpoint: Rc<Endpoint>,
 }
 
 #[wasm_bindgen]
@@ -33,37 +33,57 @@ impl DappClient {
             ));
         }
         let dapp = metadata(get(&options, "dapp"), "dapp")?;
+        let connect: Connect = Box::new(move |endpoint, options, from| {
+            connect(endpoint, &relay_url, &dapp, options, from)
+        });
         Ok(Self {
-            endpoint: Endpoint::new(Role::Dapp, &options),
-            relay_url,
-            dapp,
+            endpoint: Endpoint::new(Role::Dapp, &options, connect)?,
         })
     }
 
     /// Starts a handshake (`{mode: "untrusted" | "trusted", ttlMs?}`); resolves with the
     /// session when connected, rejects with the reason it failed.
     pub fn connect(&self, options: JsValue) -> Promise {
-        let mode = match get_string(&options, "mode").as_deref() {
-            None | Some("untrusted") => Mode::Untrusted,
-            Some("trusted") => Mode::Trusted,
-            Some(other) => {
-                return rejected(js_error(
-                    "invalid_params",
-                    &format!("unknown mode {other:?}"),
-                ));
-            }
-        };
-        let mut dapp_options = DappOptions::new(self.relay_url.clone(), self.dapp.clone());
-        dapp_options.mode = mode;
-        dapp_options.request_ttl_ms = get_ms(&options, "ttlMs");
-        dapp_options.limits = self.endpoint.limits.clone();
-        let driver = self.endpoint.driver(&self.relay_url);
-        match driver
-            .with_hub(|hub, now| hub.connect_dapp(dapp_options, now, Box::new(BrowserRandom)))
-        {
-            Ok(id) => driver.wait_connected(id),
-            Err(e) => rejected(from_protocol(&e)),
+        let call = js_sys::Object::new();
+        set(&call, "op", &"connect".into());
+        set(&call, "options", &super::tabs::plain(&options));
+        if let Some(ttl) = get(&options, "ttlMs") {
+            set(&call, "ttlMs", &ttl);
         }
+        self.endpoint.dispatch(call)
+    }
+}
+
+/// Runs `connect()` on the tab that owns the sessions (`from`: the tab that called it).
+fn connect(
+    endpoint: &Rc<Endpoint>,
+    relay_url: &str,
+    dapp: &Metadata,
+    options: &JsValue,
+    from: Option<&str>,
+) -> Promise {
+    let mode = match get_string(options, "mode").as_deref() {
+        None | Some("untrusted") => Mode::Untrusted,
+        Some("trusted") => Mode::Trusted,
+        Some(other) => {
+            return rejected(js_error(
+                "invalid_params",
+                &format!("unknown mode {other:?}"),
+            ));
+        }
+    };
+    let mut dapp_options = DappOptions::new(relay_url.to_owned(), dapp.clone());
+    dapp_options.mode = mode;
+    dapp_options.request_ttl_ms = get_ms(options, "ttlMs");
+    dapp_options.limits = endpoint.limits.clone();
+    let driver = endpoint.driver(relay_url);
+    driver.set_caller(from);
+    let started =
+        driver.with_hub(|hub, now| hub.connect_dapp(dapp_options, now, Box::new(BrowserRandom)));
+    driver.set_caller(None);
+    match started {
+        Ok(id) => driver.wait_connected(id),
+        Err(e) => rejected(from_protocol(&e)),
     }
 }
 

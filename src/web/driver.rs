@@ -50,6 +50,11 @@ struct DriverState {
     /// Why the last handshake that could not be saved ended, for a `connect()` promise
     /// registered after it did.
     failure: Option<(ConnectionId, JsValue)>,
+    /// The tab whose `connect()` is running (owner tab serving a follower).
+    caller: Option<String>,
+    /// Handshakes another tab started: their prompts (`session_request`, `otp_required`,
+    /// `display_otp`) go to that tab alone.
+    initiators: HashMap<ConnectionId, String>,
 }
 
 /// One relay link with its connections. Cloneable handle.
@@ -77,6 +82,10 @@ impl Driver {
         let mut hub = Hub::new(options, limits, Box::new(BrowserRandom));
         // Records are written in order, before the frame they account for is published.
         hub.set_store(Box::new(super::storage::Shared(store.clone())));
+        if listeners.bus().is_some() {
+            // The other tabs keep a copy of what the relay has not acknowledged yet.
+            hub.mirror_outbox();
+        }
         let driver = Rc::new(Self {
             state: RefCell::new(DriverState {
                 hub,
@@ -92,6 +101,8 @@ impl Driver {
                 online: false,
                 ever_online: false,
                 failure: None,
+                caller: None,
+                initiators: HashMap::new(),
             }),
             listeners,
         });
@@ -205,6 +216,16 @@ impl Driver {
             HubOutput::Socket(Transmit::Close) => self.close_socket(),
             // The hub writes records itself (`Hub::set_store`).
             HubOutput::Store { .. } | HubOutput::Remove { .. } => {}
+            HubOutput::Queued { id, channel, data } => {
+                if let Some(bus) = self.listeners.bus() {
+                    bus.queued(&self.url(), id, &channel, &data);
+                }
+            }
+            HubOutput::Published { id } => {
+                if let Some(bus) = self.listeners.bus() {
+                    bus.published(&self.url(), id);
+                }
+            }
             HubOutput::Event(HubEvent::Event { id, event }) => self.event(id, event),
             HubOutput::Event(HubEvent::Link { up, will_retry }) => {
                 {
@@ -347,7 +368,72 @@ impl Driver {
         self.with_hub(|hub, now| hub.handle_close(1006, now));
     }
 
-    fn session_id(&self, id: ConnectionId) -> Option<String> {
+    /// Marks handshakes started until the next call as `caller`'s (another tab).
+    pub fn set_caller(&self, caller: Option<&str>) {
+        self.state.borrow_mut().caller = caller.map(str::to_owned);
+    }
+
+    /// Emits a handshake prompt to the tab that started the handshake.
+    fn emit_prompt(&self, id: ConnectionId, event: &str, payload: &JsValue) {
+        let to = {
+            let mut state = self.state.borrow_mut();
+            match state.caller.clone() {
+                Some(caller) if !state.initiators.contains_key(&id) => {
+                    state.initiators.insert(id, caller);
+                }
+                _ => {}
+            }
+            state.initiators.get(&id).cloned()
+        };
+        let extra = [
+            ("url", JsValue::from(self.url())),
+            ("conn", JsValue::from(id)),
+        ];
+        self.listeners
+            .emit_to(to.as_deref(), event, payload, &extra);
+    }
+
+    /// Submits the user's code to a dApp handshake.
+    #[cfg(feature = "dapp")]
+    pub fn submit_otp(self: &Rc<Self>, id: ConnectionId, code: &str) -> Promise {
+        let result = self.with_hub(|hub, now| match hub.connection(id).and_then(|c| c.dapp()) {
+            Some(dapp) => dapp.submit_otp(code, now),
+            None => Err(Error::InvalidState("closed")),
+        });
+        match result {
+            Ok(()) => Promise::resolve(&JsValue::UNDEFINED),
+            Err(e) => rejected(from_protocol(&e)),
+        }
+    }
+
+    /// Abandons a dApp handshake.
+    #[cfg(feature = "dapp")]
+    pub fn cancel_handshake(self: &Rc<Self>, id: ConnectionId) {
+        self.with_hub(|hub, now| {
+            if let Some(dapp) = hub.connection(id).and_then(|c| c.dapp()) {
+                dapp.cancel(now);
+            }
+        });
+    }
+
+    #[cfg(not(feature = "dapp"))]
+    pub fn submit_otp(self: &Rc<Self>, _: ConnectionId, _: &str) -> Promise {
+        rejected(js_error("invalid_state", "no dApp handshake"))
+    }
+
+    #[cfg(not(feature = "dapp"))]
+    pub fn cancel_handshake(self: &Rc<Self>, _: ConnectionId) {}
+
+    /// Publishes the frames an earlier owner tab left unacknowledged (in their order).
+    pub fn republish(self: &Rc<Self>, frames: Vec<(String, String)>) {
+        self.with_hub(|hub, now| {
+            for (channel, data) in frames {
+                hub.republish(&channel, data, now);
+            }
+        });
+    }
+
+    pub fn session_id(&self, id: ConnectionId) -> Option<String> {
         self.state.borrow().sessions.get(&id).map(|s| s.id.clone())
     }
 
@@ -421,7 +507,7 @@ impl Driver {
         method: &str,
         params: serde_json::Value,
         timeout_ms: Option<u64>,
-    ) -> Promise {
+    ) -> (Promise, Option<u64>) {
         let sent = self.with_hub(|hub, now| {
             let mut request_id = None;
             let sent = hub.send(id, now, |conn| {
@@ -446,9 +532,9 @@ impl Driver {
                     .insert((id, request_id), settle);
                 // The response may already have been processed synchronously (never with a
                 // real socket, but keep the invariant simple): nothing else to do.
-                promise
+                (promise, Some(request_id))
             }
-            Err(e) => rejected(from_protocol(&e)),
+            Err(e) => (rejected(from_protocol(&e)), None),
         }
     }
 
@@ -487,7 +573,7 @@ impl Driver {
                     crate::qr::svg(&uri).map_or(JsValue::NULL, JsValue::from)
                 });
                 set(&payload, "qrSvg", &qr.into_js_value());
-                self.listeners.emit("session_request", &payload);
+                self.emit_prompt(id, "session_request", &payload);
             }
             #[cfg(feature = "dapp")]
             Event::OtpRequired {
@@ -498,48 +584,38 @@ impl Driver {
                 set(&payload, "deadline", &(deadline as f64).into());
                 set(&payload, "attemptsLeft", &attempts_left.into());
                 let weak = Rc::downgrade(self);
-                let submit = Closure::<dyn FnMut(JsValue) -> Promise>::new(move |code: JsValue| {
-                    let Some(driver) = weak.upgrade() else {
-                        return rejected(js_error("invalid_state", "client closed"));
-                    };
-                    let code = code.as_string().unwrap_or_default();
-                    let result = driver.with_hub(|hub, now| {
-                        match hub.connection(id).and_then(|c| c.dapp()) {
-                            Some(dapp) => dapp.submit_otp(&code, now),
-                            None => Err(Error::InvalidState("closed")),
+                let submit =
+                    Closure::<dyn FnMut(JsValue) -> Promise>::new(move |code: JsValue| match weak
+                        .upgrade()
+                    {
+                        Some(driver) => {
+                            driver.submit_otp(id, &code.as_string().unwrap_or_default())
                         }
+                        None => rejected(js_error("invalid_state", "client closed")),
                     });
-                    match result {
-                        Ok(()) => Promise::resolve(&JsValue::UNDEFINED),
-                        Err(e) => rejected(from_protocol(&e)),
-                    }
-                });
                 set(&payload, "submit", &submit.into_js_value());
                 let weak = Rc::downgrade(self);
                 let cancel = Closure::<dyn FnMut()>::new(move || {
                     if let Some(driver) = weak.upgrade() {
-                        driver.with_hub(|hub, now| {
-                            if let Some(dapp) = hub.connection(id).and_then(|c| c.dapp()) {
-                                dapp.cancel(now);
-                            }
-                        });
+                        driver.cancel_handshake(id);
                     }
                 });
                 set(&payload, "cancel", &cancel.into_js_value());
-                self.listeners.emit("otp_required", &payload);
+                self.emit_prompt(id, "otp_required", &payload);
             }
             #[cfg(feature = "wallet")]
             Event::DisplayOtp { otp, deadline } => {
                 let payload = self.base(id);
                 set(&payload, "otp", &otp.into());
                 set(&payload, "deadline", &(deadline as f64).into());
-                self.listeners.emit("display_otp", &payload);
+                self.emit_prompt(id, "display_otp", &payload);
             }
             Event::Connected(info) => {
                 let payload = serialize_to_js(&info);
                 let waiters = {
                     let mut state = self.state.borrow_mut();
                     state.sessions.insert(id, info);
+                    state.initiators.remove(&id);
                     state.connects.remove(&id).unwrap_or_default()
                 };
                 for w in waiters {
@@ -577,8 +653,9 @@ impl Driver {
                     },
                 );
                 set(&payload, "reject", &reject.into_js_value());
-                self.listeners.emit("request", &payload);
-                self.listeners.emit("message", &payload);
+                // One prompt: requests reach the owner tab alone.
+                self.listeners.emit_local("request", &payload);
+                self.listeners.emit_local("message", &payload);
             }
             Event::Notification { method, params } => {
                 let payload = self.base(id);
@@ -592,11 +669,15 @@ impl Driver {
                 result,
             } => {
                 let settle = self.state.borrow_mut().requests.remove(&(id, request_id));
-                if let Some(settle) = settle {
-                    match result {
-                        Ok(value) => settle.resolve(&to_js(&value)),
-                        Err(e) => settle.reject(&from_protocol(&e)),
-                    }
+                let outcome = result.map(|v| to_js(&v)).map_err(|e| from_protocol(&e));
+                match (settle, self.listeners.bus(), self.session_id(id)) {
+                    (Some(settle), _, _) => match outcome {
+                        Ok(value) => settle.resolve(&value),
+                        Err(e) => settle.reject(&e),
+                    },
+                    // A request an earlier owner tab sent (adopted on take-over).
+                    (None, Some(bus), Some(session)) => bus.orphan(&session, request_id, outcome),
+                    _ => {}
                 }
             }
             Event::Pong { n } => {
@@ -640,6 +721,7 @@ impl Driver {
     }
 
     fn disconnected(self: &Rc<Self>, id: ConnectionId, why: Disconnect) {
+        self.state.borrow_mut().initiators.remove(&id);
         let payload = self.base(id);
         let failed = matches!(&self.state.borrow().failure, Some((f, _)) if *f == id);
         let (reason, error) = match &why {

@@ -2,17 +2,18 @@
 //! URL), requests, notifications, disconnects, the session list and resuming stored sessions.
 
 use std::cell::RefCell;
-use std::rc::Rc;
+use std::rc::{Rc, Weak};
 
 use js_sys::{Array, Function, Promise};
 use wasm_bindgen::JsValue;
 use wasm_bindgen::prelude::*;
 
 use super::driver::{Driver, find};
-use super::error::{from_protocol, js_error};
+use super::error::{from_protocol, js_error, set};
 use super::events::{Listeners, rejected};
-use super::js::{BrowserRandom, from_js, get_ms, get_string, serialize_to_js};
+use super::js::{BrowserRandom, from_js, get, get_ms, get_string, serialize_to_js, to_js};
 use super::storage::Store;
+use super::tabs::{TabRole, Tabs};
 use crate::protocol::{Limits, Metadata, Record, Role};
 
 /// Reads `{name, url?, icon?}`.
@@ -30,18 +31,45 @@ pub fn metadata(value: Option<JsValue>, what: &str) -> Result<Metadata, JsValue>
     Ok(metadata)
 }
 
+/// Starts a handshake on the owner: `(endpoint, connect options, calling tab)`.
+pub type Connect = Box<dyn Fn(&Rc<Endpoint>, &JsValue, Option<&str>) -> Promise>;
+
 /// Shared state of one client object.
-#[derive(Debug)]
 pub struct Endpoint {
     pub listeners: Rc<Listeners>,
     pub drivers: RefCell<Vec<Rc<Driver>>>,
     pub store: Rc<Store>,
     pub limits: Limits,
     pub role: Role,
+    /// With `storage: "local"`: the other clients of this role and origin (src/web/tabs.rs).
+    tabs: Option<Rc<Tabs>>,
+    connect: Connect,
+    me: Weak<Endpoint>,
+}
+
+impl core::fmt::Debug for Endpoint {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Endpoint")
+            .field("role", &self.role)
+            .field("tabs", &self.tabs)
+            .finish_non_exhaustive()
+    }
+}
+
+fn op(kind: &str) -> js_sys::Object {
+    let o = js_sys::Object::new();
+    set(&o, "op", &kind.into());
+    o
+}
+
+fn copy(to: &js_sys::Object, from: &JsValue, key: &str) {
+    if let Some(v) = get(from, key) {
+        set(to, key, &v);
+    }
 }
 
 impl Endpoint {
-    pub fn new(role: Role, options: &JsValue) -> Self {
+    pub fn new(role: Role, options: &JsValue, connect: Connect) -> Result<Rc<Self>, JsValue> {
         let mut limits = Limits::default();
         if let Some(ms) = get_ms(options, "requestTimeoutMs") {
             limits.request_timeout_ms = ms;
@@ -49,14 +77,132 @@ impl Endpoint {
         if let Some(bytes) = get_ms(options, "maxPayloadBytes") {
             limits.max_payload = usize::try_from(bytes).unwrap_or(usize::MAX).max(1024);
         }
-        Self {
-            listeners: Rc::new(Listeners::default()),
+        let storage = get_string(options, "storage").unwrap_or_else(|| "local".into());
+        let store = Store::open(&storage);
+        let tabs = if store.is_shared() {
+            let role_name = match role {
+                Role::Dapp => "dapp",
+                Role::Wallet => "wallet",
+            };
+            Some(Tabs::join(role_name).ok_or_else(|| {
+                js_error(
+                    "tabs_unsupported",
+                    "this browser cannot share sessions between tabs (Web Locks and \
+                     BroadcastChannel need a secure context: https or localhost); use \
+                     storage: \"memory\"",
+                )
+            })?)
+        } else {
+            None
+        };
+        let listeners = Rc::new(Listeners::default());
+        if let Some(tabs) = &tabs {
+            listeners.set_bus(tabs);
+        }
+        let endpoint = Rc::new_cyclic(|me| Self {
+            listeners,
             drivers: RefCell::new(Vec::new()),
-            store: Rc::new(Store::open(
-                &get_string(options, "storage").unwrap_or_else(|| "local".into()),
-            )),
+            store: Rc::new(store),
             limits,
             role,
+            tabs,
+            connect,
+            me: me.clone(),
+        });
+        if let Some(tabs) = &endpoint.tabs {
+            tabs.start(&endpoint);
+        }
+        Ok(endpoint)
+    }
+
+    /// True when this client drives its sessions itself (memory storage, or the owner tab).
+    fn local(&self) -> bool {
+        self.tabs
+            .as_ref()
+            .is_none_or(|t| t.role() == TabRole::Owner)
+    }
+
+    /// Runs `op` here (the owner) or sends it to the owner.
+    pub fn dispatch(&self, op: js_sys::Object) -> Promise {
+        match &self.tabs {
+            Some(tabs) if tabs.role() != TabRole::Owner => {
+                tabs.call(op.into(), self.limits.request_timeout_ms)
+            }
+            _ => self.run(&op, None).0,
+        }
+    }
+
+    /// Runs one call on this client's own sessions (`from`: the tab that asked, if not this
+    /// one). A request also returns its session and request id.
+    pub fn run(&self, op: &JsValue, from: Option<&str>) -> (Promise, Option<(String, u64)>) {
+        let text = |key: &str| get_string(op, key);
+        let done = || Promise::resolve(&JsValue::UNDEFINED);
+        match text("op").as_deref() {
+            Some("request") => {
+                let params = match from_js(&get(op, "params").unwrap_or(JsValue::NULL)) {
+                    Ok(p) => p,
+                    Err(e) => return (rejected(e), None),
+                };
+                let method = text("method").unwrap_or_default();
+                let drivers = self.drivers.borrow().clone();
+                let Some(target) = find(&drivers, text("sessionId").as_deref()) else {
+                    return (
+                        rejected(js_error("not_connected", "no connected session")),
+                        None,
+                    );
+                };
+                let (promise, id) =
+                    target
+                        .driver
+                        .request(target.id, &method, params, get_ms(op, "timeoutMs"));
+                let session = target.driver.session_id(target.id);
+                (promise, id.zip(session).map(|(id, s)| (s, id)))
+            }
+            Some("notify") => {
+                let sent = from_js(&get(op, "params").unwrap_or(JsValue::NULL)).and_then(|p| {
+                    self.notify_local(&text("method").unwrap_or_default(), p, text("sessionId"))
+                });
+                (sent.map_or_else(rejected, |()| done()), None)
+            }
+            Some("disconnect") => {
+                self.disconnect_local(text("sessionId"));
+                (done(), None)
+            }
+            Some("connect") => match self.me.upgrade() {
+                Some(me) => (
+                    (self.connect)(&me, &get(op, "options").unwrap_or(JsValue::UNDEFINED), from),
+                    None,
+                ),
+                None => (rejected(js_error("invalid_state", "client closed")), None),
+            },
+            Some("resume") => (self.resume_local(false), None),
+            Some("drop") => {
+                for driver in self.drivers.borrow().clone() {
+                    driver.drop_socket();
+                }
+                (done(), None)
+            }
+            Some(kind @ ("otp" | "cancel")) => {
+                let url = text("url").unwrap_or_default();
+                let driver = self
+                    .drivers
+                    .borrow()
+                    .iter()
+                    .find(|d| d.url() == url)
+                    .cloned();
+                let conn = get_ms(op, "conn").unwrap_or(0) as u32;
+                match driver {
+                    Some(d) if kind == "otp" => {
+                        (d.submit_otp(conn, &text("code").unwrap_or_default()), None)
+                    }
+                    Some(d) => {
+                        d.cancel_handshake(conn);
+                        (done(), None)
+                    }
+                    None => (rejected(js_error("invalid_state", "closed")), None),
+                }
+            }
+            _ => (rejected(js_error("invalid_params", "unknown call")), None),
         }
     }
 
@@ -94,23 +240,27 @@ impl Endpoint {
     }
 
     pub fn request(&self, method: &str, params: &JsValue, options: &JsValue) -> Promise {
+        // Checked here, so a follower refuses what cannot travel as JSON at once.
         let params = match from_js(params) {
-            Ok(p) => p,
+            Ok(p) => to_js(&p),
             Err(e) => return rejected(e),
         };
-        let drivers = self.drivers.borrow().clone();
-        let Some(target) = find(&drivers, get_string(options, "sessionId").as_deref()) else {
-            return rejected(js_error("not_connected", "no connected session"));
-        };
-        target
-            .driver
-            .request(target.id, method, params, get_ms(options, "timeoutMs"))
+        let call = op("request");
+        set(&call, "method", &method.into());
+        set(&call, "params", &params);
+        copy(&call, options, "sessionId");
+        copy(&call, options, "timeoutMs");
+        self.dispatch(call)
     }
 
-    pub fn notify(&self, method: &str, params: &JsValue, options: &JsValue) -> Result<(), JsValue> {
-        let params = from_js(params)?;
+    fn notify_local(
+        &self,
+        method: &str,
+        params: serde_json::Value,
+        session: Option<String>,
+    ) -> Result<(), JsValue> {
         let drivers = self.drivers.borrow().clone();
-        let target = find(&drivers, get_string(options, "sessionId").as_deref())
+        let target = find(&drivers, session.as_deref())
             .ok_or_else(|| js_error("not_connected", "no connected session"))?;
         target
             .driver
@@ -118,9 +268,27 @@ impl Endpoint {
             .map_err(|e| from_protocol(&e))
     }
 
-    /// Closes one session (`sessionId`) or all of them, telling each peer.
-    pub fn disconnect(&self, options: &JsValue) {
-        let session = get_string(options, "sessionId");
+    /// Sends a notification; in a follower tab a failure arrives as an `error` event.
+    pub fn notify(&self, method: &str, params: &JsValue, options: &JsValue) -> Result<(), JsValue> {
+        let value = from_js(params)?;
+        if self.local() {
+            return self.notify_local(method, value, get_string(options, "sessionId"));
+        }
+        let call = op("notify");
+        set(&call, "method", &method.into());
+        set(&call, "params", &to_js(&value));
+        copy(&call, options, "sessionId");
+        let listeners = Rc::downgrade(&self.listeners);
+        let failed = Closure::once_into_js(move |e: JsValue| {
+            if let Some(l) = listeners.upgrade() {
+                l.emit_local("error", &e);
+            }
+        });
+        super::tabs::on_settle(&self.dispatch(call), JsValue::UNDEFINED, failed);
+        Ok(())
+    }
+
+    fn disconnect_local(&self, session: Option<String>) {
         for driver in self.drivers.borrow().clone() {
             driver.with_hub(|hub, now| {
                 for id in hub.ids() {
@@ -140,8 +308,15 @@ impl Endpoint {
         }
     }
 
-    /// Live sessions.
-    pub fn sessions(&self) -> Array {
+    /// Closes one session (`sessionId`) or all of them, telling each peer.
+    pub fn disconnect(&self, options: &JsValue) {
+        let call = op("disconnect");
+        copy(&call, options, "sessionId");
+        let _ = self.dispatch(call);
+    }
+
+    /// Live sessions of this client.
+    pub fn sessions_local(&self) -> Array {
         let list = Array::new();
         for driver in self.drivers.borrow().iter() {
             for (_, info) in driver.sessions() {
@@ -149,6 +324,14 @@ impl Endpoint {
             }
         }
         list
+    }
+
+    /// Live sessions (in a follower tab: the owner's, as last heard).
+    pub fn sessions(&self) -> Array {
+        match &self.tabs {
+            Some(tabs) if !self.local() => tabs.sessions().into_iter().collect(),
+            _ => self.sessions_local(),
+        }
     }
 
     /// Stored sessions of this role, without resuming them.
@@ -164,10 +347,11 @@ impl Endpoint {
     }
 
     /// Resumes every stored session (and pending dApp handshake) of this role that is not
-    /// live yet; resolves with the resumed sessions.
-    pub fn resume(&self) -> Promise {
+    /// live yet; `adopt`: the requests their previous owner sent are answered here. Resolves
+    /// with the live sessions.
+    fn resume_local(&self, adopt: bool) -> Promise {
         let records = Driver::stored_in(&self.store, self.role);
-        let resumed = Array::new();
+        let live = self.sessions_local();
         for record in records {
             let url = match &record {
                 Record::Session(s) => s.info.relay.clone(),
@@ -178,24 +362,89 @@ impl Endpoint {
                 continue;
             }
             if let Record::Session(s) = &record {
-                resumed.push(&serialize_to_js(&s.info));
+                live.push(&serialize_to_js(&s.info));
             }
-            driver.with_hub(|hub, now| hub.try_resume(&record, now, Box::new(BrowserRandom)));
+            driver.with_hub(|hub, now| {
+                let id = hub.try_resume(&record, now, Box::new(BrowserRandom));
+                if let (true, Some(conn)) = (adopt, id.and_then(|id| hub.connection(id))) {
+                    conn.adopt_requests();
+                }
+            });
         }
-        Promise::resolve(&JsValue::from(resumed))
+        Promise::resolve(&JsValue::from(live))
+    }
+
+    /// This client became the owner after another: it resumes what that owner drove.
+    /// `outbox`: what that owner had not seen the relay acknowledge, per relay URL, in order.
+    pub fn take_over(&self, outbox: Vec<(String, Vec<(String, String)>)>) {
+        let _ = self.resume_local(true);
+        let drivers = self.drivers.borrow().clone();
+        for (url, frames) in outbox {
+            if let Some(driver) = drivers.iter().find(|d| d.url() == url) {
+                driver.republish(frames);
+            }
+        }
+    }
+
+    /// Resumes stored sessions; resolves with the live ones.
+    pub fn resume(&self) -> Promise {
+        self.dispatch(op("resume"))
+    }
+
+    /// Follower: an event the owner relayed, made whole again (functions that call back).
+    pub fn relayed_event(&self, name: &str, payload: &JsValue, message: &JsValue) {
+        #[cfg(feature = "dapp")]
+        if name == "session_request" {
+            let uri = get_string(payload, "uri").unwrap_or_default();
+            let qr = Closure::<dyn FnMut() -> JsValue>::new(move || {
+                crate::qr::svg(&uri).map_or(JsValue::NULL, JsValue::from)
+            });
+            set(payload, "qrSvg", &qr.into_js_value());
+        }
+        #[cfg(feature = "dapp")]
+        if name == "otp_required" {
+            for kind in ["otp", "cancel"] {
+                let me = self.me.clone();
+                let message = message.clone();
+                let f = Closure::<dyn FnMut(JsValue) -> Promise>::new(move |code: JsValue| {
+                    let call = op(kind);
+                    copy(&call, &message, "url");
+                    copy(&call, &message, "conn");
+                    set(&call, "code", &code);
+                    match me.upgrade() {
+                        Some(e) => e.dispatch(call),
+                        None => rejected(js_error("invalid_state", "client closed")),
+                    }
+                });
+                let key = if kind == "otp" { "submit" } else { "cancel" };
+                set(payload, key, &f.into_js_value());
+            }
+        }
+        let _ = message;
+        self.listeners.emit_local(name, payload);
     }
 
     /// Simulates a network drop on every relay link (the clients reconnect and recover).
     pub fn drop_links(&self) {
-        for driver in self.drivers.borrow().clone() {
-            driver.drop_socket();
-        }
+        let _ = self.dispatch(op("drop"));
     }
 
-    /// Ends everything.
+    /// Ends everything this client drives; a follower just leaves (the owner's sessions go on).
     pub fn close(&self) {
         for driver in self.drivers.borrow_mut().drain(..) {
             driver.shutdown();
+        }
+        if let Some(tabs) = &self.tabs {
+            tabs.leave();
+        }
+    }
+}
+
+impl Drop for Endpoint {
+    /// Like a page unload: sessions stay stored; the next tab takes over.
+    fn drop(&mut self) {
+        if let Some(tabs) = &self.tabs {
+            tabs.leave();
         }
     }
 }

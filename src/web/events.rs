@@ -11,6 +11,9 @@ use wasm_bindgen::{JsCast, JsValue};
 #[derive(Debug, Default)]
 pub struct Listeners {
     handlers: RefCell<HashMap<String, Vec<Function>>>,
+    /// The owner tab relays its events to the other tabs (src/web/tabs.rs).
+    #[cfg(any(feature = "dapp", feature = "wallet"))]
+    bus: RefCell<std::rc::Weak<super::tabs::Tabs>>,
 }
 
 impl Listeners {
@@ -28,8 +31,43 @@ impl Listeners {
         }
     }
 
-    /// Calls every handler of `event`; a throwing handler does not stop the others.
+    #[cfg(any(feature = "dapp", feature = "wallet"))]
+    pub fn set_bus(&self, tabs: &std::rc::Rc<super::tabs::Tabs>) {
+        *self.bus.borrow_mut() = std::rc::Rc::downgrade(tabs);
+    }
+
+    #[cfg(any(feature = "dapp", feature = "wallet"))]
+    pub fn bus(&self) -> Option<std::rc::Rc<super::tabs::Tabs>> {
+        self.bus.borrow().upgrade()
+    }
+
+    /// Calls every handler of `event` and, in the owner tab, those of the other tabs.
     pub fn emit(&self, event: &str, payload: &JsValue) {
+        #[cfg(any(feature = "dapp", feature = "wallet"))]
+        if let Some(bus) = self.bus() {
+            bus.broadcast(event, payload, None, &[]);
+        }
+        self.emit_local(event, payload);
+    }
+
+    /// An event for one tab: `to` (another tab, through the owner's channel) or this one.
+    #[cfg(any(feature = "dapp", feature = "wallet"))]
+    pub fn emit_to(
+        &self,
+        to: Option<&str>,
+        event: &str,
+        payload: &JsValue,
+        extra: &[(&str, JsValue)],
+    ) {
+        match (to, self.bus()) {
+            (Some(to), Some(bus)) => bus.broadcast(event, payload, Some(to), extra),
+            _ => self.emit_local(event, payload),
+        }
+    }
+
+    /// Calls every handler of `event` in this client; a throwing handler does not stop the
+    /// others.
+    pub fn emit_local(&self, event: &str, payload: &JsValue) {
         let handlers = self
             .handlers
             .borrow()

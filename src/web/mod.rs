@@ -25,6 +25,8 @@ mod js;
 mod qr;
 #[cfg(any(feature = "dapp", feature = "wallet"))]
 mod storage;
+#[cfg(any(feature = "dapp", feature = "wallet"))]
+mod tabs;
 mod typescript;
 #[cfg(feature = "wallet")]
 mod wallet;

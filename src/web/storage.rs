@@ -28,6 +28,11 @@ impl Store {
         Self::Memory(RefCell::new(SortedMap::new()))
     }
 
+    /// True for `localStorage`, which every tab of the origin shares.
+    pub fn is_shared(&self) -> bool {
+        matches!(self, Self::Local(_))
+    }
+
     /// Writes; false when the browser refused (quota exceeded or storage disabled).
     pub fn set(&self, key: &str, value: &str) -> bool {
         match self {

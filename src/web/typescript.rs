@@ -27,6 +27,7 @@ export type ErrorCode =
   | "timeout" | "peer_closed" | "session_expired" | "cancelled" | "remote_error"
   | "messages_lost" | "invalid_state" | "payload_too_large" | "too_many_pending"
   | "unknown_request" | "invalid_params" | "not_connected" | "storage_full"
+  | "tabs_unsupported"
   | "relay_unreachable" | "relay_refused" | "relay_queue_full" | "relay_frame_too_large";
 
 /** Errors are `Error` objects with a stable `code`. */
@@ -137,7 +138,9 @@ export interface DappClientOptions {
   /** `ws://` or `wss://` URL of a walletwire relay or a Centrifugo server. */
   relayUrl: string;
   dapp: Metadata;
-  /** `local` (default): sessions survive reloads; `memory`: they do not. */
+  /** `local` (default): sessions survive reloads and are shared by the tabs of this origin
+   * (one tab drives them, the others go through it; throws `tabs_unsupported` where the
+   * browser lacks Web Locks or BroadcastChannel); `memory`: they do not. */
   storage?: "local" | "memory";
   /** Default request timeout (60 000). */
   requestTimeoutMs?: number;
@@ -161,6 +164,7 @@ export class DappClient {
   disconnect(options?: SessionOptions): void;
   sessions(): SessionInfo[];
   storedSessions(): SessionInfo[];
+  /** Resumes the stored sessions not live yet; resolves with every live session. */
   resume(): Promise<SessionInfo[]>;
   simulateNetworkLoss(): void;
   close(): void;
@@ -179,6 +183,9 @@ export interface WalletClientEvents extends SessionEvents {
 
 export interface WalletClientOptions {
   wallet: Metadata;
+  /** `local` (default): sessions survive reloads and are shared by the tabs of this origin
+   * (one tab drives them, the others go through it; throws `tabs_unsupported` where the
+   * browser lacks Web Locks or BroadcastChannel); `memory`: they do not. */
   storage?: "local" | "memory";
   requestTimeoutMs?: number;
   maxPayloadBytes?: number;
@@ -196,6 +203,7 @@ export class WalletClient {
   disconnect(options?: SessionOptions): void;
   sessions(): SessionInfo[];
   storedSessions(): SessionInfo[];
+  /** Resumes the stored sessions not live yet; resolves with every live session. */
   resume(): Promise<SessionInfo[]>;
   simulateNetworkLoss(): void;
   close(): void;
