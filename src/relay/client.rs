@@ -260,6 +260,13 @@ impl RelayClient {
     }
 
     /// Publications waiting for acknowledgement.
+    /// The publications the relay has not acknowledged, in order: `(channel, data)`.
+    pub fn unacknowledged(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.queue
+            .iter()
+            .map(|o| (o.channel.as_str(), o.data.as_str()))
+    }
+
     pub fn queued(&self) -> usize {
         self.queue.len()
     }

@@ -321,6 +321,15 @@ impl Hub {
         self.publish_frame(None, channel, data, now);
     }
 
+    /// The session frames the relay has not acknowledged, in order: `(channel, data)`.
+    pub fn unacknowledged(&self) -> Vec<(String, String)> {
+        self.relay
+            .unacknowledged()
+            .filter(|(channel, _)| channel.starts_with(crate::protocol::SESSION_PREFIX))
+            .map(|(c, d)| (c.to_owned(), d.to_owned()))
+            .collect()
+    }
+
     fn publish_frame(&mut self, id: Option<ConnectionId>, channel: &str, data: String, now: u64) {
         let mirrored = self.mirror.then(|| data.clone());
         match self.relay.publish(channel, data, now) {

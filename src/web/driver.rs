@@ -775,6 +775,41 @@ impl Driver {
     }
 
     /// Closes every connection and the socket.
+    /// Stops driving without ending anything (this tab hands its sessions to another): the
+    /// socket closes, connects in progress reject with `cancelled`, and the requests waiting
+    /// for an answer come back by session and request id (their answers reach the next owner).
+    /// `frames`: the session frames the relay has not acknowledged (for the next owner).
+    pub fn suspend(
+        self: &Rc<Self>,
+        frames: &mut Vec<(String, String)>,
+    ) -> Vec<(String, u64, Settle)> {
+        self.close_socket();
+        let (requests, connects) = {
+            let mut state = self.state.borrow_mut();
+            frames.extend(state.hub.unacknowledged());
+            if let (Some(handle), Some(window)) = (state.timer.take(), web_sys::window()) {
+                window.clear_timeout_with_handle(handle);
+            }
+            let requests: Vec<_> = state.requests.drain().collect();
+            let connects: Vec<_> = state.connects.drain().flat_map(|(_, c)| c).collect();
+            (requests, connects)
+        };
+        for settle in connects {
+            settle.reject(&js_error(
+                "cancelled",
+                "this tab was frozen; the handshake goes on in another tab",
+            ));
+        }
+        let mut waiting = Vec::new();
+        for ((id, request_id), settle) in requests {
+            match self.session_id(id) {
+                Some(session) => waiting.push((session, request_id, settle)),
+                None => settle.reject(&js_error("cancelled", "this tab was frozen")),
+            }
+        }
+        waiting
+    }
+
     pub fn shutdown(self: &Rc<Self>) {
         self.with_hub(|hub, now| {
             for id in hub.ids() {

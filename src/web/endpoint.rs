@@ -10,7 +10,7 @@ use wasm_bindgen::prelude::*;
 
 use super::driver::{Driver, find};
 use super::error::{from_protocol, js_error, set};
-use super::events::{Listeners, rejected};
+use super::events::{Listeners, Settle, rejected};
 use super::js::{BrowserRandom, from_js, get, get_ms, get_string, serialize_to_js, to_js};
 use super::storage::Store;
 use super::tabs::{TabRole, Tabs};
@@ -430,6 +430,31 @@ impl Endpoint {
     }
 
     /// Ends everything this client drives; a follower just leaves (the owner's sessions go on).
+    /// Hands the sessions to the next owner tab (this one froze): stops every driver without
+    /// ending a session; returns the requests still waiting for an answer, and per relay URL
+    /// the frames the relay has not acknowledged.
+    #[allow(clippy::type_complexity)]
+    pub fn suspend(
+        &self,
+    ) -> (
+        Vec<(String, u64, Settle)>,
+        Vec<(String, Vec<(String, String)>)>,
+    ) {
+        let drivers: Vec<_> = self.drivers.borrow_mut().drain(..).collect();
+        let mut waiting = Vec::new();
+        let mut unsent = Vec::new();
+        for driver in drivers {
+            let mut frames = Vec::new();
+            waiting.extend(driver.suspend(&mut frames));
+            unsent.push((driver.url(), frames));
+        }
+        (waiting, unsent)
+    }
+
+    pub fn request_timeout_ms(&self) -> u64 {
+        self.limits.request_timeout_ms
+    }
+
     pub fn close(&self) {
         for driver in self.drivers.borrow_mut().drain(..) {
             driver.shutdown();

@@ -34,8 +34,11 @@ const MAX_SEEN: usize = 4096;
 /// Unacknowledged frames of the owner a follower keeps (the relay client queues at most 1024
 /// per link).
 const MAX_OUTBOX: usize = 4096;
+/// Answers to adopted requests an owner keeps, for a tab that missed their `orphan`.
+const MAX_ANSWERED: usize = 1024;
 
 type OnMessage = Closure<dyn FnMut(MessageEvent)>;
+type OnLifecycle = Closure<dyn FnMut(web_sys::Event)>;
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub enum TabRole {
@@ -87,6 +90,13 @@ pub struct Tabs {
     outbox: RefCell<Vec<Unsent>>,
     endpoint: RefCell<Weak<Endpoint>>,
     _on_message: RefCell<Option<OnMessage>>,
+    /// Owner: the `orphan` messages it posted lately, to post again for a tab that missed them
+    /// (a frozen page does not get channel messages).
+    answered: RefCell<std::collections::VecDeque<(String, f64, JsValue)>>,
+    /// The page's `freeze` / `resume` listeners (Page Lifecycle).
+    lifecycle: RefCell<Option<OnLifecycle>>,
+    /// The owner stepped down when the page froze; it queues for the lock again on `resume`.
+    frozen: Cell<bool>,
 }
 
 impl core::fmt::Debug for Tabs {
@@ -216,6 +226,9 @@ impl Tabs {
             outbox: RefCell::new(Vec::new()),
             endpoint: RefCell::new(Weak::new()),
             _on_message: RefCell::new(None),
+            lifecycle: RefCell::new(None),
+            answered: RefCell::new(std::collections::VecDeque::new()),
+            frozen: Cell::new(false),
         });
         let weak = Rc::downgrade(&tabs);
         let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |e: MessageEvent| {
@@ -248,6 +261,88 @@ impl Tabs {
         let options = Object::new();
         set(&options, "ifAvailable", &true.into());
         request_lock(&self.name, &options, first);
+        // A frozen owner would keep the lock while it runs nothing: it steps down first.
+        let weak = Rc::downgrade(self);
+        let lifecycle = Closure::<dyn FnMut(web_sys::Event)>::new(move |e: web_sys::Event| {
+            if let Some(tabs) = weak.upgrade() {
+                match e.type_().as_str() {
+                    "freeze" => tabs.step_down(),
+                    _ => tabs.wake(),
+                }
+            }
+        });
+        if let Some(document) = web_sys::window().and_then(|w| w.document()) {
+            for event in ["freeze", "resume"] {
+                let _ = document
+                    .add_event_listener_with_callback(event, lifecycle.as_ref().unchecked_ref());
+            }
+        }
+        *self.lifecycle.borrow_mut() = Some(lifecycle);
+    }
+
+    /// The page is being frozen: an owner hands its sessions over. Its requests still waiting
+    /// wait on as a follower's (their answers come back as `orphan`); the lock goes to the
+    /// next tab at once, so the others do not wait for this one to wake.
+    fn step_down(self: &Rc<Self>) {
+        if self.role.get() != TabRole::Owner {
+            return;
+        }
+        self.frozen.set(true);
+        self.role.set(TabRole::Follower);
+        self.was_follower.set(true);
+        *self.owner.borrow_mut() = None;
+        if let Some(endpoint) = self.endpoint.borrow().upgrade() {
+            let (waiting, unsent) = endpoint.suspend();
+            // Kept in case this tab takes the lock back itself (the other tabs have copies).
+            let mut outbox = self.outbox.borrow_mut();
+            for (url, frames) in unsent {
+                for (channel, data) in frames {
+                    outbox.push(Unsent {
+                        tab: self.me.clone(),
+                        url: url.clone(),
+                        id: -1.0,
+                        channel,
+                        data,
+                    });
+                }
+            }
+            drop(outbox);
+            for (session, request_id, settle) in waiting {
+                let n = self.next_call.get();
+                self.next_call.set(n.wrapping_add(1));
+                let weak = Rc::downgrade(self);
+                let timer = set_timer(endpoint.request_timeout_ms() + GRACE_MS, move || {
+                    let call = weak.upgrade().and_then(|t| t.calls.borrow_mut().remove(&n));
+                    if let Some(call) = call {
+                        call.settle.reject(&js_error(
+                            "timeout",
+                            "the tab that owns the session did not answer in time",
+                        ));
+                    }
+                });
+                self.calls.borrow_mut().insert(
+                    n,
+                    Call {
+                        op: JsValue::NULL,
+                        settle,
+                        acked: Some((session, request_id as f64)),
+                        is_request: true,
+                        timer,
+                    },
+                );
+            }
+        }
+        if let Some(release) = self.release.borrow_mut().take() {
+            let _ = release.call0(&JsValue::NULL);
+        }
+    }
+
+    /// The page runs again after [`Tabs::step_down`]: follow, and queue for the lock.
+    fn wake(self: &Rc<Self>) {
+        if self.frozen.replace(false) {
+            self.follow();
+            self.wait_for_lock();
+        }
     }
 
     fn wait_for_lock(self: &Rc<Self>) {
@@ -318,6 +413,14 @@ impl Tabs {
         self.was_follower.set(true);
         let hello = msg("hello");
         set(&hello, "from", &self.me.clone().into());
+        // The answers this tab still waits for (it may have missed them while frozen).
+        let want = js_sys::Array::new();
+        for call in self.calls.borrow().values() {
+            if let (Some((session, rid)), true) = (&call.acked, call.is_request) {
+                want.push(&js_sys::Array::of2(&session.into(), &(*rid).into()));
+            }
+        }
+        set(&hello, "want", &want);
         self.post(&hello);
         self.resend();
     }
@@ -469,6 +572,11 @@ impl Tabs {
             Err(e) => set(&m, "err", &plain_error(&e)),
         }
         self.post(&m);
+        let mut answered = self.answered.borrow_mut();
+        if answered.len() >= MAX_ANSWERED {
+            answered.pop_front();
+        }
+        answered.push_back((session.to_owned(), request_id as f64, m.into()));
     }
 
     /// The owner's live sessions, as a follower last heard.
@@ -479,6 +587,15 @@ impl Tabs {
     /// Leaves: releases the lock (the next tab takes over) or stops waiting for it; calls
     /// still waiting reject with `cancelled`.
     pub fn leave(&self) {
+        if let (Some(lifecycle), Some(document)) = (
+            self.lifecycle.borrow_mut().take(),
+            web_sys::window().and_then(|w| w.document()),
+        ) {
+            for event in ["freeze", "resume"] {
+                let _ = document
+                    .remove_event_listener_with_callback(event, lifecycle.as_ref().unchecked_ref());
+            }
+        }
         self.channel.set_onmessage(None);
         self.channel.close();
         if let Some(abort) = &self.abort {
@@ -503,6 +620,20 @@ impl Tabs {
             (TabRole::Owner, "hello") => {
                 if let Some(endpoint) = self.endpoint.borrow().upgrade() {
                     self.announce(&endpoint);
+                }
+                let want = get(m, "want").map(|w| js_sys::Array::from(&w).to_vec());
+                for key in want.unwrap_or_default() {
+                    let session = get_string(&key, "0");
+                    let rid = get(&key, "1").and_then(|v| v.as_f64());
+                    let again = self
+                        .answered
+                        .borrow()
+                        .iter()
+                        .find(|(s, r, _)| Some(s) == session.as_ref() && Some(*r) == rid)
+                        .map(|(_, _, m)| m.clone());
+                    if let Some(again) = again {
+                        self.post(&again);
+                    }
                 }
             }
             (TabRole::Owner, "call") => self.serve(m),
