@@ -1150,4 +1150,25 @@ mod tests {
         reply(&mut c, format!(r#"{{"id":{next},"publish":{{}}}}"#));
         assert_eq!(c.poll_event(), Some(RelayEvent::Published { id: b }));
     }
+
+    #[test]
+    fn unacknowledged_lists_what_the_relay_has_not_confirmed_in_order() {
+        let mut c = client();
+        connect(&mut c);
+        while c.poll_event().is_some() {}
+        c.publish("session:x", "1".into(), NOW).unwrap();
+        c.publish("session:x", "2".into(), NOW).unwrap();
+        c.publish("session:y", "3".into(), NOW).unwrap();
+        let all: Vec<_> = c.unacknowledged().collect();
+        assert_eq!(
+            all,
+            [("session:x", "1"), ("session:x", "2"), ("session:y", "3")]
+        );
+        // Sent is not acknowledged: only the relay's reply removes a publication.
+        let (first, _) = sent(&mut c);
+        assert_eq!(c.unacknowledged().count(), 3);
+        reply(&mut c, format!(r#"{{"id":{first},"publish":{{}}}}"#));
+        let left: Vec<_> = c.unacknowledged().collect();
+        assert_eq!(left, [("session:x", "2"), ("session:y", "3")]);
+    }
 }

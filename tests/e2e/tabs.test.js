@@ -4,6 +4,7 @@
 
 import assert from "node:assert/strict";
 import { createPublicKey, verify } from "node:crypto";
+import { verifyMessage } from "viem";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import {
@@ -180,6 +181,31 @@ test("the owner tab is frozen while its requests wait for the wallet (Page Lifec
   assert.equal(new Set(ids).size, ids.length, "a request id reached the wallet twice");
   assert.deepEqual(a.errors, []);
   assert.deepEqual(b.errors, []);
+  await wallet.stop();
+  await context.close();
+});
+
+test("an EIP-1193 provider in each of two tabs: one session, and each tab's personal_sign is answered with the signature of its own message", async () => {
+  const { pages: [a, b], context } = await tabsOf(2);
+  for (const page of [a, b]) await page.evaluate(() => tabs.dapp());
+  const requesting = a.evaluate(() => provider.request({ method: "eth_requestAccounts" }));
+  const uri = await (await waitFor(a, () => dappEvents.session_request[0]?.uri)).jsonValue();
+  const wallet = pairNativeWallet(uri);
+  const [account] = await requesting;
+  // The other tab's provider follows the same session.
+  await waitFor(b, () => dappEvents.connected.length === 1);
+  assert.deepEqual(await b.evaluate(() => provider.request({ method: "eth_accounts" })), await a.evaluate(() => provider.request({ method: "eth_accounts" })));
+  const sign = (page, tag) => page.evaluate(([acct, t]) => Promise.all(Array.from({ length: 5 }, (_, i) => {
+    const message = `${t} ${i}`;
+    const hex = `0x${Array.from(new TextEncoder().encode(message), (x) => x.toString(16).padStart(2, "0")).join("")}`;
+    return provider.request({ method: "personal_sign", params: [hex, acct] }).then((signature) => ({ message, signature }));
+  })), [account, tag]);
+  const [fromA, fromB] = await Promise.all([sign(a, "tab a"), sign(b, "tab b")]);
+  for (const { message, signature } of [...fromA, ...fromB]) {
+    assert.equal(await verifyMessage({ address: account, message, signature }), true, `signature for "${message}"`);
+  }
+  assert.equal(await a.evaluate(() => dapp.sessions().length), 1);
+  assert.equal(await b.evaluate(() => dapp.sessions().length), 1);
   await wallet.stop();
   await context.close();
 });
