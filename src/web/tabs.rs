@@ -548,14 +548,7 @@ impl Tabs {
     /// Owner: the answer to a request an earlier owner sent, for whichever tab made it.
     pub fn orphan(&self, session: &str, request_id: u64, outcome: Result<JsValue, JsValue>) {
         let key = (session.to_owned(), request_id as f64);
-        let mine = {
-            let mut calls = self.calls.borrow_mut();
-            let n = calls
-                .iter()
-                .find(|(_, c)| c.acked.as_ref() == Some(&key))
-                .map(|(n, _)| *n);
-            n.and_then(|n| calls.remove(&n))
-        };
+        let mine = self.take_acked(&key);
         if let Some(call) = mine {
             clear_timer(call.timer);
             match outcome {
@@ -577,6 +570,16 @@ impl Tabs {
             answered.pop_front();
         }
         answered.push_back((session.to_owned(), request_id as f64, m.into()));
+    }
+
+    /// Removes the call waiting for the answer to request `key` (session, request id).
+    fn take_acked(&self, key: &(String, f64)) -> Option<Call> {
+        let mut calls = self.calls.borrow_mut();
+        let n = calls
+            .iter()
+            .find(|(_, c)| c.acked.as_ref() == Some(key))
+            .map(|(n, _)| *n)?;
+        calls.remove(&n)
     }
 
     /// The owner's live sessions, as a follower last heard.
@@ -712,15 +715,7 @@ impl Tabs {
                     get_string(m, "session").unwrap_or_default(),
                     get(m, "rid").and_then(|v| v.as_f64()).unwrap_or(-1.0),
                 );
-                let call = {
-                    let mut calls = self.calls.borrow_mut();
-                    let n = calls
-                        .iter()
-                        .find(|(_, c)| c.acked.as_ref() == Some(&key))
-                        .map(|(n, _)| *n);
-                    n.and_then(|n| calls.remove(&n))
-                };
-                if let Some(call) = call {
+                if let Some(call) = self.take_acked(&key) {
                     clear_timer(call.timer);
                     finish(call.settle, m);
                 }

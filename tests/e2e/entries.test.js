@@ -3,20 +3,14 @@
 // real relay, and each entry exports only its own side.
 
 import assert from "node:assert/strict";
-import { join } from "node:path";
 import { after, before, test } from "node:test";
-import { Child, ROOT, SERVER_BIN, WAIT, launchBrowser, newPage, stopAll } from "./lib/harness.js";
+import { WAIT, launchBrowser, newPage, serveFixture, stopAll } from "./lib/harness.js";
 
 let base;
 let browser;
 
 before(async () => {
-  const server = new Child("server", SERVER_BIN, [
-    "--listen", "127.0.0.1:0",
-    "--www", join(ROOT, "tests", "e2e", "fixtures", "entries"),
-    "--pkg", join(ROOT, "pkg"),
-  ]);
-  base = (await server.waitLine(/^pages at /)).replace(/^pages at /, "").replace(/\/$/, "");
+  base = await serveFixture("entries");
   browser = await launchBrowser();
 });
 

@@ -19,6 +19,7 @@ import {
   screenshot,
   stopAll,
   tempDir,
+  serveFixture,
   withTimeout,
 } from "./lib/harness.js";
 
@@ -26,12 +27,7 @@ let base;
 let browser;
 
 before(async () => {
-  const server = new Child("server", SERVER_BIN, [
-    "--listen", "127.0.0.1:0",
-    "--www", join(ROOT, "tests", "e2e", "fixtures", "readme"),
-    "--pkg", join(ROOT, "pkg"),
-  ]);
-  base = (await server.waitLine(/^pages at /)).replace(/^pages at /, "").replace(/\/$/, "");
+  base = await serveFixture("readme");
   browser = await launchBrowser();
 });
 

@@ -5,17 +5,14 @@
 import assert from "node:assert/strict";
 import { createPublicKey, verify } from "node:crypto";
 import { verifyMessage } from "viem";
-import { join } from "node:path";
 import { after, before, test } from "node:test";
 import {
-  Child,
-  ROOT,
-  SERVER_BIN,
   WAIT,
   launchBrowser,
   openPage,
   pairNativeWallet,
   sendRequest,
+  serveFixture,
   startConnection,
   startDemo,
   stopAll,
@@ -27,12 +24,7 @@ let base;
 let browser;
 
 before(async () => {
-  const server = new Child("server", SERVER_BIN, [
-    "--listen", "127.0.0.1:0",
-    "--www", join(ROOT, "tests", "e2e", "fixtures", "tabs"),
-    "--pkg", join(ROOT, "pkg"),
-  ]);
-  base = (await server.waitLine(/^pages at /)).replace(/^pages at /, "").replace(/\/$/, "");
+  base = await serveFixture("tabs");
   browser = await launchBrowser();
 });
 

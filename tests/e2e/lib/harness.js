@@ -142,6 +142,19 @@ export class Child {
   }
 }
 
+/**
+ * Serves `tests/e2e/fixtures/<name>` and the npm package (`pkg/`) from a real relay on a free
+ * port; returns the pages' base URL (no trailing slash).
+ */
+export async function serveFixture(name) {
+  const server = new Child("server", SERVER_BIN, [
+    "--listen", "127.0.0.1:0",
+    "--www", join(ROOT, "tests", "e2e", "fixtures", name),
+    "--pkg", join(ROOT, "pkg"),
+  ]);
+  return (await server.waitLine(/^pages at /)).replace(/^pages at /, "").replace(/\/$/, "");
+}
+
 /** Starts the demo like `scripts/demo.sh` does after building, on a free port. */
 export async function startDemo() {
   const demo = new Child("demo", join(ROOT, "scripts", "serve-demo.sh"), [], { env: { PORT: "0" } });
