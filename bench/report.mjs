@@ -23,7 +23,7 @@ const { values: options } = parseArgs({
   },
 });
 
-const ORDER = ['bundle', 'crypto', 'connect', 'rtt', 'relay', 'direct'];
+const ORDER = ['bundle', 'crypto', 'connect', 'rtt', 'relay', 'relay-scale', 'direct'];
 
 function run(command, args) {
   try {

@@ -61,6 +61,16 @@ if [ "$release" = 1 ]; then profile=release; cargo_profile=(--release); fi
 step "$profile builds (relay, wallet, bench_rtt)"
 cargo build -q "${cargo_profile[@]}" -p walletwire-server -p walletwire-wallet --bins --example bench_rtt
 bin="$root/target/$profile"
+# The relay's load generator is built for speed (the workspace's release profile is size-first
+# for the wasm), in its own target directory; the smoke run takes the debug build.
+if [ "$release" = 1 ]; then
+  step "load generator, speed-first (bench/loadgen)"
+  CARGO_PROFILE_RELEASE_OPT_LEVEL=3 cargo build -q --release -p walletwire-loadgen --target-dir target/loadgen
+  export LOADGEN_BIN="$root/target/loadgen/release/walletwire-loadgen"
+else
+  cargo build -q -p walletwire-loadgen
+  export LOADGEN_BIN="$bin/walletwire-loadgen"
+fi
 export RELAY_BIN="$bin/walletwire-server" SERVER_BIN="$bin/walletwire-server" \
   WALLET_BIN="$bin/walletwire-wallet" BENCH_RTT_BIN="$bin/examples/bench_rtt" WALLETWIRE_BIN_DIR="$bin"
 
@@ -76,7 +86,8 @@ for dir in bench/relay bench/direct bench/peers; do
   fi
 done
 
-# The relay bench holds 10,000 connections: one descriptor each, in the relay and in Node.
+# The relay bench holds 50,000 connections: one descriptor each in the relay (started through
+# prlimit above this limit) and in the load generator (which raises its own).
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 
 results=bench/results
@@ -88,7 +99,7 @@ step "bundle size (bench/peers/bundle.mjs)"
 node bench/peers/bundle.mjs "${args[@]}" --out "$results/bundle.json"
 step "browser: crypto, connect, rtt (bench/peers/browser.mjs)"
 node bench/peers/browser.mjs "${args[@]}" --out-dir "$results"
-step "relay: memory and Redis brokers (bench/relay/bench.mjs)"
+step "relay: memory and Redis brokers, 1-3 nodes (bench/relay/bench.mjs)"
 node bench/relay/bench.mjs "${args[@]}" --out "$results/relay.json"
 step "direct flow (bench/direct/run.sh, private netns)"
 bench/direct/run.sh "${args[@]}" --out "$results/direct.json"
@@ -96,7 +107,7 @@ step "native dApp and wallet (bench/native/bench.mjs)"
 node bench/native/bench.mjs "${args[@]}" --out "$results/native.json"
 
 step "report"
-for id in bundle crypto connect rtt relay direct native; do
+for id in bundle crypto connect rtt relay relay-scale direct native; do
   [ -s "$results/$id.json" ] || { echo "bench/run.sh: $results/$id.json is missing" >&2; exit 1; }
 done
 BENCH_COMMAND="$command_line" BENCH_MODE="$mode" BENCH_STARTED="$started_ms" BENCH_LOADAVG="$loadavg" \

@@ -1,23 +1,30 @@
-// Relay benchmark (not a test). For each broker (memory, Redis: a redis-server started here on
-// a free loopback port), per repeat: starts the release relay, opens N subscriber WebSockets
-// (two per `session:` channel, as a dApp and a wallet), measures the relay's RSS per held
-// connection, then publishes at fixed delivery rates through a few publisher connections,
-// each publication carrying its send time, and records publish->deliver latency (p50/p99),
-// deliveries per second and the CPU time of the relay (and of redis-server). Medians over
-// repeats; the spread (min-max of the per-repeat values) where it matters.
+// Relay benchmark (not a test). The load comes from `walletwire-loadgen` (bench/loadgen, Rust,
+// tokio, raw Centrifugo JSON, sockets spread over several loopback source addresses, one
+// monotonic clock for publish -> deliver), so the generator is not the bottleneck. For each
+// broker (memory, Redis: a redis-server started here on a free loopback port), per repeat:
+// starts the release relay, has the generator open N subscriber WebSockets (two per `session:`
+// channel, as a dApp and a wallet), measures the relay's RSS per held connection, then steps
+// the delivery rate up (a few publisher connections; each publication carries its send time)
+// and records deliveries per second, publish->deliver p50/p99 and the CPU time of the relay,
+// redis-server and the generator per step; the knee is the highest rate the relay keeps up with.
+// Then the scale-out: 1, 2, 3 relay nodes sharing one Redis, publishers on the first node and
+// subscribers on the others. Medians over repeats; min-max spreads where they matter.
 //
 //   node bench.mjs [--smoke] [--repeats 3] [--out results/relay.json]
-//                  [--connections 10000] [--rates 1000,5000] [--seconds 10] [--brokers memory,redis]
+//                  [--connections 50000] [--rates 10000,25000,50000,100000,150000] [--seconds 5]
+//                  [--brokers memory,redis] [--nodes 1,2,3] [--scale-connections 10000]
+//                  [--scale-rates 25000,50000,100000] [--sources 4]
 //   node bench.mjs --url ws://HOST:PORT/connection/websocket   (an already running relay,
 //                  e.g. another Centrifugo-protocol server: latency and rates only, no RSS)
 //
-// RELAY_BIN overrides the relay binary (default target/release/walletwire-server).
+// RELAY_BIN overrides the relay binary (default target/release/walletwire-server), LOADGEN_BIN
+// the generator (default target/loadgen/release/walletwire-loadgen, which bench/run.sh builds
+// speed-first). Sockets above the open-file limit: the relay is started through `prlimit`.
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createServer, Socket } from 'node:net';
 import { createInterface } from 'node:readline';
 import { randomUUID } from 'node:crypto';
-import WebSocket from 'ws';
 import { benchOptions, median, sleep, withTimeout, writeOutput } from '../lib/common.mjs';
 
 const options = benchOptions({
@@ -28,22 +35,33 @@ const options = benchOptions({
   seconds: { type: 'string' },
   publishers: { type: 'string', default: '4' },
   brokers: { type: 'string', default: 'memory,redis' },
+  nodes: { type: 'string' },
+  'scale-connections': { type: 'string' },
+  'scale-rates': { type: 'string' },
+  sources: { type: 'string', default: '4' },
 });
 const smoke = options.smoke;
 const repeats = Number(options.repeats ?? (smoke ? 1 : 3));
-const connections = Number(options.connections ?? (smoke ? 200 : 10000));
+const asked = Number(options.connections ?? (smoke ? 200 : 50000));
 const perChannel = Number(options['per-channel']);
-const rates = (options.rates ?? (smoke ? '200' : '1000,5000')).split(',').map(Number);
-const seconds = Number(options.seconds ?? (smoke ? 1 : 10));
+const rates = (options.rates ?? (smoke ? '200,400' : '10000,25000,50000,100000,150000')).split(',').map(Number);
+const seconds = Number(options.seconds ?? (smoke ? 1 : 5));
 const publisherCount = Number(options.publishers);
 const brokers = options.url ? ['external'] : options.brokers.split(',');
-const STEP_MS = 60_000; // longest wait for any single step
+const nodeCounts = options.url ? [] : (options.nodes ?? (smoke ? '1,2' : '1,2,3')).split(',').map(Number);
+const scaleConnections = Number(options['scale-connections'] ?? (smoke ? 200 : 10000));
+const scaleRates = (options['scale-rates'] ?? (smoke ? '200' : '25000,50000,100000')).split(',').map(Number);
+const sources = Number(options.sources);
+const STEP_MS = 60_000; // longest wait for any single step besides opening connections
 const root = new URL('../../', import.meta.url).pathname;
 const relayBin = process.env.RELAY_BIN ?? `${root}target/release/walletwire-server`;
+const loadgenBin = process.env.LOADGEN_BIN ?? `${root}target/loadgen/release/walletwire-loadgen`;
 const profile = relayBin.includes('/debug/') ? 'debug' : 'release'; // the binaries' cargo profile
+// A step keeps up when it delivers this share of its target rate with p99 under KNEE_P99_MS.
+const KNEE_SHARE = 0.97;
+const KNEE_P99_MS = 50;
 
 const log = (...args) => console.error('[relay]', ...args);
-const quantile = (sorted, q) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
 
 function rssKiB(pid) {
   return Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))[1]);
@@ -55,6 +73,23 @@ function cpuSeconds(pid) {
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return (Number(fields[11]) + Number(fields[12])) / 100; // USER_HZ is 100 on Linux
 }
+
+/** This process's open-file limits, [soft, hard] (children inherit them). */
+function openFileLimits() {
+  const line = readFileSync('/proc/self/limits', 'utf8').split('\n').find((l) => l.startsWith('Max open files'));
+  const [, soft, hard] = line?.split(/\s{2,}/) ?? [];
+  const n = (x) => (x === 'unlimited' ? Infinity : Number(x ?? 1024));
+  return [n(soft), n(hard)];
+}
+const openFileLimit = () => openFileLimits()[0];
+// One process holds at most its hard limit of descriptors, and raising a hard limit needs
+// CAP_SYS_RESOURCE: where it is lower than the run asks for, hold what it allows.
+const fdCeiling = Math.floor((openFileLimits()[1] - Number(options.publishers) - 1024) / 1000) * 1000;
+const connections = Math.min(asked, fdCeiling);
+const capped = connections < asked
+  ? `Asked for ${asked} connections; this machine's open-file hard limit is ${openFileLimits()[1]} per process and raising it needs CAP_SYS_RESOURCE, which this environment lacks, so one relay held ${connections}.`
+  : null;
+if (capped) log(capped);
 
 async function freePort() {
   const server = createServer();
@@ -106,18 +141,22 @@ async function startRedis() {
   return { child, url: `redis://127.0.0.1:${port}` };
 }
 
-async function startRelay(broker, redisUrl) {
+async function startRelay(broker, redisUrl, prefix) {
   const args = [
     '--listen', '127.0.0.1:0', '--no-signaling', '--broker', broker,
     '--max-connections', String(connections + publisherCount + 100),
     // Load comes from a few publishers: lift the per-connection publish limit.
     '--publish-rate', '1000000', '--publish-burst', '1000000',
-    // Every connection comes from 127.0.0.1: lift the command and per-address limits too.
+    // The generator's sockets come from a few loopback addresses: lift the command and
+    // per-address limits too.
     '--command-rate', '1000000', '--command-burst', '1000000',
     '--address-command-rate', '0', '--max-connections-per-address', '0',
   ];
-  if (redisUrl) args.push('--redis-url', redisUrl, '--redis-prefix', `bench-${randomUUID().slice(0, 8)}`);
-  const child = track(spawn(relayBin, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, RUST_LOG: 'warn' } }));
+  if (redisUrl) args.push('--redis-url', redisUrl, '--redis-prefix', prefix);
+  // One descriptor per held connection: above this process's limit, raise the relay's own.
+  const need = connections + publisherCount + 1024;
+  const [command, argv] = openFileLimit() >= need ? [relayBin, args] : ['prlimit', [`--nofile=${need}:${need}`, relayBin, ...args]];
+  const child = track(spawn(command, argv, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, RUST_LOG: 'warn' } }));
   let stderr = '';
   child.stderr.on('data', (d) => { stderr += d; if (stderr.length > 20000) stderr = stderr.slice(-10000); });
   const lines = createInterface({ input: child.stdout });
@@ -128,137 +167,112 @@ async function startRelay(broker, redisUrl) {
   return { child, url, stderr: () => stderr };
 }
 
-function open(url) {
-  return new Promise((resolve, reject) => {
-    const ws = new WebSocket(url, { perMessageDeflate: false });
-    ws.once('error', reject);
-    ws.once('open', () => {
-      ws.send(JSON.stringify({ id: 1, connect: { name: 'bench' } }));
-      resolve(ws);
-    });
+/**
+ * Starts the generator: subscribers on `subscribeUrls`, publishers on `publishUrls`. Resolves
+ * once every subscription is confirmed, with `phase(rate)` (one step, resolves with its JSON
+ * line) and `stop()`.
+ */
+async function startLoadgen({ subscribeUrls, publishUrls, count }) {
+  const args = ['--connections', String(count), '--per-channel', String(perChannel),
+    '--publishers', String(publisherCount), '--sources', String(sources)];
+  for (const u of subscribeUrls) args.push('--subscribe-url', u);
+  for (const u of publishUrls) args.push('--publish-url', u);
+  const child = track(spawn(loadgenBin, args, { stdio: ['pipe', 'pipe', 'pipe'] }));
+  let stderr = '';
+  child.stderr.on('data', (d) => { stderr += d; if (stderr.length > 20000) stderr = stderr.slice(-10000); });
+  const waiting = [];
+  const failures = [];
+  const fail = (error) => { for (const w of waiting.splice(0)) w.reject(error); failures.push(error); };
+  createInterface({ input: child.stdout }).on('line', (line) => {
+    let message;
+    try { message = JSON.parse(line); } catch { return fail(new Error(`loadgen printed ${line}`)); }
+    waiting.shift()?.resolve(message);
   });
+  child.once('exit', (code, signal) => fail(new Error(`loadgen exited (${code ?? signal}): ${stderr.trim()}`)));
+  const next = (ms, what) => {
+    if (failures.length) return Promise.reject(failures[0]);
+    return withTimeout(new Promise((resolve, reject) => waiting.push({ resolve, reject })), ms, what);
+  };
+  const held = await next(Math.max(STEP_MS, count * 5), `open and subscribe ${count} connections`);
+  if (held.event !== 'held') throw new Error(`loadgen: expected "held", got ${JSON.stringify(held)}`);
+  return {
+    held,
+    pid: child.pid,
+    phase(rate) {
+      child.stdin.write(`phase ${rate} ${seconds}\n`);
+      return next(STEP_MS + seconds * 1000, `phase ${rate}/s`);
+    },
+    async stop() {
+      child.stdin.end('quit\n');
+      await withTimeout(new Promise((r) => (child.exitCode !== null ? r() : child.once('exit', r))), 10_000, 'loadgen exit').catch(() => child.kill('SIGKILL'));
+    },
+  };
 }
 
-/** One repeat against one relay: returns the measured values. */
-async function runOnce(broker) {
+/**
+ * One repeat: `nodes` relays on one broker (several only with Redis), subscribers spread over
+ * the nodes after the first (all on it when there is one), publishers on the first node.
+ */
+async function runOnce(broker, { nodes = 1, count = connections, steps = rates } = {}) {
   const redis = broker === 'redis' ? await startRedis() : null;
-  const relay = broker === 'external' ? { url: options.url, child: null } : await startRelay(broker, redis?.url);
-  const pid = relay.child?.pid;
-  const channels = Array.from({ length: Math.ceil(connections / perChannel) }, () => `session:${randomUUID()}`);
-  let measuring = false;
-  let latencies = [];
-  let deliveries = 0;
-  let errors = 0;
-  const sockets = [];
+  const prefix = `bench-${randomUUID().slice(0, 8)}`;
+  const relays = [];
+  let loadgen = null;
   try {
+    if (broker === 'external') relays.push({ url: options.url, child: null });
+    else for (let i = 0; i < nodes; i++) relays.push(await startRelay(broker, redis?.url, prefix));
+    const pids = relays.map((r) => r.child?.pid).filter(Boolean);
     await sleep(300);
-    const baseline = pid ? rssKiB(pid) : 0;
-    const openStarted = performance.now();
-    let confirmed = 0;
-    for (let i = 0; i < connections; i += 200) {
-      const batch = [];
-      for (let j = i; j < Math.min(i + 200, connections); j++) {
-        batch.push(open(relay.url).then((ws) => new Promise((resolve) => {
-          ws.send(JSON.stringify({ id: 2, subscribe: { channel: channels[j % channels.length] } }));
-          ws.on('message', (data) => {
-            for (const line of data.toString().split('\n')) {
-              if (line === '{}') { ws.send('{}'); continue; }
-              if (line.includes('"error"')) errors++;
-              if (line.startsWith('{"id":2,')) { confirmed++; resolve(ws); continue; }
-              if (!line.includes('"push"')) continue;
-              if (measuring) {
-                const sent = Number(/"t":(\d+(\.\d+)?)/.exec(line)?.[1]);
-                deliveries++;
-                latencies.push(performance.now() - sent);
-              }
-            }
-          });
-          sockets.push(ws);
-        })));
-      }
-      await withTimeout(Promise.all(batch), STEP_MS, `open and subscribe connections ${i}..${i + batch.length}`);
-    }
-    const openSeconds = (performance.now() - openStarted) / 1000;
-    if (confirmed !== connections) throw new Error(`only ${confirmed} of ${connections} subscriptions confirmed`);
+    const baseline = pids.reduce((sum, pid) => sum + rssKiB(pid), 0);
+    const subscribeUrls = (relays.length > 1 ? relays.slice(1) : relays).map((r) => r.url);
+    loadgen = await startLoadgen({ subscribeUrls, publishUrls: [relays[0].url], count });
     await sleep(1000);
-    const held = pid ? rssKiB(pid) : 0;
-
-    const publishers = await Promise.all(Array.from({ length: publisherCount }, () => open(relay.url)));
-    let publishErrors = 0;
-    for (const p of publishers) {
-      p.on('message', (data) => {
-        for (const line of data.toString().split('\n')) {
-          if (line === '{}') p.send('{}');
-          else if (line.includes('"error"')) publishErrors++;
-        }
-      });
-      sockets.push(p);
-    }
-    await sleep(200);
+    const held = pids.reduce((sum, pid) => sum + rssKiB(pid), 0);
     const phases = [];
-    for (const rate of rates) {
-      const publicationRate = rate / perChannel;
-      latencies = [];
-      deliveries = 0;
-      const relayCpu0 = pid ? cpuSeconds(pid) : 0;
+    for (const rate of steps) {
+      const relayCpu0 = pids.map(cpuSeconds);
       const redisCpu0 = redis ? cpuSeconds(redis.child.pid) : 0;
-      measuring = true;
-      let sequence = 0;
       const started = performance.now();
-      const durationMs = seconds * 1000;
-      await new Promise((resolve) => {
-        const tick = () => {
-          const elapsed = performance.now() - started;
-          if (elapsed >= durationMs) return resolve();
-          const due = Math.floor((elapsed / 1000) * publicationRate);
-          while (sequence < due) {
-            const publisher = publishers[sequence % publisherCount];
-            const channel = channels[sequence % channels.length];
-            publisher.send(JSON.stringify({ id: 10 + sequence, publish: { channel, data: { t: performance.now() } } }));
-            sequence++;
-          }
-          setTimeout(tick, 1);
-        };
-        tick();
-      });
-      const publishSeconds = (performance.now() - started) / 1000;
-      const relayCpu = pid ? cpuSeconds(pid) - relayCpu0 : NaN;
-      const redisCpu = redis ? cpuSeconds(redis.child.pid) - redisCpu0 : NaN;
-      // Let the last publications arrive.
-      const expected = sequence * perChannel;
-      const drainStart = performance.now();
-      while (deliveries < expected && performance.now() - drainStart < 5000) await sleep(20);
-      measuring = false;
-      latencies.sort((a, b) => a - b);
-      phases.push({
+      const step = await loadgen.phase(rate);
+      const elapsed = (performance.now() - started) / 1000;
+      const relayCpu = pids.map((pid, i) => cpuSeconds(pid) - relayCpu0[i]);
+      if (step.errors || step.closed) throw new Error(`${broker}, ${nodes} node(s), ${rate}/s: ${step.errors} errors, ${step.closed} connections closed`);
+      const phase = {
         rate,
-        publications: sequence,
-        expected,
-        deliveries,
-        deliveriesPerSecond: deliveries / publishSeconds,
-        p50: quantile(latencies, 0.5),
-        p99: quantile(latencies, 0.99),
-        relayCpuPercent: (relayCpu / publishSeconds) * 100,
-        redisCpuPercent: (redisCpu / publishSeconds) * 100,
-      });
-      log(`${broker}: ${rate}/s target: ${deliveries}/${expected} delivered, p50 ${phases.at(-1).p50?.toFixed(2)} ms, p99 ${phases.at(-1).p99?.toFixed(2)} ms, relay CPU ${phases.at(-1).relayCpuPercent.toFixed(0)}%`);
+        publications: step.publications,
+        expected: step.expected,
+        deliveries: step.delivered,
+        deliveriesPerSecond: step.deliveriesPerSecond,
+        p50: step.p50Ms,
+        p99: step.p99Ms,
+        p999: step.p999Ms,
+        relayCpuPercent: (relayCpu.reduce((a, b) => a + b, 0) / elapsed) * 100,
+        relayCpuPercentPerNode: relayCpu.map((c) => (c / elapsed) * 100),
+        redisCpuPercent: redis ? ((cpuSeconds(redis.child.pid) - redisCpu0) / elapsed) * 100 : NaN,
+        generatorCpuPercent: step.generatorCpuPercent,
+      };
+      phase.keptUp = phase.deliveriesPerSecond >= KNEE_SHARE * rate && phase.deliveries === phase.expected && phase.p99 <= KNEE_P99_MS;
+      phases.push(phase);
+      log(`${broker}, ${nodes} node(s): ${rate}/s target: ${phase.deliveries}/${phase.expected} delivered (${phase.deliveriesPerSecond.toFixed(0)}/s), p50 ${phase.p50?.toFixed(2)} ms, p99 ${phase.p99?.toFixed(2)} ms, relay CPU ${phase.relayCpuPercent.toFixed(0)}%, generator CPU ${phase.generatorCpuPercent.toFixed(0)}%`);
       await sleep(500);
     }
-    if (errors || publishErrors) throw new Error(`the relay answered ${errors + publishErrors} errors`);
     return {
-      openSeconds,
-      connectionsPerSecond: connections / openSeconds,
+      openSeconds: loadgen.held.seconds,
+      connectionsPerSecond: loadgen.held.perSecond,
       rssBaselineKiB: baseline,
       rssHeldKiB: held,
-      rssPerConnectionKiB: pid ? (held - baseline) / connections : NaN,
+      rssPerConnectionKiB: pids.length ? (held - baseline) / count : NaN,
       phases,
     };
   } finally {
-    for (const ws of sockets) ws.terminate();
-    await stop(relay.child);
+    await loadgen?.stop();
+    for (const r of relays) await stop(r.child);
     await stop(redis?.child);
   }
 }
+
+/** The highest stepped rate a run kept up with (all delivered, ≥ 97% of the rate, p99 ≤ 50 ms). */
+const knee = (run) => run.phases.filter((p) => p.keptUp).reduce((best, p) => Math.max(best, p.rate), 0);
 
 const results = {};
 for (const broker of brokers) {
@@ -266,8 +280,16 @@ for (const broker of brokers) {
   for (let r = 0; r < repeats; r++) {
     log(`${broker} broker, repeat ${r + 1}/${repeats}: ${connections} connections, rates ${rates.join(', ')} deliveries/s for ${seconds} s each`);
     const run = await runOnce(broker);
-    log(`${broker}: ${connections} connections in ${run.openSeconds.toFixed(1)} s, RSS ${(run.rssPerConnectionKiB).toFixed(2)} KiB/connection`);
+    log(`${broker}: ${connections} connections in ${run.openSeconds.toFixed(1)} s, RSS ${(run.rssPerConnectionKiB).toFixed(2)} KiB/connection, knee ${knee(run)}/s`);
     results[broker].push(run);
+  }
+}
+const scale = {};
+for (const nodes of nodeCounts) {
+  scale[nodes] = [];
+  for (let r = 0; r < repeats; r++) {
+    log(`scale-out: ${nodes} node(s) on one Redis, repeat ${r + 1}/${repeats}: ${scaleConnections} connections, rates ${scaleRates.join(', ')}`);
+    scale[nodes].push(await runOnce('redis', { nodes, count: scaleConnections, steps: scaleRates }));
   }
 }
 
@@ -300,11 +322,13 @@ row(`connections held (${perChannel} per channel)`, () => connections, 0, false)
 row('connections opened + subscribed per second', (x) => x.connectionsPerSecond, 0);
 row('relay RSS per held connection (KiB)', (x) => x.rssPerConnectionKiB, 2);
 row(`relay RSS with ${connections} connections (MiB)`, (x) => x.rssHeldKiB / 1024, 1);
+row(`knee: highest stepped rate kept up with (deliveries/s; all delivered, ≥ ${KNEE_SHARE * 100}% of the rate, p99 ≤ ${KNEE_P99_MS} ms)`, knee, 0, false);
 rates.forEach((rate, i) => {
   row(`${rate} deliveries/s target: achieved deliveries/s`, (x) => x.phases[i].deliveriesPerSecond, 0);
   row(`${rate} deliveries/s: publish→deliver p50 (ms)`, (x) => x.phases[i].p50, 2);
   row(`${rate} deliveries/s: publish→deliver p99 (ms)`, (x) => x.phases[i].p99, 2);
   row(`${rate} deliveries/s: relay CPU (% of one core)`, (x) => x.phases[i].relayCpuPercent, 0);
+  row(`${rate} deliveries/s: load generator CPU (% of one core)`, (x) => x.phases[i].generatorCpuPercent, 0, false);
   if (brokers.includes('redis')) {
     const r = [`${rate} deliveries/s: redis-server CPU (% of one core)`, ...brokers.map((b) => (b === 'redis' ? cell(results.redis.map((x) => x.phases[i].redisCpuPercent), 0) : '—'))];
     if (twoBrokers) r.push('');
@@ -318,6 +342,7 @@ function relayClosing() {
   const m = (b, pick) => median(results[b].map(pick).filter(Number.isFinite));
   const lines = [];
   lines.push(`Holding connections costs the same with either broker (${m('memory', (x) => x.rssPerConnectionKiB).toFixed(1)} vs ${m('redis', (x) => x.rssPerConnectionKiB).toFixed(1)} KiB of relay RSS per connection): the broker only changes the path of a publication.`);
+  lines.push(`The memory broker kept up with ${m('memory', knee)} deliveries/s, the Redis broker with ${m('redis', knee)} (the highest stepped rates; median over repeats).`);
   rates.forEach((rate, i) => {
     const p99 = [m('memory', (x) => x.phases[i].p99), m('redis', (x) => x.phases[i].p99)];
     const cpu = [m('memory', (x) => x.phases[i].relayCpuPercent), m('redis', (x) => x.phases[i].relayCpuPercent)];
@@ -328,7 +353,8 @@ function relayClosing() {
   return lines;
 }
 
-const lost = brokers.flatMap((b) => results[b].flatMap((x) => x.phases.map((p) => p.expected - p.deliveries))).reduce((a, b) => a + b, 0);
+const lost = [...Object.values(results), ...Object.values(scale)]
+  .flatMap((runs) => runs.flatMap((x) => x.phases.map((p) => p.expected - p.deliveries))).reduce((a, b) => a + b, 0);
 const redisVersion = await new Promise((resolve) => {
   const c = spawn('redis-server', ['--version']);
   let out = '';
@@ -336,20 +362,45 @@ const redisVersion = await new Promise((resolve) => {
   c.on('error', () => resolve(undefined));
   c.on('exit', () => resolve(/v=(\S+)/.exec(out)?.[1]));
 });
-const wsVersion = JSON.parse(readFileSync(new URL('./node_modules/ws/package.json', import.meta.url), 'utf8')).version;
+const loadgenAbout = `The load comes from \`walletwire-loadgen\` (bench/loadgen: Rust, tokio, raw Centrifugo JSON; its sockets spread over ${sources} loopback source addresses 127.0.0.1–${sources}; built speed-first by bench/run.sh), which times publish → deliver with one monotonic clock (each publication carries its send time and step) and runs on the same 2 cores as the relay: its CPU is in the table.`;
 const result = {
   id: 'relay',
   title: 'Relay: connections held, deliveries/s and publish→deliver latency (memory vs Redis broker)',
-  about: `The ${profile} \`walletwire-server\` on loopback, once with the in-process memory broker and once with the Redis broker (a \`redis-server\` started by the script on a free loopback port, no persistence). Per repeat a fresh relay (and Redis): ${connections} WebSocket connections (Node \`ws\`, one process) each connect and subscribe to a \`session:\` channel, two per channel as a dApp and a wallet would; RSS per connection = (relay RSS with them − RSS before) / ${connections}, read from /proc. Then ${publisherCount} publisher connections publish small JSON payloads carrying their send time round-robin over the channels at a fixed rate for ${seconds} s per rate (each publication is delivered to the channel's ${perChannel} subscribers; the relay's per-connection publish limit is lifted for the bench); latency is measured in the same Node process from publish to push, so it includes the load generator's own event-loop delay (one process, shared cores) and is an upper bound for the relay. CPU is the relay's (and redis-server's) utime+stime during the phase. ${repeats} repeat(s): medians, with the min–max of the per-repeat values in parentheses.`,
+  about: `The ${profile} \`walletwire-server\` on loopback, once with the in-process memory broker and once with the Redis broker (a \`redis-server\` started by the script on a free loopback port, no persistence). Per repeat a fresh relay (and Redis): ${connections} WebSocket connections each connect and subscribe to a \`session:\` channel, two per channel as a dApp and a wallet would; RSS per connection = (relay RSS with them − RSS before) / ${connections}, read from /proc. Then ${publisherCount} publisher connections publish small JSON payloads round-robin over the channels at stepped rates, ${seconds} s per rate (each publication is delivered to the channel's ${perChannel} subscribers; the relay's per-connection publish limit is lifted for the bench). ${loadgenAbout} CPU is the relay's (and redis-server's) utime+stime during the step. ${repeats} repeat(s): medians, with the min–max of the per-repeat values in parentheses.`,
   columns,
   rows,
   notes: [
-    `Deliveries missing at the end of all phases (expected − delivered after a 5 s drain): ${lost}.`,
-    'No Centrifugo server could be benchmarked side by side: it is not packaged in Debian (`apt-cache policy centrifugo`: no candidate) nor published as an npm or PyPI package, and this machine downloads nothing else; `bench/relay/bench.mjs --url ws://…/connection/websocket` runs the same latency/rate phases against any running Centrifugo-protocol server.',
+    ...(capped ? [capped] : []),
+    `Deliveries missing at the end of all steps, this table and the scale-out one (expected − delivered after a 5 s drain): ${lost}.`,
+    'No Centrifugo server could be benchmarked side by side: it is not packaged in Debian (`apt-cache policy centrifugo`: no candidate) nor published as an npm or PyPI package, and this machine downloads nothing else; `bench/relay/bench.mjs --url ws://…/connection/websocket` runs the same steps against any running Centrifugo-protocol server. Centrifugo\'s own published figure is about 500,000 deliveries/s on 20 pods (about 25,000 per pod) with p99 200 ms.',
   ],
   closing: relayClosing(),
-  versions: { 'redis-server': redisVersion, ws: wsVersion },
-  raw: results,
+  versions: { 'redis-server': redisVersion },
+  raw: { results, scale },
 };
+
+// ---- scale-out table: one column per node count
+const scaleResult = nodeCounts.length ? {
+  id: 'relay-scale',
+  title: 'Relay scale-out: 1, 2 and 3 nodes sharing one Redis broker',
+  about: `${nodeCounts.join(', ')} release \`walletwire-server\` processes with the Redis broker on one \`redis-server\`, all on this machine's 2 cores. Publishers (${publisherCount}) connect to the first node; the ${scaleConnections} subscribers (${perChannel} per channel) spread over the other nodes (with one node, all on it), so every delivery crosses Redis pub/sub between nodes. ${loadgenAbout} Relay CPU is the sum over the nodes. ${repeats} repeat(s): medians (min–max).`,
+  columns: ['measure', ...nodeCounts.map((n) => `${n} node${n > 1 ? 's' : ''}`)],
+  rows: [
+    [`knee: highest stepped rate kept up with (deliveries/s)`, ...nodeCounts.map((n) => cell(scale[n].map(knee), 0))],
+    ...scaleRates.flatMap((rate, i) => [
+      [`${rate} deliveries/s target: achieved deliveries/s`, ...nodeCounts.map((n) => cell(scale[n].map((x) => x.phases[i].deliveriesPerSecond), 0))],
+      [`${rate} deliveries/s: publish→deliver p99 (ms)`, ...nodeCounts.map((n) => cell(scale[n].map((x) => x.phases[i].p99), 2))],
+      [`${rate} deliveries/s: relay CPU, all nodes (% of one core)`, ...nodeCounts.map((n) => cell(scale[n].map((x) => x.phases[i].relayCpuPercent), 0))],
+      [`${rate} deliveries/s: redis-server CPU (% of one core)`, ...nodeCounts.map((n) => cell(scale[n].map((x) => x.phases[i].redisCpuPercent), 0))],
+    ]),
+  ],
+  notes: ['All nodes, Redis and the generator share 2 cores here, so more nodes add hops and processes, not cores: the table shows that nodes share channels correctly under load and what each hop costs, not the capacity of separate machines.'],
+  versions: { 'redis-server': redisVersion },
+} : null;
+
 writeOutput(options, result, log);
+if (scaleResult) {
+  if (!options.out) console.log(JSON.stringify(scaleResult, null, 2));
+  else writeOutput({ ...options, out: options.out.replace(/\.json$/, '') + '-scale.json' }, scaleResult, log);
+}
 process.exit(0);
