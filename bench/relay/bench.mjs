@@ -362,7 +362,7 @@ const redisVersion = await new Promise((resolve) => {
   c.on('error', () => resolve(undefined));
   c.on('exit', () => resolve(/v=(\S+)/.exec(out)?.[1]));
 });
-const loadgenAbout = `The load comes from \`walletwire-loadgen\` (bench/loadgen: Rust, tokio, raw Centrifugo JSON; its sockets spread over ${sources} loopback source addresses 127.0.0.1–${sources}; built speed-first by bench/run.sh), which times publish → deliver with one monotonic clock (each publication carries its send time and step) and runs on the same 2 cores as the relay: its CPU is in the table.`;
+const loadgenAbout = `The load comes from \`walletwire-loadgen\` (bench/loadgen: Rust, tokio, raw Centrifugo JSON; its sockets spread over ${sources} loopback source addresses 127.0.0.1–127.0.0.${sources}; built speed-first by bench/run.sh), which times publish → deliver with one monotonic clock (each publication carries its send time and step) and runs on the same 2 cores as the relay: its CPU is in the table.`;
 const result = {
   id: 'relay',
   title: 'Relay: connections held, deliveries/s and publish→deliver latency (memory vs Redis broker)',
@@ -382,7 +382,7 @@ const result = {
 // ---- scale-out table: one column per node count
 const scaleResult = nodeCounts.length ? {
   id: 'relay-scale',
-  title: 'Relay scale-out: 1, 2 and 3 nodes sharing one Redis broker',
+  title: `Relay scale-out: ${nodeCounts.join(', ')} nodes sharing one Redis broker`,
   about: `${nodeCounts.join(', ')} release \`walletwire-server\` processes with the Redis broker on one \`redis-server\`, all on this machine's 2 cores. Publishers (${publisherCount}) connect to the first node; the ${scaleConnections} subscribers (${perChannel} per channel) spread over the other nodes (with one node, all on it), so every delivery crosses Redis pub/sub between nodes. ${loadgenAbout} Relay CPU is the sum over the nodes. ${repeats} repeat(s): medians (min–max).`,
   columns: ['measure', ...nodeCounts.map((n) => `${n} node${n > 1 ? 's' : ''}`)],
   rows: [
