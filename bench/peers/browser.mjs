@@ -42,7 +42,7 @@ for (const id of only) if (!["rtt", "connect", "crypto"].includes(id)) throw new
 if (options.out && only.length !== 1) throw new Error("--out needs exactly one --only");
 const smoke = options.smoke;
 // `--systems ww,mwp,native` narrows the round-trip and connect runs (for development).
-const systems = options.extra.systems ? options.extra.systems.split(",") : ["ww", "mwp", "native"];
+const systems = options.extra.systems ? options.extra.systems.split(",") : ["ww", "mwp", "native", "raw"];
 const repeats = options.repeats ?? (smoke ? 1 : 5);
 const number = (key, fallback) => (options.extra[key] !== undefined ? Number(options.extra[key]) : fallback);
 const config = {
@@ -174,7 +174,7 @@ async function measureSizes(dapp, { kind, sizes = config.sizes, seconds = config
  * tables), then `connects` measured ones, then the round trips on the last session.
  */
 async function runPair(system, wantRtt, wantConnect) {
-  const label = system === "ww" ? "walletwire" : "MWP";
+  const label = { ww: "walletwire", mwp: "MWP", raw: "raw WebSocket" }[system];
   const dapp = await openPage(system, { role: "dapp" });
   const wallet = await openPage(system, { role: "wallet" });
   const closeBoth = async () => {
@@ -237,7 +237,7 @@ async function runCrypto() {
 
 // ---- the run ----
 
-const runs = { ww: [], mwp: [], native: [], nativeDisk: [], crypto: [] };
+const runs = { ww: [], mwp: [], native: [], nativeDisk: [], raw: [], crypto: [] };
 // The native wallet syncs its session file to disk (fsync) before every frame it sends. Its
 // main column keeps the data directory on tmpfs, so that the protocol and not this VM's disk
 // is measured; one extra row shows the cost on the disk (the system temp dir).
@@ -248,10 +248,12 @@ try {
   for (let r = 0; r < repeats; r++) {
     log(`repeat ${r + 1}/${repeats}`);
     // Alternate the order so that drift on a busy machine does not favour one side.
-    const order = r % 2 === 0 ? ["ww", "mwp", "native"] : ["mwp", "native", "ww"];
+    const order = r % 2 === 0 ? ["ww", "mwp", "native", "raw"] : ["raw", "mwp", "native", "ww"];
     for (const system of order.filter((s) => systems.includes(s))) {
       if (system === "ww" && (wantRtt || wantConnect)) runs.ww.push(await runPair("ww", wantRtt, wantConnect));
       if (system === "mwp" && (wantRtt || wantConnect)) runs.mwp.push(await runPair("mwp", wantRtt, wantConnect));
+      // The floor: no SDK, so no connect to time.
+      if (system === "raw" && wantRtt) runs.raw.push(await runPair("raw", wantRtt, false));
       if (system === "native" && wantRtt) {
         runs.native.push(await runNative(TMPFS ?? tmpdir(), { sizes: config.sizes, pipelinedToo: true, count: config.count }, "walletwire → native wallet"));
         const diskCount = Math.max(5, Math.round(config.count / 3));
@@ -287,19 +289,20 @@ if (wantRtt) {
     const ww = (key) => per(runs.ww, size, key);
     const nat = (key) => per(runs.native, size, key);
     const mwp = (key) => per(runs.mwp, size, key);
-    rows.push([`${label} round trip p50 (ms)`, withSpread(ww("p50")), withSpread(nat("p50")), withSpread(mwp("p50")), ratio(median(mwp("p50")), median(ww("p50")))]);
-    rows.push([`${label} round trip p99 (ms)`, round(median(ww("p99"))), round(median(nat("p99"))), round(median(mwp("p99"))), ratio(median(mwp("p99")), median(ww("p99")))]);
-    rows.push([`${label} round trips/s, ${config.window} in flight`, withSpread(ww("perSecond")), withSpread(nat("perSecond")), withSpread(mwp("perSecond")), ratio(median(ww("perSecond")), median(mwp("perSecond")))]);
+    const raw = (key) => per(runs.raw, size, key);
+    rows.push([`${label} round trip p50 (ms)`, withSpread(ww("p50")), withSpread(nat("p50")), withSpread(mwp("p50")), withSpread(raw("p50")), ratio(median(mwp("p50")), median(ww("p50")))]);
+    rows.push([`${label} round trip p99 (ms)`, round(median(ww("p99"))), round(median(nat("p99"))), round(median(mwp("p99"))), round(median(raw("p99"))), ratio(median(mwp("p99")), median(ww("p99")))]);
+    rows.push([`${label} round trips/s, ${config.window} in flight`, withSpread(ww("perSecond")), withSpread(nat("perSecond")), withSpread(mwp("perSecond")), withSpread(raw("perSecond")), ratio(median(ww("perSecond")), median(mwp("perSecond")))]);
   }
   for (const size of config.sizes) {
     const ww = median(per(runs.ww, size, "bytesPerCall"));
     const mwp = median(per(runs.mwp, size, "bytesPerCall"));
-    rows.push([`${SIZE_LABEL[size]} request: bytes the dApp sends to the relay`, Math.round(ww), Math.round(median(per(runs.native, size, "bytesPerCall"))), Math.round(mwp), ratio(mwp, ww)]);
+    rows.push([`${SIZE_LABEL[size]} request: bytes the dApp sends to the relay`, Math.round(ww), Math.round(median(per(runs.native, size, "bytesPerCall"))), Math.round(mwp), Math.round(median(per(runs.raw, size, "bytesPerCall"))), ratio(mwp, ww)]);
   }
   if (runs.nativeDisk.length) {
     const disk = (key) => runs.nativeDisk.map((run) => run.sizes[100][key]);
-    rows.push(["100 B round trip p50, native wallet's data dir on disk (ms)", "", withSpread(disk("p50")), "", ""]);
-    rows.push(["100 B round trip p99, native wallet's data dir on disk (ms)", "", round(median(disk("p99"))), "", ""]);
+    rows.push(["100 B round trip p50, native wallet's data dir on disk (ms)", "", withSpread(disk("p50")), "", "", ""]);
+    rows.push(["100 B round trip p99, native wallet's data dir on disk (ms)", "", round(median(disk("p99"))), "", "", ""]);
   }
   const nativeAnswers = runs.native.length ? config.sizes.map((s) => `${SIZE_LABEL[s]}: ${runs.native[0].sizes[s].answer}`).join(", ") : "not run";
   const pubs = (list) => round(median(list.flatMap((run) => config.sizes.map((s) => run.sizes[s].publicationsPerRoundTrip))));
@@ -326,6 +329,7 @@ if (wantRtt) {
       "walletwire (browser ↔ browser)",
       "walletwire (browser ↔ native wallet)",
       "MetaMask MWP (browser ↔ browser)",
+      "floor: raw Centrifugo JSON, no SDK (browser ↔ browser)",
       "MWP vs walletwire browser (×, >1 = walletwire better)",
     ],
     rows,
@@ -334,6 +338,7 @@ if (wantRtt) {
       `The relay's own counter (/metrics \`walletwire_relay_publications_total\`) saw ${pubs(runs.ww)} publications per round trip for walletwire, ${pubs(runs.native)} with the native wallet and ${pubs(runs.mwp)} for MWP (2 = request + answer; the script fails below 2).`,
       `"Bytes the dApp sends" counts what the dApp page writes to its WebSocket per sequential round trip (Centrifugo publish command with the encrypted, encoded message).`,
       `MWP's wallet client is not published on npm: the wallet side is a minimal wallet on -core's published BaseClient (bench/peers/entries/mwp-wallet.js) that follows the trusted handshake of the published dapp-client.`,
+      `The floor column is the same two pages and relay without any SDK (bench/peers/pages/raw.js): one WebSocket per page, raw Centrifugo JSON, the wallet page publishing each request's data back; no encryption, sequence numbers or storage. What walletwire adds to a browser round trip is its column minus this one; the rest is Chromium's WebSocket path (network service process → renderer) and the relay.`,
       `Both walletwire and MWP keep one publication per channel in flight in their clients (each waits for the relay's reply before the next publish), so throughput is bounded by round trips to the relay as well as by crypto.`,
     ],
     versions: { ...commonVersions, ...mwpVersions },
