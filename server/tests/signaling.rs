@@ -388,3 +388,50 @@ fn no_signaling_runs_the_relay_alone() {
     let _ = child.wait();
     assert!(!rest.contains("signaling"), "{rest}");
 }
+
+#[test]
+fn get_answer_with_wait_ms_waits_for_the_answer_and_without_it_answers_at_once() {
+    let server = Signaling::start(&["--signaling-secret", SECRET]);
+    let token = server.login(json!(["AccountInfo"]));
+    let other = server.login(json!(["AccountInfo"]));
+    let t = Some(token.as_str());
+    server.ok(t, "add.offer", json!("v=0 offer"));
+    // The original connector's call (no params) is unchanged: no answer yet is 404 at once.
+    assert_eq!(
+        server.error_code(t, "get.answer", Value::Null),
+        codes::NOT_FOUND
+    );
+    // A long poll started before the answer exists returns the answer when it is added
+    // (the add comes after it was sent; had it not waited, it would have been a 404).
+    std::thread::scope(|scope| {
+        let waiting = scope.spawn(|| server.call(t, "get.answer", json!({"waitMs": 10_000})));
+        std::thread::sleep(Duration::from_millis(300));
+        server.ok(t, "add.answer", json!("v=0 answer"));
+        let response = waiting.join().expect("the long poll");
+        assert_eq!(response["result"], json!("v=0 answer"), "{response}");
+    });
+    // With the answer there, a long poll answers at once.
+    assert_eq!(
+        server.ok(t, "get.answer", json!({"waitMs": 10_000})),
+        json!("v=0 answer")
+    );
+    // Another entry's answer does not end a wait: it ends with 404 when its time is up.
+    let o = Some(other.as_str());
+    server.ok(o, "add.offer", json!("v=0 offer"));
+    assert_eq!(
+        server.error_code(o, "get.answer", json!({"waitMs": 200})),
+        codes::NOT_FOUND
+    );
+    // Bad waits are ignored, not errors: the call answers at once as without one.
+    for wait in [json!(0), json!(-5), json!("1000"), json!(1.5)] {
+        assert_eq!(
+            server.error_code(o, "get.answer", json!({"waitMs": wait})),
+            codes::NOT_FOUND
+        );
+    }
+    // Tokens are still checked first.
+    assert_eq!(
+        server.error_code(Some("junk"), "get.answer", json!({"waitMs": 5_000})),
+        codes::UNAUTHORIZED
+    );
+}

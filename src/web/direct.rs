@@ -432,6 +432,11 @@ impl Inner {
         let mut schedule = PollSchedule::new(options.poll.clone(), now());
         let mut answered = false;
         let mut added = 0;
+        // `get.answer` asks our signaling server to hold the call until the answer exists
+        // (`waitMs`, DIRECT.md); a server that ignores it answers at once, and the schedule's
+        // waits apply as before. After a call that did wait, the next one goes out at once.
+        let wait_ms = (options.signaling_timeout_ms / 2).min(LONG_POLL_MS);
+        let mut long_polled = false;
         loop {
             if self.state.borrow().channel_open {
                 break;
@@ -442,15 +447,25 @@ impl Inner {
                     "the wallet daemon did not connect in time",
                 ));
             };
-            self.poll_wait(delay).await;
+            if !long_polled {
+                self.poll_wait(delay).await;
+            }
+            long_polled = false;
             if !self.current(generation) {
                 return Ok(());
             }
             if !answered {
-                match self
-                    .signal(Some(&token), sig::GET_ANSWER, Value::Null)
-                    .await
-                {
+                let asked = now();
+                let params = if wait_ms > 0 {
+                    serde_json::json!({ "waitMs": wait_ms })
+                } else {
+                    Value::Null
+                };
+                let reply = self.signal(Some(&token), sig::GET_ANSWER, params).await;
+                if reply.is_err() && now().saturating_sub(asked) * 5 >= wait_ms * 4 {
+                    long_polled = wait_ms > 0;
+                }
+                match reply {
                     Ok(answer) => {
                         let answer = read_sdp(answer).map_err(|e| from_direct(&e))?;
                         let description = RtcSessionDescriptionInit::new(RtcSdpType::Answer);
@@ -885,6 +900,9 @@ pub fn parse_direct_link(link: &str) -> Result<JsValue, JsValue> {
     Ok(to_js(&value))
 }
 
+/// Longest time one `get.answer` asks the signaling server to wait for the answer.
+const LONG_POLL_MS: u64 = 5_000;
+
 #[wasm_bindgen(typescript_custom_section)]
 const DIRECT_TYPES: &'static str = r#"
 /** A permission: a name (`"Admin"`, `"AccountInfo"`) or a single-key object with its
@@ -917,7 +935,7 @@ export interface WalletDaemonConnectorOptions {
   signalingUrl?: string;
   /** `RTCIceServer`s; default none (host candidates only). */
   iceServers?: { urls: string | string[]; username?: string; credential?: string }[];
-  /** Answer polling: 250 ms doubling to 2 000 ms by default. */
+  /** Answer polling: 250 ms doubling to 2 000 ms by default, between `get.answer` calls that a signaling server without the long poll (`waitMs`, DIRECT.md) answers at once. */
   poll?: { initialMs?: number; maxMs?: number };
   /** Overall time from `connect()` to connected (300 000). */
   connectTimeoutMs?: number;

@@ -33,7 +33,17 @@ pub struct Signaling {
     secret: Secret,
     token_ttl: Duration,
     store: Mutex<Store>,
+    /// Woken whenever an answer is stored, so that a waiting `get.answer` (its optional
+    /// `waitMs`) answers at once.
+    answered: tokio::sync::Notify,
+    /// How many `get.answer` calls may wait at once, in total; beyond it they answer at once.
+    waiters: tokio::sync::Semaphore,
 }
+
+/// Longest `waitMs` a `get.answer` may ask for.
+pub const MAX_ANSWER_WAIT_MS: u64 = 10_000;
+/// `get.answer` calls that may wait at the same time.
+pub const MAX_ANSWER_WAITERS: usize = 1024;
 
 impl Signaling {
     /// A service with the options' secret (or a random one) and caps.
@@ -51,6 +61,8 @@ impl Signaling {
                 options.signaling_max_entries_per_address,
                 options.signaling_max_bytes,
             )),
+            answered: tokio::sync::Notify::new(),
+            waiters: tokio::sync::Semaphore::new(MAX_ANSWER_WAITERS),
         }))
     }
 

@@ -15,7 +15,7 @@ use walletwire::direct::signaling::*;
 use walletwire::direct::{Error as DirectError, Permissions};
 
 use super::store::Side;
-use super::{Signaling, now_secs, random_token_id};
+use super::{MAX_ANSWER_WAIT_MS, Signaling, now_secs, random_token_id};
 
 type Outcome = Result<Value, (i64, String)>;
 
@@ -36,7 +36,7 @@ pub async fn handle(
         Ok(value) => match serde_json::from_value::<Request>(value) {
             Ok(request) if request.jsonrpc == "2.0" => {
                 let id = request.id.clone();
-                match signaling.call(&headers, request, owner) {
+                match call_waiting(&signaling, &headers, request, owner).await {
                     Ok(result) => Response::success(id, result),
                     Err((code, message)) => Response::failure(id, code, message),
                 }
@@ -53,6 +53,50 @@ pub async fn handle(
         serde_json::to_string(&response).unwrap_or_default(),
     )
         .into_response()
+}
+
+/// `waitMs` of a `get.answer` whose params ask to wait (a long poll), capped.
+fn answer_wait(request: &Request) -> Option<u64> {
+    if request.method != GET_ANSWER {
+        return None;
+    }
+    let wait = request.params.get("waitMs")?.as_u64()?;
+    (wait > 0).then(|| wait.min(MAX_ANSWER_WAIT_MS))
+}
+
+/// One call; a `get.answer` with `waitMs` that finds no answer yet waits for one up to that
+/// long (woken by `add.answer`), then answers as without it. Clients that send no `waitMs`
+/// (the original connector) see no difference. At most `MAX_ANSWER_WAITERS` wait at once;
+/// the others answer at once.
+async fn call_waiting(
+    signaling: &Signaling,
+    headers: &HeaderMap,
+    request: Request,
+    owner: IpAddr,
+) -> Outcome {
+    let Some(wait) = answer_wait(&request) else {
+        return signaling.call(headers, request, owner);
+    };
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_millis(wait);
+    let permit = signaling.waiters.try_acquire().ok();
+    loop {
+        // Registered before the check, so an answer stored in between still wakes us.
+        let notified = signaling.answered.notified();
+        tokio::pin!(notified);
+        notified.as_mut().enable();
+        match signaling.call(headers, request.clone(), owner) {
+            Err((code, _))
+                if code == codes::NOT_FOUND
+                    && permit.is_some()
+                    && tokio::time::Instant::now() < deadline =>
+            {
+                if tokio::time::timeout_at(deadline, notified).await.is_err() {
+                    return signaling.call(headers, request, owner);
+                }
+            }
+            outcome => return outcome,
+        }
+    }
 }
 
 impl Signaling {
@@ -96,7 +140,11 @@ impl Signaling {
                         "params must be the SDP string",
                     ));
                 };
-                stored(self.store().set_sdp(id, exp, now, side, sdp, owner))
+                let outcome = stored(self.store().set_sdp(id, exp, now, side, sdp, owner));
+                if side == Side::Answer && outcome.is_ok() {
+                    self.answered.notify_waiters();
+                }
+                outcome
             }
             ADD_OFFER_ICE_CANDIDATE | ADD_ANSWER_ICE_CANDIDATE => {
                 let side = if method == ADD_OFFER_ICE_CANDIDATE {
