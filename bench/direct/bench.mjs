@@ -5,9 +5,10 @@
 // 1. webrtc.start -> connected: the page's WalletDaemonConnector shows its link; after an
 //    "accept delay" (the time a user takes to carry the link to the wallet and accept) the
 //    script calls the daemon's webrtc.start, and measures until the connector's `connected`.
-//    Schedules: walletwire's default poll (250 ms doubling to 2 s), the original connector's
-//    fixed 2 s poll (poll: {initialMs: 2000, maxMs: 2000}), and 20 ms polls (the protocol's own
-//    cost: offer fetch, answer, ICE, DTLS, SCTP, get.token).
+//    Schedules: walletwire's default (get.answer long polls, `waitMs`, DIRECT.md), the original
+//    connector's fixed 2 s poll without long polls (poll: {initialMs: 2000, maxMs: 2000,
+//    waitMs: 0}), and 20 ms polls without long polls (the protocol's own cost: offer fetch,
+//    answer, ICE, DTLS, SCTP, get.token).
 // 2. Data-channel request round trip (page -> daemon -> page, `wallet.info` with an N-byte
 //    params string; the answer is small) p50/p99, and requests/s with a window in flight.
 //
@@ -37,9 +38,9 @@ const WAIT = 30_000;
 const log = (...args) => console.error('[direct]', ...args);
 
 const SCHEDULES = {
-  default: { label: 'walletwire (default: 250 ms doubling to 2 s)', poll: undefined },
-  fixed: { label: 'original connector (fixed 2 s poll)', poll: { initialMs: 2000, maxMs: 2000 } },
-  fast: { label: '20 ms polls (protocol cost)', poll: { initialMs: 20, maxMs: 20 } },
+  default: { label: 'walletwire (default: get.answer long poll)', poll: undefined },
+  fixed: { label: 'original connector (fixed 2 s poll)', poll: { initialMs: 2000, maxMs: 2000, waitMs: 0 } },
+  fast: { label: '20 ms polls (protocol cost)', poll: { initialMs: 20, maxMs: 20, waitMs: 0 } },
 };
 
 const children = [];
@@ -251,11 +252,11 @@ const playwrightVersion = JSON.parse(readFileSync(new URL('./node_modules/playwr
 const result = {
   id: 'direct',
   title: 'Direct flow (WebRTC to the wallet daemon): time to connect and data-channel round trip',
-  about: `Inside a private network namespace made by \`bench/direct/run.sh\` (a veth pair with a default route that leads nowhere; removed afterwards): the SDK's \`WalletDaemonConnector\` from \`pkg/\` in headless Chromium, the ${profile} \`walletwire-server\` signaling server and the ${profile} \`walletwire-wallet daemon\` (webrtc-rs). The page creates a connector and shows its link; the script waits an "accept delay" from the link (the time a user takes to carry it to the wallet and accept), calls the daemon's \`webrtc.start\` and measures until the connector's \`connected\` (after \`get.token\`). The original connector is simulated with \`poll: {initialMs: 2000, maxMs: 2000}\`; 20 ms polls show the cost without any poll wait. ${rounds} connection(s) per cell and repeat; ${repeats} repeat(s): median of the per-repeat medians (min–max in parentheses). Data channel: \`wallet.info\` requests whose params carry an N-byte string (the daemon answers ~200 B), ${rttCount} sequential after 10 warm-up (performance.now in the page), then ${window} in flight for ${windowSeconds} s.`,
+  about: `Inside a private network namespace made by \`bench/direct/run.sh\` (a veth pair with a default route that leads nowhere; removed afterwards): the SDK's \`WalletDaemonConnector\` from \`pkg/\` in headless Chromium, the ${profile} \`walletwire-server\` signaling server and the ${profile} \`walletwire-wallet daemon\` (webrtc-rs). The page creates a connector and shows its link; the script waits an "accept delay" from the link (the time a user takes to carry it to the wallet and accept), calls the daemon's \`webrtc.start\` and measures until the connector's \`connected\` (after \`get.token\`). The original connector is simulated with \`poll: {initialMs: 2000, maxMs: 2000, waitMs: 0}\` (no long poll, as tari.js); 20 ms polls without long polls show the cost without any poll wait. ${rounds} connection(s) per cell and repeat; ${repeats} repeat(s): median of the per-repeat medians (min–max in parentheses). Data channel: \`wallet.info\` requests whose params carry an N-byte string (the daemon answers ~200 B), ${rttCount} sequential after 10 warm-up (performance.now in the page), then ${window} in flight for ${windowSeconds} s.`,
   columns: ['measure', SCHEDULES.default.label, SCHEDULES.fixed.label, 'ratio (original / walletwire)'],
   rows,
   notes: [
-    'walletwire\'s schedule only differs from the fixed 2 s poll during the first 3.75 s after the link appears (polls at 0.25, 0.75, 1.75, 3.75 s, then every 2 s): a wallet that accepts later is seen within 2 s by either schedule, and the difference then depends only on where the accept falls between two polls.',
+    'walletwire\'s connector asks the signaling server to hold each get.answer until the daemon posts its answer (`waitMs`, at most 5 s a call, DIRECT.md), so it sees the answer one HTTP round trip after add.answer whenever the wallet accepts; the original connector (simulated here with `waitMs: 0`, as tari.js sends none) sees it at its next 2 s poll. Against a signaling server without the long poll, walletwire falls back to polling at 0.25, 0.75, 1.75, 3.75 s, then every 2 s.',
     'The data-channel rows have no peer value: the original connector uses the same WebRTC data channel; its round trip is the channel\'s, not the poll schedule\'s.',
     'Both schedules run in the same connector, which stops waiting as soon as the data channel opens (earlier builds noticed the open channel only at the next poll, which added up to one poll interval, up to 2 s, to every connection).',
   ],

@@ -56,6 +56,8 @@ struct Options {
     optional_permissions: Permissions,
     ice_servers: JsValue,
     poll: PollOptions,
+    /// How long one `get.answer` asks the server to wait (`poll.waitMs`; 0: never).
+    long_poll_ms: u64,
     request_timeout_ms: u64,
     signaling_timeout_ms: u64,
     disconnect_grace_ms: u64,
@@ -132,12 +134,16 @@ impl WalletDaemonConnector {
             ));
         }
         let defaults = PollOptions::default();
-        let poll = get(&options, "poll").unwrap_or(JsValue::UNDEFINED);
+        let poll_js = get(&options, "poll").unwrap_or(JsValue::UNDEFINED);
         let poll = PollOptions {
-            initial_ms: get_ms(&poll, "initialMs").unwrap_or(defaults.initial_ms),
-            max_ms: get_ms(&poll, "maxMs").unwrap_or(defaults.max_ms),
+            initial_ms: get_ms(&poll_js, "initialMs").unwrap_or(defaults.initial_ms),
+            max_ms: get_ms(&poll_js, "maxMs").unwrap_or(defaults.max_ms),
             timeout_ms: get_ms(&options, "connectTimeoutMs").unwrap_or(defaults.timeout_ms),
         };
+        let signaling_timeout_ms = get_ms(&options, "signalingTimeoutMs").unwrap_or(10_000);
+        let long_poll_ms = get_ms(&poll_js, "waitMs")
+            .unwrap_or(LONG_POLL_MS)
+            .min(signaling_timeout_ms / 2);
         let options = Options {
             signaling_url,
             name,
@@ -145,8 +151,9 @@ impl WalletDaemonConnector {
             optional_permissions: permissions(&options, "optionalPermissions", false)?,
             ice_servers: get(&options, "iceServers").unwrap_or_else(|| js_sys::Array::new().into()),
             poll,
+            long_poll_ms,
             request_timeout_ms: get_ms(&options, "requestTimeoutMs").unwrap_or(60_000),
-            signaling_timeout_ms: get_ms(&options, "signalingTimeoutMs").unwrap_or(10_000),
+            signaling_timeout_ms,
             disconnect_grace_ms: get_ms(&options, "disconnectGraceMs").unwrap_or(5_000),
         };
         Ok(Self {
@@ -434,9 +441,10 @@ impl Inner {
         let mut added = 0;
         // `get.answer` asks our signaling server to hold the call until the answer exists
         // (`waitMs`, DIRECT.md); a server that ignores it answers at once, and the schedule's
-        // waits apply as before. After a call that did wait, the next one goes out at once.
-        let wait_ms = (options.signaling_timeout_ms / 2).min(LONG_POLL_MS);
-        let mut long_polled = false;
+        // waits apply as before. The first call goes out at once, and so does the next one
+        // after a call that did wait.
+        let wait_ms = options.long_poll_ms;
+        let mut long_polled = wait_ms > 0;
         loop {
             if self.state.borrow().channel_open {
                 break;
@@ -935,8 +943,8 @@ export interface WalletDaemonConnectorOptions {
   signalingUrl?: string;
   /** `RTCIceServer`s; default none (host candidates only). */
   iceServers?: { urls: string | string[]; username?: string; credential?: string }[];
-  /** Answer polling: 250 ms doubling to 2 000 ms by default, between `get.answer` calls that a signaling server without the long poll (`waitMs`, DIRECT.md) answers at once. */
-  poll?: { initialMs?: number; maxMs?: number };
+  /** Answer polling. `waitMs` (default 5 000, at most half of `signalingTimeoutMs`; 0: off): how long each `get.answer` asks the signaling server to hold the call until the answer exists (DIRECT.md); a server without it answers at once, and then `initialMs` (250) doubling to `maxMs` (2 000) spaces the calls. */
+  poll?: { initialMs?: number; maxMs?: number; waitMs?: number };
   /** Overall time from `connect()` to connected (300 000). */
   connectTimeoutMs?: number;
   /** Default per-request timeout (60 000). */
