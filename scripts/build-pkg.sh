@@ -7,10 +7,12 @@
 #   walletwire/wallet   feature wallet   pkg/wallet.js      wallet_bg.wasm      wallet.d.ts
 #   walletwire/direct   feature direct   pkg/direct.js      direct_bg.wasm      direct.d.ts
 #   walletwire/eip1193  plain JS (js/)   pkg/eip1193.js     (no wasm)           eip1193.d.ts
+#   walletwire/wagmi    plain JS (js/)   pkg/wagmi.js       (no wasm)           wagmi.d.ts
 #
 # Each wasm entry initialises its own module (`await init()` from each entry a page imports);
 # walletwire/eip1193 is an EIP-1193 provider over a DappClient the page passes it, copied as
-# written.
+# written; walletwire/wagmi is a wagmi connector over that provider, copied as written, which
+# imports `@wagmi/core` (an optional peer dependency: only pages using that entry need it).
 # Prints every entry's shipped sizes (scripts/size.mjs; `--check` there compares them with
 # scripts/size-budget.json).
 set -euo pipefail
@@ -35,7 +37,7 @@ for entry in "${entries[@]}"; do
     "pkg/${out}_bg.wasm" -o "pkg/${out}_bg.wasm"
 done
 
-cp js/eip1193.js js/eip1193.d.ts pkg/
+cp js/eip1193.js js/eip1193.d.ts js/wagmi.js js/wagmi.d.ts pkg/
 
 node - <<'JS'
 const fs = require("fs");
@@ -55,6 +57,8 @@ const pkg = {
     ...outs.flatMap((out) => [`${out}.js`, `${out}.d.ts`, `${out}_bg.wasm`, `${out}_bg.wasm.d.ts`]),
     "eip1193.js",
     "eip1193.d.ts",
+    "wagmi.js",
+    "wagmi.d.ts",
   ],
   main: "walletwire.js",
   types: "walletwire.d.ts",
@@ -63,9 +67,12 @@ const pkg = {
     "./wallet": entry("wallet"),
     "./direct": entry("direct"),
     "./eip1193": entry("eip1193"),
+    "./wagmi": entry("wagmi"),
     ...Object.fromEntries(outs.map((out) => [`./${out}_bg.wasm`, `./${out}_bg.wasm`])),
     "./package.json": "./package.json",
   },
+  peerDependencies: { "@wagmi/core": "^2.22.1 || ^3" },
+  peerDependenciesMeta: { "@wagmi/core": { optional: true } },
   sideEffects: false,
   keywords: ["wallet", "webassembly", "e2ee", "websocket", "webrtc", "eip-1193", "ethereum"],
 };

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Shipped size of every npm entry in pkg/: the wasm (after wasm-opt) and the entry's JS glue,
 // raw and gzip -9 (node's zlib, so the numbers are the same on every machine). Plain-JS
-// entries (walletwire/eip1193) have no wasm: their size is their JS alone.
+// entries (walletwire/eip1193, walletwire/wagmi) have no wasm: their size is their JS alone
+// (walletwire/wagmi's without @wagmi/core and walletwire/eip1193, which it imports).
 //
 //   node scripts/size.mjs [--pkg DIR]            prints the sizes
 //   node scripts/size.mjs --check [--pkg DIR]    also compares each entry's wasm + JS gzip with
@@ -19,9 +20,9 @@ const pkgAt = args.indexOf("--pkg");
 const pkg = pkgAt >= 0 ? args[pkgAt + 1] : join(root, "pkg");
 
 /** npm entry → file stem in pkg/. */
-export const ENTRIES = { walletwire: "walletwire", "walletwire/wallet": "wallet", "walletwire/direct": "direct", "walletwire/eip1193": "eip1193" };
+export const ENTRIES = { walletwire: "walletwire", "walletwire/wallet": "wallet", "walletwire/direct": "direct", "walletwire/eip1193": "eip1193", "walletwire/wagmi": "wagmi" };
 /** Entries written in plain JS, with no wasm of their own. */
-const JS_ONLY = new Set(["walletwire/eip1193"]);
+const JS_ONLY = new Set(["walletwire/eip1193", "walletwire/wagmi"]);
 
 const gzip = (bytes) => gzipSync(bytes, { level: 9 }).length;
 const budget = check ? JSON.parse(readFileSync(join(root, "scripts", "size-budget.json"), "utf8")) : {};
