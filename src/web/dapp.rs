@@ -77,10 +77,9 @@ fn connect(
     dapp_options.request_ttl_ms = get_ms(options, "ttlMs");
     dapp_options.limits = endpoint.limits.clone();
     let driver = endpoint.driver(relay_url);
-    driver.set_caller(from);
-    let started =
-        driver.with_hub(|hub, now| hub.connect_dapp(dapp_options, now, Box::new(BrowserRandom)));
-    driver.set_caller(None);
+    let started = driver.start_handshake(from, |hub, now| {
+        hub.connect_dapp(dapp_options, now, Box::new(BrowserRandom))
+    });
     match started {
         Ok(id) => driver.wait_connected(id),
         Err(e) => rejected(from_protocol(&e)),

@@ -368,9 +368,25 @@ impl Driver {
         self.with_hub(|hub, now| hub.handle_close(1006, now));
     }
 
-    /// Marks handshakes started until the next call as `caller`'s (another tab).
-    pub fn set_caller(&self, caller: Option<&str>) {
+    /// Starts a handshake for `caller` (another tab; `None`: this one). Its prompts go to that
+    /// tab whenever they come: during the call, or later (a dApp's `session_request` waits for
+    /// the relay to confirm the subscription).
+    pub fn start_handshake(
+        self: &Rc<Self>,
+        caller: Option<&str>,
+        f: impl FnOnce(&mut Hub, u64) -> Result<ConnectionId, Error>,
+    ) -> Result<ConnectionId, Error> {
         self.state.borrow_mut().caller = caller.map(str::to_owned);
+        let started = self.with_hub(f);
+        let mut state = self.state.borrow_mut();
+        state.caller = None;
+        if let (Ok(id), Some(caller)) = (&started, caller) {
+            state
+                .initiators
+                .entry(*id)
+                .or_insert_with(|| caller.to_owned());
+        }
+        started
     }
 
     /// Emits a handshake prompt to the tab that started the handshake.

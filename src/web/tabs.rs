@@ -36,6 +36,10 @@ const MAX_SEEN: usize = 4096;
 const MAX_OUTBOX: usize = 4096;
 /// Answers to adopted requests an owner keeps, for a tab that missed their `orphan`.
 const MAX_ANSWERED: usize = 1024;
+/// Answer slots per session in `localStorage`, one character each (request id modulo 64): the
+/// last answers the owner gave followers' requests, for a follower whose `done` died with its
+/// owner tab.
+const ANSWER_SLOTS: &[u8; 64] = b"0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ-_";
 
 type OnMessage = Closure<dyn FnMut(MessageEvent)>;
 type OnLifecycle = Closure<dyn FnMut(web_sys::Event)>;
@@ -97,6 +101,11 @@ pub struct Tabs {
     lifecycle: RefCell<Option<OnLifecycle>>,
     /// The owner stepped down when the page froze; it queues for the lock again on `resume`.
     frozen: Cell<bool>,
+    /// The origin's `localStorage`, where the owner keeps its last answers to followers.
+    storage: Option<web_sys::Storage>,
+    /// Prefix of those answers' keys, `walletwire-tabs:v1:<role>:answer:` (outside the
+    /// records' `walletwire:v1:`); a key ends with `<session>:<slot>`.
+    answers: String,
 }
 
 impl core::fmt::Debug for Tabs {
@@ -229,6 +238,8 @@ impl Tabs {
             lifecycle: RefCell::new(None),
             answered: RefCell::new(std::collections::VecDeque::new()),
             frozen: Cell::new(false),
+            storage: web_sys::window().and_then(|w| w.local_storage().ok().flatten()),
+            answers: format!("walletwire-tabs:v1:{role}:answer:"),
         });
         let weak = Rc::downgrade(&tabs);
         let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |e: MessageEvent| {
@@ -404,8 +415,108 @@ impl Tabs {
                 }
             }
         }
+        self.recover_answers();
+        self.sweep_answers(&endpoint);
         self.announce(&endpoint);
         held.into()
+    }
+
+    fn answer_key(&self, session: &str, slot: u8) -> String {
+        let mut key = String::with_capacity(self.answers.len() + session.len() + 2);
+        key.push_str(&self.answers);
+        key.push_str(session);
+        key.push(':');
+        key.push(char::from(slot));
+        key
+    }
+
+    fn slot(rid: f64) -> u8 {
+        ANSWER_SLOTS[(rid as u64 % 64) as usize]
+    }
+
+    /// Owner: keeps the answer to request `rid` of `session` a follower sent, before the
+    /// `done` / `orphan` that carries it is posted. A tab that is closed right after posting
+    /// may never deliver the message, while what it wrote to storage stays; the follower
+    /// then finds the answer here when the owner changes (`recover_answers`).
+    fn keep_answer(&self, session: &str, rid: f64, field: &str, value: &JsValue) {
+        let Some(storage) = &self.storage else { return };
+        let o = Object::new();
+        set(&o, "session", &session.into());
+        set(&o, "rid", &rid.into());
+        set(&o, field, value);
+        if let Ok(text) = js_sys::JSON::stringify(&o) {
+            // A full store only loses this fallback; the message still goes out.
+            let _ = storage.set_item(
+                &self.answer_key(session, Self::slot(rid)),
+                &String::from(text),
+            );
+        }
+    }
+
+    /// Settles this tab's requests whose answer an owner kept in storage.
+    fn recover_answers(&self) {
+        let Some(storage) = &self.storage else { return };
+        let waiting: Vec<(u32, String, f64)> = self
+            .calls
+            .borrow()
+            .iter()
+            .filter(|(_, c)| c.is_request)
+            .filter_map(|(n, c)| c.acked.clone().map(|(s, r)| (*n, s, r)))
+            .collect();
+        for (n, session, rid) in waiting {
+            let Some(text) = storage
+                .get_item(&self.answer_key(&session, Self::slot(rid)))
+                .ok()
+                .flatten()
+            else {
+                continue;
+            };
+            let Ok(kept) = js_sys::JSON::parse(&text) else {
+                continue;
+            };
+            let same = get_string(&kept, "session").as_deref() == Some(session.as_str())
+                && get(&kept, "rid").and_then(|v| v.as_f64()) == Some(rid);
+            if !same {
+                continue;
+            }
+            let call = self.calls.borrow_mut().remove(&n);
+            if let Some(call) = call {
+                clear_timer(call.timer);
+                finish(call.settle, &kept);
+            }
+        }
+    }
+
+    /// Owner: removes the kept answers of sessions that are no longer live.
+    fn sweep_answers(&self, endpoint: &Endpoint) {
+        let Some(storage) = &self.storage else { return };
+        let live: Vec<String> = endpoint
+            .sessions_local()
+            .iter()
+            .filter_map(|s| get_string(&s, "id"))
+            .collect();
+        let len = storage.length().unwrap_or(0);
+        let stale: Vec<String> = (0..len)
+            .filter_map(|i| storage.key(i).ok().flatten())
+            .filter(|k| {
+                k.strip_prefix(self.answers.as_str()).is_some_and(|rest| {
+                    !live
+                        .iter()
+                        .any(|l| rest.len() == l.len() + 2 && rest.starts_with(l.as_str()))
+                })
+            })
+            .collect();
+        for key in stale {
+            let _ = storage.remove_item(&key);
+        }
+    }
+
+    /// Owner: a session ended; its kept answers go.
+    fn forget_answers(&self, session: &str) {
+        let Some(storage) = &self.storage else { return };
+        for &slot in ANSWER_SLOTS {
+            let _ = storage.remove_item(&self.answer_key(session, slot));
+        }
     }
 
     fn follow(self: &Rc<Self>) {
@@ -422,6 +533,7 @@ impl Tabs {
         }
         set(&hello, "want", &want);
         self.post(&hello);
+        self.recover_answers();
         self.resend();
     }
 
@@ -503,6 +615,11 @@ impl Tabs {
         if self.role.get() != TabRole::Owner {
             return;
         }
+        if name == "disconnected"
+            && let Some(session) = get_string(payload, "sessionId")
+        {
+            self.forget_answers(&session);
+        }
         let m = msg("ev");
         set(&m, "name", &name.into());
         if payload.is_instance_of::<js_sys::Error>() {
@@ -560,10 +677,12 @@ impl Tabs {
         let m = msg("orphan");
         set(&m, "session", &session.into());
         set(&m, "rid", &(request_id as f64).into());
-        match outcome {
-            Ok(v) => set(&m, "ok", &plain(&v)),
-            Err(e) => set(&m, "err", &plain_error(&e)),
-        }
+        let (field, value) = match outcome {
+            Ok(v) => ("ok", plain(&v)),
+            Err(e) => ("err", plain_error(&e)),
+        };
+        set(&m, field, &value);
+        self.keep_answer(session, request_id as f64, field, &value);
         self.post(&m);
         let mut answered = self.answered.borrow_mut();
         if answered.len() >= MAX_ANSWERED {
@@ -668,6 +787,8 @@ impl Tabs {
                             call.settle.reject(&owner_gone());
                         }
                     }
+                    // Answers the old owner gave but may not have delivered.
+                    self.recover_answers();
                 }
                 // Calls nobody acknowledged yet go to this owner (it runs each once).
                 self.resend();
@@ -807,14 +928,17 @@ impl Tabs {
         let ack = msg("ack");
         set(&ack, "to", &from.clone().into());
         set(&ack, "n", &n.into());
-        if let Some((session, rid)) = sent {
+        if let Some((session, rid)) = &sent {
             set(&ack, "session", &session.into());
-            set(&ack, "rid", &(rid as f64).into());
+            set(&ack, "rid", &(*rid as f64).into());
         }
         self.post(&ack);
         let weak = Rc::downgrade(self);
         let reply = move |field: &str, value: JsValue| {
             if let Some(tabs) = weak.upgrade() {
+                if let Some((session, rid)) = &sent {
+                    tabs.keep_answer(session, *rid as f64, field, &value);
+                }
                 let done = msg("done");
                 set(&done, "to", &from.clone().into());
                 set(&done, "n", &n.into());

@@ -74,10 +74,9 @@ fn connect(
         options.otp_window_ms = ms;
     }
     let driver = endpoint.driver(&request.relay);
-    driver.set_caller(from);
-    let started = driver
-        .with_hub(|hub, now| hub.connect_wallet(&request, options, now, Box::new(BrowserRandom)));
-    driver.set_caller(None);
+    let started = driver.start_handshake(from, |hub, now| {
+        hub.connect_wallet(&request, options, now, Box::new(BrowserRandom))
+    });
     match started {
         Ok(id) => driver.wait_connected(id),
         Err(e) => rejected(from_protocol(&e)),

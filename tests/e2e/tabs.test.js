@@ -30,10 +30,11 @@ before(async () => {
 
 after(stopAll);
 
-/** One browser context (one localStorage, one set of Web Locks) with `n` tabs. */
-async function tabsOf(n) {
+/** One browser context (one localStorage, one set of Web Locks) with `n` tabs (`initScript`: run first in each). */
+async function tabsOf(n, initScript) {
   const context = await browser.newContext();
   context.setDefaultTimeout(WAIT);
+  if (initScript) await context.addInitScript(initScript);
   const pages = [];
   for (let i = 0; i < n; i++) pages.push(await tab(context));
   return { context, pages };
@@ -48,6 +49,23 @@ async function tab(context) {
 }
 
 const waitFor = (page, fn, arg) => page.waitForFunction(fn, arg, { timeout: WAIT });
+
+/**
+ * Creates the `kind` client ("dapp" or "wallet") in every page, the first page's first: the
+ * others are created once it holds the Web Lock, so the first page is the owner.
+ */
+async function clients(pages, kind) {
+  const [first, ...rest] = pages;
+  await first.evaluate((k) => tabs[k](), kind);
+  await first.evaluate(async ([name, wait]) => {
+    const deadline = Date.now() + wait;
+    while (!(await navigator.locks.query()).held.some((l) => l.name === name)) {
+      if (Date.now() > deadline) throw new Error(`${name} not held after ${wait} ms`);
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+  }, [`walletwire:v1:${kind}`, WAIT]);
+  for (const page of rest) await page.evaluate((k) => tabs[k](), kind);
+}
 
 /** Every answer matches its own request, none failed. */
 function assertOwnAnswers(outcomes, what) {
@@ -64,7 +82,7 @@ for (const n of [2, 3]) {
     const { pages, context } = await tabsOf(n);
     const [a, b] = pages;
     const rest = pages.slice(2);
-    for (const page of pages) await page.evaluate(() => tabs.dapp());
+    await clients(pages, "dapp");
     const connecting = a.evaluate(() => dapp.connect({ mode: "trusted" }).then((s) => s.id));
     const uri = (await waitFor(a, () => dappEvents.session_request[0]?.uri)).jsonValue();
     const wallet = pairNativeWallet(await uri);
@@ -119,7 +137,7 @@ for (const n of [2, 3]) {
 
 test("the owner tab is frozen while its requests wait for the wallet (Page Lifecycle): another tab takes over at once, and the frozen tab's requests settle with their own answers when it wakes", async () => {
   const { pages: [a, b], context } = await tabsOf(2);
-  for (const page of [a, b]) await page.evaluate(() => tabs.dapp());
+  await clients([a, b], "dapp");
   await a.evaluate(() => document.addEventListener("freeze", () => { window.froze = true; }));
   const connecting = a.evaluate(() => dapp.connect({ mode: "trusted" }).then((s) => s.id));
   const uri = await (await waitFor(a, () => dappEvents.session_request[0]?.uri)).jsonValue();
@@ -177,9 +195,44 @@ test("the owner tab is frozen while its requests wait for the wallet (Page Lifec
   await context.close();
 });
 
+test("an owner tab that goes away before its answers reach the followers: they find them in storage, as the new owner and as a follower", async () => {
+  // What a closing tab posted last may never be delivered; here the owner's `done` messages
+  // are dropped on purpose while `window.dropDone` is set.
+  const { pages: [a, b, c], context } = await tabsOf(3, () => {
+    const post = BroadcastChannel.prototype.postMessage;
+    BroadcastChannel.prototype.postMessage = function (m) {
+      if (window.dropDone && m?.t === "done") return undefined;
+      return post.call(this, m);
+    };
+  });
+  await clients([a, b, c], "dapp");
+  const connecting = a.evaluate(() => dapp.connect({ mode: "trusted" }).then((s) => s.id));
+  const uri = await (await waitFor(a, () => dappEvents.session_request[0]?.uri)).jsonValue();
+  const wallet = pairNativeWallet(uri);
+  const session = await connecting;
+  for (const page of [b, c]) await waitFor(page, (id) => dappEvents.connected.some((s) => s.id === id), session);
+  await a.evaluate(() => { window.dropDone = true; });
+  // b (the next owner: it queued for the lock first) and c each send requests through a.
+  for (const [page, tag] of [[b, "b7"], [c, "c7"]]) {
+    await page.evaluate((t) => { window.pending = tabs.burst(t, 3); }, tag);
+  }
+  // Answered by the wallet and kept by a, but no `done` reached them.
+  await waitFor(c, () => Object.keys(localStorage).filter((k) => k.startsWith("walletwire-tabs:v1:dapp:answer:")).length === 6);
+  assert.equal(await b.evaluate(() => Promise.race([window.pending, new Promise((r) => setTimeout(() => r("waiting"), 300))])), "waiting");
+  await a.close();
+  assertOwnAnswers(await b.evaluate(() => window.pending), "the new owner");
+  assertOwnAnswers(await c.evaluate(() => window.pending), "the follower");
+  assertOwnAnswers(await c.evaluate(() => tabs.burst("c8", 3)), "after the change of owner");
+  // The session ends: its kept answers go.
+  await b.evaluate(() => dapp.disconnect());
+  await waitFor(c, () => !Object.keys(localStorage).some((k) => k.startsWith("walletwire-tabs:")));
+  await wallet.stop();
+  await context.close();
+});
+
 test("an EIP-1193 provider in each of two tabs: one session, and each tab's personal_sign is answered with the signature of its own message", async () => {
   const { pages: [a, b], context } = await tabsOf(2);
-  for (const page of [a, b]) await page.evaluate(() => tabs.dapp());
+  await clients([a, b], "dapp");
   const requesting = a.evaluate(() => provider.request({ method: "eth_requestAccounts" }));
   const uri = await (await waitFor(a, () => dappEvents.session_request[0]?.uri)).jsonValue();
   const wallet = pairNativeWallet(uri);
@@ -204,7 +257,7 @@ test("an EIP-1193 provider in each of two tabs: one session, and each tab's pers
 
 test("a pending untrusted handshake open in two tabs: one code prompt, three attempts in total", async () => {
   const { pages: [a, b], context } = await tabsOf(2);
-  for (const page of [a, b]) await page.evaluate(() => tabs.dapp());
+  await clients([a, b], "dapp");
   await a.evaluate(() => {
     window.outcome = dapp.connect({ mode: "untrusted" }).then(() => "connected", (e) => e.code);
   });
@@ -230,9 +283,40 @@ test("a pending untrusted handshake open in two tabs: one code prompt, three att
   await context.close();
 });
 
+test("a connect started in a follower tab shows its prompts in that tab: the QR code (trusted), then the code (untrusted)", async () => {
+  const { pages: [a, b], context } = await tabsOf(2);
+  await clients([a, b], "dapp");
+  // b is a follower: its connect runs in a, and the request to show comes back to b only,
+  // even though it is emitted later, once the relay confirms the subscription.
+  const connecting = b.evaluate(() => dapp.connect({ mode: "trusted" }).then((s) => s.id));
+  const uri = await (await waitFor(b, () => dappEvents.session_request[0]?.uri)).jsonValue();
+  assert.equal(await a.evaluate(() => dappEvents.session_request.length), 0, "the owner showed no QR code");
+  assert.equal(await b.evaluate(() => typeof dappEvents.session_request[0].qrSvg()), "string");
+  const wallet = pairNativeWallet(uri);
+  const session = await connecting;
+  await waitFor(a, (id) => dappEvents.connected.some((s) => s.id === id), session);
+  assertOwnAnswers(await b.evaluate(() => tabs.burst("c1", 5)), "the follower");
+  await wallet.stop();
+
+  // Untrusted: the code prompt also goes to b, and b's submit reaches the handshake in a.
+  const untrusted = b.evaluate(() => dapp.connect({ mode: "untrusted" }).then((s) => s.id));
+  const uri2 = await (await waitFor(b, () => dappEvents.session_request[1]?.uri)).jsonValue();
+  const wallet2 = pairNativeWallet(uri2);
+  const code = (await wallet2.waitLine(/^OTP \d{6}$/)).split(" ")[1];
+  await waitFor(b, () => dappEvents.otp_required.length === 1);
+  assert.equal(await a.evaluate(() => dappEvents.otp_required.length), 0, "the owner asked for no code");
+  await b.evaluate((c) => dappEvents.otp_required[0].submit(c), code);
+  const second = await untrusted;
+  await waitFor(a, (id) => dappEvents.connected.some((s) => s.id === id), second);
+  assert.deepEqual(a.errors, []);
+  assert.deepEqual(b.errors, []);
+  await wallet2.stop();
+  await context.close();
+});
+
 test("two wallet tabs: a request is prompted in one tab and answered once", async () => {
   const { pages: [w1, w2], context } = await tabsOf(2);
-  for (const page of [w1, w2]) await page.evaluate(() => tabs.wallet());
+  await clients([w1, w2], "wallet");
   // The dApp is another browser profile, on memory storage.
   const dappContext = await browser.newContext();
   const dappPage = await tab(dappContext);
