@@ -3,6 +3,7 @@
 
 import init, { DappClient } from "/pkg/walletwire.js";
 import { $, ActivityLog, clock, copyText, describeError, relayUrl, setStatus, shortId } from "./common.js";
+import { evmPanel, evmPanelEnabled } from "./dapp-evm.js";
 import { verifySignature } from "./signatures.js";
 
 const ui = {
@@ -42,6 +43,14 @@ const ui = {
   paramsError: $("#params-error"),
   send: $("#send"),
   sendNotify: $("#send-notify"),
+  evm: {
+    sign: $("#evm-sign"),
+    switch: $("#evm-switch"),
+    account: $("#evm-account"),
+    chain: $("#evm-chain"),
+    signature: $("#evm-signature"),
+    verified: $("#evm-verified"),
+  },
 };
 const log = new ActivityLog($("#log"));
 
@@ -67,6 +76,7 @@ function show(view) {
   const connected = view === "connected";
   ui.send.disabled = !connected;
   ui.sendNotify.disabled = !connected;
+  evmPanelEnabled(ui.evm, connected);
   switch (view) {
     case "idle":
       setStatus(ui.status, "Not connected");
@@ -98,6 +108,7 @@ const client = new DappClient({
   storage: "local",
 });
 window.walletwireDemo = { client }; // for poking around in the developer tools
+evmPanel(client, log, ui.evm);
 
 client.on("session_request", (request) => {
   state.request = request;

@@ -1,14 +1,21 @@
 // The wallet behind the wallet page: two accounts with WebCrypto keys (Ed25519, or ECDSA P-256
-// where the browser lacks Ed25519), a ledger of balances in localStorage, and the same method
-// set and JSON-RPC error codes as the native reference wallet (`wallet/src/api.rs`).
+// where the browser lacks Ed25519) and a secp256k1 key each for the EVM methods (demo-evm.js),
+// a ledger of balances in localStorage, and the same method set and JSON-RPC error codes as the
+// native reference wallet (`wallet/src/api/`).
 
+import { CHAINS, EVM_METHODS, EvmError, READ_ONLY, answerEvm, chainName, evmAccount, newEvmKey } from "./demo-evm.js";
 import { ECDSA_P256, ED25519, fromHex, hasEd25519, messageBytes, toHex } from "./signatures.js";
 
 const KEYS = "walletwire-demo-wallet:keys:v1";
 const LEDGER = "walletwire-demo-wallet:ledger:v1";
+/** Each session's active EVM chain: `{[sessionId]: chainId}`. */
+const CHAINS_KEY = "walletwire-demo-wallet:chains:v1";
 const TX_DOMAIN = "walletwire-demo-tx:";
 
-export const METHODS = ["wallet.info", "accounts.list", "balances.get", "message.sign", "transaction.submit"];
+export const METHODS = ["wallet.info", "accounts.list", "balances.get", "message.sign", "transaction.submit", ...EVM_METHODS];
+
+/** Whether the page answers `method` without asking (reads the pairing already allowed). */
+export const answersWithoutPrompt = (method) => READ_ONLY.has(method);
 
 /** A JSON-RPC error a request is rejected with. */
 export class RpcError extends Error {
@@ -33,7 +40,7 @@ async function newAccount(name, algorithm) {
   const params = keyParams(algorithm);
   const pair = await crypto.subtle.generateKey(params.generate, true, ["sign", "verify"]);
   const raw = await crypto.subtle.exportKey("raw", pair.publicKey);
-  return { name, address: toHex(raw), privateJwk: await crypto.subtle.exportKey("jwk", pair.privateKey) };
+  return { name, address: toHex(raw), privateJwk: await crypto.subtle.exportKey("jwk", pair.privateKey), evmKey: newEvmKey() };
 }
 
 export class DemoWallet {
@@ -51,12 +58,16 @@ export class DemoWallet {
         accounts: [await newAccount("Main account", algorithm), await newAccount("Savings", algorithm)],
       };
       localStorage.setItem(KEYS, JSON.stringify(stored));
+    } else if (stored.accounts.some((a) => typeof a.evmKey !== "string")) {
+      // Keys stored before the EVM methods: each account gets its secp256k1 key now.
+      for (const account of stored.accounts) account.evmKey ??= newEvmKey();
+      localStorage.setItem(KEYS, JSON.stringify(stored));
     }
     const params = keyParams(stored.algorithm);
     const accounts = [];
     for (const account of stored.accounts) {
       const key = await crypto.subtle.importKey("jwk", account.privateJwk, params.generate, false, ["sign"]);
-      accounts.push({ name: account.name, address: account.address, key });
+      accounts.push({ name: account.name, address: account.address, key, evm: evmAccount(account.evmKey) });
     }
     return new DemoWallet(name, stored.algorithm, accounts);
   }
@@ -75,7 +86,7 @@ export class DemoWallet {
     } catch {
       // Rebuilt below.
     }
-    const ledger = { balances: {}, transactions: [] };
+    const ledger = { balances: {}, transactions: [], evmTransactions: [] };
     this.accounts.forEach((a, i) => (ledger.balances[a.address] = i === 0 ? 1000 : 250));
     localStorage.setItem(LEDGER, JSON.stringify(ledger));
     return ledger;
@@ -83,6 +94,51 @@ export class DemoWallet {
 
   #saveLedger() {
     localStorage.setItem(LEDGER, JSON.stringify(this.ledger));
+  }
+
+  /** The active EVM chain of `sessionId` (sessions start on Ethereum mainnet). */
+  chainOf(sessionId) {
+    try {
+      const chain = JSON.parse(localStorage.getItem(CHAINS_KEY))?.[sessionId];
+      if (CHAINS.includes(chain)) return chain;
+    } catch {
+      // Unreadable: the default chain.
+    }
+    return CHAINS[0];
+  }
+
+  setChain(sessionId, chain) {
+    let chains = {};
+    try {
+      chains = JSON.parse(localStorage.getItem(CHAINS_KEY)) || {};
+    } catch {
+      chains = {};
+    }
+    chains[sessionId] = chain;
+    localStorage.setItem(CHAINS_KEY, JSON.stringify(chains));
+  }
+
+  /** Forgets the chain of a session that ended. */
+  forgetChain(sessionId) {
+    try {
+      const chains = JSON.parse(localStorage.getItem(CHAINS_KEY)) || {};
+      delete chains[sessionId];
+      localStorage.setItem(CHAINS_KEY, JSON.stringify(chains));
+    } catch {
+      localStorage.removeItem(CHAINS_KEY);
+    }
+  }
+
+  /** The next nonce of `from` on `chain`: how many transactions the ledger holds. */
+  evmNonce(from, chain) {
+    this.ledger = this.#loadLedger();
+    return (this.ledger.evmTransactions ?? []).filter((t) => t.from === from && t.chainId === chain).length;
+  }
+
+  recordEvm(transaction) {
+    this.ledger = this.#loadLedger();
+    (this.ledger.evmTransactions ??= []).push(transaction);
+    this.#saveLedger();
   }
 
   balance(address) {
@@ -116,9 +172,48 @@ export class DemoWallet {
         return `Sign a message with ${name(params?.account)}.`;
       case "transaction.submit":
         return `Send ${params?.amount ?? "?"} unit${params?.amount === 1 ? "" : "s"} from ${name(params?.from)} to ${recipient(params?.to)}.`;
+      case "wallet_switchEthereumChain": {
+        const id = Array.isArray(params) ? params[0]?.chainId : undefined;
+        let chain = null;
+        try {
+          chain = typeof id === "string" ? Number(BigInt(id)) : null;
+        } catch {
+          chain = null;
+        }
+        return `Switch this session to ${chain === null ? "another chain" : chainName(chain)}.`;
+      }
+      case "personal_sign":
+        return `Sign a message with ${this.#evmName(Array.isArray(params) ? params[1] : null)}.`;
+      case "eth_signTypedData_v4":
+        return `Sign typed data (EIP-712) with ${this.#evmName(Array.isArray(params) ? params[0] : null)}.`;
+      case "eth_sendTransaction": {
+        const tx = Array.isArray(params) ? params[0] : null;
+        return `Sign and send a transaction from ${this.#evmName(tx?.from)} to ${typeof tx?.to === "string" ? `${tx.to.slice(0, 8)}…${tx.to.slice(-4)}` : "a new contract"}.`;
+      }
       default:
         return `Call "${method}", which this wallet does not support.`;
     }
+  }
+
+  #evmName(address) {
+    const lower = typeof address === "string" ? address.toLowerCase() : "";
+    return this.accounts.find((a) => a.evm.address.toLowerCase() === lower)?.name || "an unknown account";
+  }
+
+  /**
+   * Answers one approved request of `sessionId`: `{result, notifications}`, the notifications
+   * to send on the session after the answer (`chainChanged`). Throws `RpcError`.
+   */
+  async answer(method, params, sessionId) {
+    if (EVM_METHODS.includes(method)) {
+      try {
+        return await answerEvm(this, sessionId, method, params);
+      } catch (error) {
+        if (error instanceof EvmError) throw new RpcError(error.code, error.message);
+        throw error;
+      }
+    }
+    return { result: await this.handle(method, params), notifications: [] };
   }
 
   /** Answers one approved request; throws `RpcError`. */

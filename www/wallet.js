@@ -3,7 +3,7 @@
 
 import init, { WalletClient } from "/pkg/wallet.js";
 import { $, ActivityLog, clock, describeError, h, pretty, setStatus, shortId } from "./common.js";
-import { DemoWallet, RpcError } from "./demo-wallet.js";
+import { DemoWallet, RpcError, answersWithoutPrompt } from "./demo-wallet.js";
 
 const ui = {
   relay: $("#relay-status"),
@@ -52,6 +52,9 @@ function renderAccounts() {
         h("strong", { text: `${wallet.balance(account.address)} units` }),
         " · ",
         h("code", { title: account.address, text: shortId(account.address) }),
+        h("br"),
+        "EVM ",
+        h("code", { class: "evm-address", title: account.evm.address, text: `${account.evm.address.slice(0, 8)}…${account.evm.address.slice(-4)}` }),
       ),
     ]),
   );
@@ -97,6 +100,27 @@ function renderRequestsEmpty() {
   ui.requestsEmpty.hidden = ui.requests.querySelector("li:not([data-answered])") !== null;
 }
 
+/** Answers `request` from the wallet, then sends the notifications the answer causes. */
+async function answer(request) {
+  const { result, notifications } = await wallet.answer(request.method, request.params, request.sessionId);
+  request.respond(result);
+  log.add("response", `${answersWithoutPrompt(request.method) ? "answered" : "approved"} ${request.method}`, result);
+  for (const n of notifications) {
+    client.notify(n.method, n.params, { sessionId: request.sessionId });
+    log.add("event", `sent ${n.method}`, n.params);
+  }
+}
+
+/** Reads the pairing already allowed (accounts, chain): answered at once, no prompt. */
+async function answerAtOnce(request) {
+  try {
+    await answer(request);
+  } catch (error) {
+    if (error instanceof RpcError) request.reject(error.code, error.message);
+    log.add("error", `${request.method}: ${error.code || "error"}`, describeError(error));
+  }
+}
+
 function addRequest(request) {
   const dapp = dappNames.get(request.sessionId) || "A dApp";
   const status = h("p", { class: "request-outcome", role: "status" });
@@ -124,9 +148,7 @@ function addRequest(request) {
   approve.addEventListener("click", async () => {
     approve.disabled = reject.disabled = true;
     try {
-      const result = await wallet.handle(request.method, request.params);
-      request.respond(result);
-      log.add("response", `approved ${request.method}`, result);
+      await answer(request);
       finish("Approved and answered.", "ok");
       renderAccounts();
     } catch (error) {
@@ -186,6 +208,7 @@ client.on("disconnected", (event) => {
   });
   renderRequestsEmpty();
   renderSessions();
+  if (event.sessionId) wallet.forgetChain(event.sessionId);
   const who = dappNames.get(event.sessionId) || "the dApp";
   const text = event.reason === "peer" ? `${who} ended the session` : event.reason === "local" ? `disconnected from ${who}` : `session failed: ${event.code}`;
   log.add(event.reason === "failed" ? "error" : "event", text, event.reason === "failed" ? event.message : undefined);
@@ -193,7 +216,8 @@ client.on("disconnected", (event) => {
 
 client.on("request", (request) => {
   log.add("request", request.method, request.params);
-  addRequest(request);
+  if (answersWithoutPrompt(request.method)) answerAtOnce(request);
+  else addRequest(request);
 });
 
 client.on("message", (message) => {

@@ -82,6 +82,24 @@ for (const entry of ENTRIES) {
   entries.push({ ...entry, js: compressed(glue.js), wasm: compressed(readFileSync(wasm)) });
 }
 
+// The adapters: plain JS over the dApp entry, measured as what each adds to it. walletwire/wagmi
+// includes walletwire/eip1193 (it builds on it) and leaves out `@wagmi/core`, which the app
+// already bundles for itself.
+const ADAPTERS = [
+  { label: "walletwire/eip1193 (createEip1193Provider, announceProvider), added to the dApp entry", stem: "eip1193", names: "createEip1193Provider, announceProvider" },
+  { label: "walletwire/wagmi (the walletwire connector, with walletwire/eip1193), added to the dApp entry", stem: "wagmi", names: "walletwire", external: ["@wagmi/core"] },
+];
+const adapters = [];
+for (const adapter of ADAPTERS) {
+  const js = join(options.pkg, `${adapter.stem}.js`);
+  if (!existsSync(js)) throw new Error(`${js} is missing: run scripts/build-pkg.sh`);
+  const glue = await bundle(
+    { contents: `export { ${adapter.names} } from ${JSON.stringify(js)};`, resolveDir: PEERS },
+    adapter.external ? { external: adapter.external } : {},
+  );
+  adapters.push({ ...adapter, js: compressed(glue.js) });
+}
+
 const mwp = await bundle(join(PEERS, "entries", "mwp-dapp.js"));
 const mwpShim = await bundle(join(PEERS, "entries", "mwp-dapp.js"), { inject: [join(PEERS, "entries", "buffer-shim.js")] });
 const wc = await bundle(join(PEERS, "entries", "wc-dapp.js"));
@@ -97,8 +115,10 @@ const row = (label, js, wasm = none) => {
     ratio(mwpJs.gzip, gzip), ratio(wcJs.gzip, gzip),
   ];
 };
+const adapterRow = (label, js) => [label, js.raw, js.gzip, "", "", js.raw, js.gzip, js.brotli, "", ""];
 const rows = [
   ...entries.map((e) => row(`**${e.label}**`, e.js, e.wasm)),
+  ...adapters.map((a) => adapterRow(a.label, a.js)),
   row("MetaMask MWP (dApp client)", mwpJs),
   row("MetaMask MWP with the Buffer polyfill a browser needs", mwpShimJs),
   row("WalletConnect sign-client", wcJs),
@@ -177,6 +197,7 @@ writeResult(options, {
   rows,
   notes: [
     `Each walletwire entry is its own wasm build (cargo feature \`dapp\`, \`wallet\` or \`direct\`) holding only what that entry exports: a relay-flow dApp downloads the first row only, no wallet side and no WebRTC connector.`,
+    `The adapter rows are plain JS with no wasm of their own: what \`walletwire/eip1193\` and \`walletwire/wagmi\` add to the dApp entry's row (the wagmi row includes the EIP-1193 provider and leaves out \`@wagmi/core\`, which a wagmi app bundles anyway), so they have no ratio of their own.`,
     `MWP's SessionStore calls \`Buffer\`, which browsers lack: a browser dApp also needs a Buffer polyfill (npm \`buffer\`, +${mwpShimJs.gzip - mwpJs.gzip} B gzip), its own row; the ratio columns compare with MWP without it.`,
     `Largest parts of the MWP bundle (minified): ${topPackages(mwp.byPackage)}.`,
     `Largest parts of the WalletConnect bundle (minified): ${topPackages(wc.byPackage)}.`,

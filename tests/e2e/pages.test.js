@@ -3,6 +3,7 @@
 
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { verifyMessage } from "viem";
 import {
   openPage,
   screenshot,
@@ -125,6 +126,33 @@ test("trusted pairing connects without a code; the wallet page ends the session 
   assert.equal(await dapp.textContent("#notice"), "The wallet ended the session.");
   assert.equal(await dapp.textContent("#status"), "Not connected");
   await wallet.waitForSelector("#sessions-empty:not([hidden])");
+});
+
+test("the dApp page's EVM panel: viem through walletwire/eip1193 gets a signature from the wallet page's secp256k1 key, verified by viem in the page and here; switching to Sepolia", async () => {
+  const { dapp, wallet } = await pairTrusted();
+  const evmAddress = await wallet.evaluate(() => window.walletwireDemo.wallet.accounts[0].evm.address);
+  assert.equal(await dapp.isDisabled("#evm-sign"), false);
+  await dapp.click("#evm-sign");
+  await answerOnWallet(wallet, "personal_sign", true);
+  await dapp.waitForFunction(() => document.querySelector("#evm-verified").dataset.tone);
+  assert.equal(await dapp.textContent("#evm-verified"), `Yes: viem recovered ${evmAddress}`);
+  assert.equal(await dapp.textContent("#evm-account"), evmAddress);
+  assert.equal(await dapp.textContent("#evm-chain"), "Ethereum (0x1)");
+  // The signature is checked again here, outside the page: over the message the page logged.
+  const logged = await dapp.evaluate(() => {
+    const entry = [...document.querySelectorAll("#log li")].find((li) => li.textContent.includes("EVM signature verified by viem"));
+    return JSON.parse(entry.querySelector("pre").textContent);
+  });
+  assert.equal(logged.account, evmAddress);
+  assert.equal(await verifyMessage({ address: evmAddress, message: logged.message, signature: logged.signature }), true);
+  assert.equal(await dapp.textContent("#evm-signature"), logged.signature);
+
+  await dapp.click("#evm-switch");
+  await answerOnWallet(wallet, "wallet_switchEthereumChain", true);
+  await dapp.waitForFunction(() => document.querySelector("#evm-chain").textContent.startsWith("Sepolia"));
+  await screenshot(dapp, "pages-evm-panel");
+  assert.deepEqual(dapp.errors, []);
+  assert.deepEqual(wallet.errors, []);
 });
 
 test("reloading the dApp page resumes the session, and a request still works", async () => {

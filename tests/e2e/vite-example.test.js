@@ -1,11 +1,13 @@
 // The Vite example (examples/vite-dapp) imports the package the way an application does
 // (`"walletwire": "file:../../pkg"`). It is built with `vite build`, its dist/ is served by
-// walletwire-server (which also carries the relay), and its page pairs with the native wallet.
+// walletwire-server (which also carries the relay), and its page pairs with the native wallet,
+// then signs through wagmi with walletwire's connector (walletwire/wagmi).
 
 import assert from "node:assert/strict";
 import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
+import { verifyMessage } from "viem";
 import {
   Child,
   ROOT,
@@ -59,6 +61,18 @@ test("the Vite-built dApp connects to the native wallet (untrusted, with the cod
   const result = JSON.parse(await page.textContent("#result"));
   assert.ok(result.accounts.length >= 1);
   assert.match(result.accounts[0].address, /^[0-9a-f]{64}$/);
+
+  // wagmi with walletwire's connector takes the live session over (no second pairing) and
+  // signs; the page verified it with viem, and so does this test.
+  await page.click("#wagmi-sign");
+  await page.waitForFunction(() => document.querySelector("#result").textContent.includes("wagmi") || /Error/.test(document.querySelector("#result").textContent));
+  const text = await page.textContent("#result");
+  assert.match(text, /"wagmi"/, text);
+  const signed = JSON.parse(text).wagmi;
+  assert.equal(signed.verified, true);
+  assert.equal(signed.chainId, 1);
+  assert.equal(await verifyMessage({ address: signed.address, message: signed.message, signature: signed.signature }), true);
+  assert.equal(wallet.lines.filter((l) => /^OTP /.test(l)).length, 1, "paired once");
   await screenshot(page, "vite-example-dapp");
 
   await page.click("#disconnect");

@@ -1,5 +1,10 @@
-// A dApp that connects to a wallet with walletwire, as an application would write it.
+// A dApp that connects to a wallet with walletwire, as an application would write it: the
+// client's own API (connect, request) and, for the EVM side, wagmi with walletwire's connector.
+import { connect, createConfig, getAccount, reconnect, signMessage } from "@wagmi/core";
+import { http, verifyMessage } from "viem";
+import { mainnet, sepolia } from "viem/chains";
 import init, { DappClient } from "walletwire";
+import { walletwire } from "walletwire/wagmi";
 import "./style.css";
 
 const $ = (id) => document.getElementById(id);
@@ -15,6 +20,14 @@ const relayUrl =
 await init();
 const dapp = new DappClient({ relayUrl, dapp: { name: "Vite dApp", url: location.origin } });
 let otp = null;
+
+// wagmi: the walletwire connector signs through the same client and session. The transports
+// serve wagmi's chain reads; this page makes none (signing goes to the wallet).
+const config = createConfig({
+  chains: [mainnet, sepolia],
+  connectors: [walletwire({ dapp })],
+  transports: { [mainnet.id]: http(), [sepolia.id]: http() },
+});
 
 dapp.on("session_request", (request) => {
   $("qr").innerHTML = request.qrSvg();
@@ -67,10 +80,25 @@ $("accounts").addEventListener("click", async () => {
   }
 });
 
+$("wagmi-sign").addEventListener("click", async () => {
+  try {
+    // With a session up, connect() takes it over without pairing again.
+    if (getAccount(config).status !== "connected") await connect(config, { connector: config.connectors[0] });
+    const { address, chainId } = getAccount(config);
+    const message = `Vite dApp sign-in, ${new Date().toISOString()}`;
+    const signature = await signMessage(config, { message });
+    const verified = await verifyMessage({ address, message, signature });
+    $("result").textContent = JSON.stringify({ wagmi: { address, chainId, message, signature, verified } }, null, 2);
+  } catch (error) {
+    $("result").textContent = `${error.name}: ${error.shortMessage || error.message}`;
+  }
+});
+
 $("disconnect").addEventListener("click", () => dapp.disconnect());
 
-// A reload keeps the session.
+// A reload keeps the session (and wagmi's reconnect() finds it through the connector).
 const resumed = await dapp.resume();
+await reconnect(config);
 if (!resumed.length) {
   $("status").textContent = "not connected";
   show("connect-panel");

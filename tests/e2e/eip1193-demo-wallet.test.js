@@ -1,0 +1,167 @@
+// walletwire/eip1193 under viem against the demo wallet page (www/wallet.html, its EVM keys in
+// the page: www/demo-evm.js), through the real relay, in two browser contexts (two devices).
+// The same checks as eip1193.test.js runs against the native wallet: every signature and the
+// signed transaction are verified here with viem itself, not with walletwire or wallet code.
+
+import assert from "node:assert/strict";
+import { cpSync } from "node:fs";
+import { join } from "node:path";
+import { after, before, test } from "node:test";
+import { getAddress, keccak256, parseTransaction, recoverTransactionAddress, verifyMessage, verifyTypedData } from "viem";
+import { Child, ROOT, SERVER_BIN, bundleEvmLibraries, launchBrowser, newPage, screenshot, stopAll, tempDir } from "./lib/harness.js";
+
+let base;
+let browser;
+
+before(async () => {
+  // The demo's pages (with their viem bundle, www/vendor/evm.js, from scripts/build-demo.sh)
+  // and the EIP-1193 test page beside them.
+  const www = tempDir("walletwire-e2e-eip1193-demo-");
+  cpSync(join(ROOT, "www"), www, { recursive: true });
+  cpSync(join(ROOT, "tests", "e2e", "fixtures", "eip1193", "index.html"), join(www, "eip1193.html"));
+  await bundleEvmLibraries(www);
+  const server = new Child("server", SERVER_BIN, ["--listen", "127.0.0.1:0", "--www", www, "--pkg", join(ROOT, "pkg")]);
+  base = (await server.waitLine(/^pages at /)).replace(/^pages at /, "").replace(/\/$/, "");
+  browser = await launchBrowser();
+});
+
+after(stopAll);
+
+const MAIL = {
+  domain: { name: "Ether Mail", version: "1", chainId: 1, verifyingContract: "0xCcCCccccCCCCcCCCCCCcCcCccCcCCCcCcccccccC" },
+  types: {
+    Person: [{ name: "name", type: "string" }, { name: "wallet", type: "address" }],
+    Mail: [{ name: "from", type: "Person" }, { name: "to", type: "Person" }, { name: "contents", type: "string" }],
+  },
+  primaryType: "Mail",
+  message: {
+    from: { name: "Cow", wallet: "0xCD2a3d9F938E13CD947Ec05AbC7FE734Df8DD826" },
+    to: { name: "Bob", wallet: "0xbBbBBBBbbBBBbbbBbbBbbbbBBbBbbbbBbBbbBBbB" },
+    contents: "Hello, Bob!",
+  },
+};
+
+/** Approves or rejects the newest waiting request of `method` on the wallet page. */
+async function answerOnWallet(wallet, method, approve) {
+  const item = wallet.locator(`.request-item[data-method="${method}"]:not([data-answered])`).first();
+  await item.waitFor();
+  await item.getByRole("button", { name: approve ? "Approve" : "Reject" }).click();
+  await wallet.locator(`.request-item[data-method="${method}"][data-answered]`).first().waitFor();
+}
+
+test("viem against the demo wallet page: requestAddresses pairs it; signMessage, signTypedData, switchChain and sendTransaction verify with viem; a refusal is UserRejectedRequestError", async () => {
+  const dapp = await newPage(browser, `${base}/eip1193.html`);
+  const wallet = await newPage(browser, `${base}/wallet.html`);
+  const walletAccounts = await wallet.evaluate(() => window.walletwireDemo.wallet.accounts.map((a) => a.evm.address));
+  assert.equal(walletAccounts.length, 2);
+
+  const addresses = dapp.evaluate(() => {
+    window.client = viem.createWalletClient({ transport: viem.custom(window.provider) });
+    return window.client.requestAddresses();
+  });
+  await dapp.waitForFunction(() => document.querySelector("#link").href.startsWith("walletwire:"));
+  await wallet.fill("#uri", await dapp.getAttribute("#link", "href"));
+  await wallet.click("#pair");
+  // eth_requestAccounts and eth_chainId are answered without a prompt (the pairing showed them).
+  const accounts = await addresses;
+  assert.deepEqual(accounts, walletAccounts);
+  for (const a of accounts) assert.equal(getAddress(a), a, "EIP-55 checksummed");
+  const [account] = accounts;
+  assert.equal(await dapp.evaluate(() => window.client.getChainId()), 1);
+  assert.equal(await wallet.locator(".request-item").count(), 0, "no prompt for the read-only methods");
+
+  // personal_sign, approved on the page.
+  const message = "hello from viem through walletwire to the demo wallet";
+  let signing = dapp.evaluate(([a, m]) => window.client.signMessage({ account: a, message: m }), [account, message]);
+  await answerOnWallet(wallet, "personal_sign", true);
+  const signature = await signing;
+  assert.match(signature, /^0x[0-9a-f]{130}$/);
+  assert.equal(await verifyMessage({ address: account, message, signature }), true);
+  // Raw bytes (hex) are signed as bytes.
+  signing = dapp.evaluate((a) => window.client.signMessage({ account: a, message: { raw: "0xdeadbeef" } }), account);
+  await answerOnWallet(wallet, "personal_sign", true);
+  assert.equal(await verifyMessage({ address: account, message: { raw: "0xdeadbeef" }, signature: await signing }), true);
+
+  // eth_signTypedData_v4 (the EIP-712 specification's Mail), approved.
+  signing = dapp.evaluate(([a, data]) => window.client.signTypedData({ account: a, ...data }), [account, MAIL]);
+  await answerOnWallet(wallet, "eth_signTypedData_v4", true);
+  assert.equal(await verifyTypedData({ address: account, signature: await signing, ...MAIL }), true);
+
+  // wallet_switchEthereumChain, approved: the page sends chainChanged; the provider emits it
+  // once and getChainId follows. A switch to a chain the page does not know is prompted like
+  // any switch and answered with the wallet's 4902.
+  const switching = dapp.evaluate(() => window.client.switchChain({ id: viem.sepolia.id }));
+  await answerOnWallet(wallet, "wallet_switchEthereumChain", true);
+  await switching;
+  await dapp.waitForFunction(() => window.notifications.some((n) => n.method === "chainChanged"));
+  assert.deepEqual(await dapp.evaluate(() => window.notifications), [{ method: "chainChanged", params: { chainId: "0xaa36a7" } }]);
+  assert.deepEqual(
+    (await dapp.evaluate(() => window.events)).filter((e) => e.name === "chainChanged").map((e) => e.value),
+    ["0xaa36a7"],
+  );
+  assert.equal(await dapp.evaluate(() => window.client.getChainId()), 11155111);
+  const unknown = dapp.evaluate(() =>
+    window.client.switchChain({ id: 137 }).then(
+      () => null,
+      (e) => ({ name: e.name, code: e.code }),
+    ),
+  );
+  await answerOnWallet(wallet, "wallet_switchEthereumChain", true);
+  assert.deepEqual(await unknown, { name: "SwitchChainError", code: 4902 });
+
+  // Typed data for another chain than the active one is refused (-32602), not signed.
+  const wrongChain = dapp.evaluate(
+    ([a, data]) =>
+      window.client.signTypedData({ account: a, ...data }).then(
+        () => null,
+        (e) => ({ code: e.code ?? e.cause?.code }),
+      ),
+    [account, MAIL],
+  );
+  await answerOnWallet(wallet, "eth_signTypedData_v4", true);
+  assert.deepEqual(await wrongChain, { code: -32602 });
+
+  // eth_sendTransaction on Sepolia, approved: the hash is keccak256 of the raw transaction the
+  // page recorded in its ledger, and viem recovers the sender from that raw transaction.
+  const sending = dapp.evaluate(
+    (a) => window.client.sendTransaction({ account: a, chain: viem.sepolia, to: "0x70997970C51812dc3A010C7d01b50e0d17dc79C8", value: viem.parseEther("0.001") }),
+    account,
+  );
+  await answerOnWallet(wallet, "eth_sendTransaction", true);
+  const hash = await sending;
+  assert.match(hash, /^0x[0-9a-f]{64}$/);
+  const ledger = await wallet.evaluate(() => JSON.parse(localStorage.getItem("walletwire-demo-wallet:ledger:v1")));
+  const recorded = ledger.evmTransactions.find((t) => t.hash === hash);
+  assert.ok(recorded, JSON.stringify(ledger.evmTransactions));
+  assert.equal(keccak256(recorded.raw), hash);
+  const parsed = parseTransaction(recorded.raw);
+  assert.equal(parsed.type, "eip1559");
+  assert.equal(parsed.chainId, 11155111);
+  assert.equal(parsed.nonce, 0);
+  assert.equal(parsed.to, "0x70997970c51812dc3a010c7d01b50e0d17dc79c8");
+  assert.equal(parsed.value, 1_000_000_000_000_000n);
+  assert.equal(await recoverTransactionAddress({ serializedTransaction: recorded.raw }), account);
+
+  // The user presses Reject: viem's UserRejectedRequestError, code 4001.
+  const refused = dapp.evaluate(
+    (a) =>
+      window.client.signMessage({ account: a, message: "no" }).then(
+        () => null,
+        (e) => ({ name: e.name, code: e.code, isUserRejected: e instanceof viem.UserRejectedRequestError }),
+      ),
+    account,
+  );
+  await answerOnWallet(wallet, "personal_sign", false);
+  assert.deepEqual(await refused, { name: "UserRejectedRequestError", code: 4001, isUserRejected: true });
+
+  // The wallet page reloads: same keys, and the session stays on the chain it switched to.
+  await wallet.reload();
+  await wallet.waitForSelector("body[data-ready]", { state: "attached" });
+  assert.deepEqual(await wallet.evaluate(() => window.walletwireDemo.wallet.accounts.map((a) => a.evm.address)), walletAccounts);
+  const chainAfterReload = await dapp.evaluate(() => window.dapp.request("eth_chainId", []));
+  assert.equal(chainAfterReload, "0xaa36a7");
+
+  await screenshot(wallet, "eip1193-demo-wallet");
+  assert.deepEqual(dapp.errors, []);
+  assert.deepEqual(wallet.errors, []);
+});
