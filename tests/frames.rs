@@ -230,3 +230,36 @@ fn messages_lost_when_relay_cannot_recover() {
     );
     assert!(pair.dapp.has_event(is_connected));
 }
+
+#[test]
+fn a_peer_reading_back_its_own_frame_writes_no_record_and_a_later_record_carries_the_position() {
+    use walletwire::protocol::{Output, StreamPosition};
+    let (mut pair, channel, frames) = pair_with_frames(1, 3);
+    let now = pair.now;
+    let wallet = &mut pair.wallet().conn;
+    while wallet.poll_output().is_some() {}
+    let at = |offset| StreamPosition {
+        offset,
+        epoch: "e".into(),
+    };
+    // The relay delivers the wallet's own frame back to it: dropped, and nothing is stored
+    // (a store per frame sent was the one write a round trip did not need).
+    assert_eq!(
+        wallet.handle_publication(&channel, Some(at(41)), &frames[0], now),
+        Err(Discard::Own)
+    );
+    let mut stored = 0;
+    while let Some(o) = wallet.poll_output() {
+        stored += usize::from(matches!(o, Output::Store { .. }));
+    }
+    assert_eq!(stored, 0, "no record write for an own frame");
+    // The next write (here the wallet's next frame) holds the position past the own frame.
+    wallet.notify("n", json!(1), now).unwrap();
+    let record = std::iter::from_fn(|| wallet.poll_output())
+        .find_map(|o| match o {
+            Output::Store { record, .. } => Some(record),
+            _ => None,
+        })
+        .expect("the next frame stores its counter");
+    assert!(record.contains("\"offset\":41"), "{record}");
+}

@@ -348,6 +348,10 @@ impl Session {
         self.advance(position);
         let payload = match payload {
             Ok(p) => p,
+            // Our own frame coming back: nothing changed but the position, and a position left
+            // behind it only makes a resumed session read (and drop) its own frames again. Not
+            // storing here saves a record write per frame sent (the next store carries it).
+            Err(Discard::Own) => return Err(Discard::Own),
             Err(e) => {
                 self.store(out);
                 return Err(e);

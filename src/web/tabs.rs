@@ -79,6 +79,11 @@ pub struct Tabs {
     role: Cell<TabRole>,
     /// This client was a follower before it owned: taking over resumes the stored sessions.
     was_follower: Cell<bool>,
+    /// Another tab of this role has been heard from (or this one followed one). Until then an
+    /// owner is alone and posts no copies of its events and frames: nobody would read them,
+    /// and each costs a structured clone through the browser process per frame. A tab that
+    /// opens later says `hello` before it needs anything (PROTOCOL.md §12).
+    peers: Cell<bool>,
     owner: RefCell<Option<String>>,
     /// Resolves the promise the lock is held with.
     release: RefCell<Option<Function>>,
@@ -225,6 +230,7 @@ impl Tabs {
             name,
             role: Cell::new(TabRole::Deciding),
             was_follower: Cell::new(false),
+            peers: Cell::new(false),
             owner: RefCell::new(None),
             release: RefCell::new(None),
             abort: web_sys::AbortController::new().ok(),
@@ -537,6 +543,11 @@ impl Tabs {
         self.resend();
     }
 
+    /// An owner with other tabs to tell.
+    fn speaks(&self) -> bool {
+        self.role.get() == TabRole::Owner && (self.peers.get() || self.was_follower.get())
+    }
+
     fn announce(&self, endpoint: &Endpoint) {
         let m = msg("owner");
         set(&m, "tab", &self.me.clone().into());
@@ -620,6 +631,9 @@ impl Tabs {
         {
             self.forget_answers(&session);
         }
+        if !self.speaks() {
+            return;
+        }
         let m = msg("ev");
         set(&m, "name", &name.into());
         if payload.is_instance_of::<js_sys::Error>() {
@@ -638,7 +652,7 @@ impl Tabs {
 
     /// Owner: a session frame left for the relay (`id`: the relay client's publication id).
     pub fn queued(&self, url: &str, id: u64, channel: &str, data: &str) {
-        if self.role.get() != TabRole::Owner {
+        if !self.speaks() {
             return;
         }
         let m = msg("out");
@@ -652,7 +666,7 @@ impl Tabs {
 
     /// Owner: the relay acknowledged frame `id`.
     pub fn published(&self, url: &str, id: u64) {
-        if self.role.get() != TabRole::Owner {
+        if !self.speaks() {
             return;
         }
         let m = msg("sent");
@@ -738,6 +752,8 @@ impl Tabs {
             return;
         }
         let kind = get_string(m, "t").unwrap_or_default();
+        // BroadcastChannel never hands a tab its own messages: another tab is there.
+        self.peers.set(true);
         match (self.role.get(), kind.as_str()) {
             (TabRole::Owner, "hello") => {
                 if let Some(endpoint) = self.endpoint.borrow().upgrade() {

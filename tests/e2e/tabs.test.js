@@ -135,6 +135,44 @@ for (const n of [2, 3]) {
   });
 }
 
+test("a lone tab posts nothing for other tabs while it is alone; once a second tab says hello, it gets the session and the owner's frames are copied to it", async () => {
+  // A second BroadcastChannel object in the first page sees every message walletwire posts.
+  const spy = () => {
+    window.spied = [];
+    new BroadcastChannel("walletwire:v1:dapp").onmessage = (e) => window.spied.push(e.data.t);
+  };
+  const { pages, context } = await tabsOf(1, spy);
+  const [a] = pages;
+  await clients(pages, "dapp");
+  const connecting = a.evaluate(() => dapp.connect({ mode: "trusted" }).then((s) => s.id));
+  const uri = (await waitFor(a, () => dappEvents.session_request[0]?.uri)).jsonValue();
+  const wallet = pairNativeWallet(await uri);
+  await wallet.waitLine(/^CONNECTED \S+$/);
+  const session = await connecting;
+  assertOwnAnswers(await a.evaluate(() => tabs.burst("f0", 10)), "the lone tab");
+  // Only the owner's announcement went out: no event, frame or acknowledgement copies.
+  assert.deepEqual([...new Set(await a.evaluate(() => window.spied))], ["owner"]);
+
+  const b = await tab(context);
+  await b.evaluate(() => tabs.dapp());
+  // A tab that opens later finds the live session with resume(), as after a reload.
+  assert.deepEqual(await b.evaluate(() => dapp.resume().then((l) => l.map((s) => s.id))), [session]);
+  assert.deepEqual(await b.evaluate(() => dapp.sessions().map((s) => s.id)), [session]);
+  assertOwnAnswers(await b.evaluate(() => tabs.burst("f1", 10)), "the second tab");
+  await a.evaluate(() => { window.spied.length = 0; });
+  assertOwnAnswers(await a.evaluate(() => tabs.burst("f2", 10)), "the owner with a follower");
+  const kinds = new Set(await a.evaluate(() => window.spied));
+  assert.ok(kinds.has("out") && kinds.has("sent"), `the follower gets copies of the owner's frames: ${[...kinds]}`);
+  // The follower takes over when the owner closes, and its requests still work.
+  await a.close();
+  assertOwnAnswers(await b.evaluate(() => tabs.burst("f3", 10)), "after the owner closed");
+  const ids = requestIds(wallet);
+  assert.equal(new Set(ids).size, ids.length, "a request id reached the wallet twice");
+  assert.deepEqual(b.errors, []);
+  await wallet.stop();
+  await context.close();
+});
+
 test("the owner tab is frozen while its requests wait for the wallet (Page Lifecycle): another tab takes over at once, and the frozen tab's requests settle with their own answers when it wakes", async () => {
   const { pages: [a, b], context } = await tabsOf(2);
   await clients([a, b], "dapp");
