@@ -4,7 +4,9 @@
 //! the B-tree's node code (split, merge, steal) once per key and value type, ~4 KiB each
 //! before compression, where this map is a binary search and a `Vec` insert or remove.
 //! Lookups are O(log n), inserts and removals O(n): right for tens or hundreds of entries,
-//! not for a server's tables (the relay does not use it).
+//! not for a server's tables (the relay does not use it). The SDK's code holds no
+//! `HashMap` either: with this map everywhere, hashbrown and SipHash leave the wasm
+//! (−18 KB of wasm, −8.9 KB gzip on the dApp entry when the last ones went).
 
 /// An ordered map over a sorted `Vec<(K, V)>`; keys are unique.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -130,6 +132,21 @@ impl<K: Ord, V> SortedMap<K, V> {
     pub fn iter(&self) -> impl Iterator<Item = (&K, &V)> {
         self.entries.iter().map(|(k, v)| (k, v))
     }
+
+    /// Keeps only the entries `keep` says yes to.
+    pub fn retain(&mut self, mut keep: impl FnMut(&K, &mut V) -> bool) {
+        self.entries.retain_mut(|(k, v)| keep(k, v));
+    }
+
+    /// Removes every entry and returns them in ascending key order.
+    pub fn drain(&mut self) -> std::vec::IntoIter<(K, V)> {
+        std::mem::take(&mut self.entries).into_iter()
+    }
+
+    /// The values in ascending key order, consuming the map.
+    pub fn into_values(self) -> impl Iterator<Item = V> {
+        self.entries.into_iter().map(|(_, v)| v)
+    }
 }
 
 #[cfg(test)]
@@ -149,8 +166,12 @@ mod tests {
             x ^= x >> 7;
             x ^= x << 17;
             let key = x % 64;
-            match x % 7 {
+            match x % 8 {
                 0..=2 => assert_eq!(ours.insert(key, step), theirs.insert(key, step)),
+                7 if step % 97 == 0 => {
+                    ours.retain(|k, v| (k + *v) % 3 != 0);
+                    theirs.retain(|k, v| (k + *v) % 3 != 0);
+                }
                 3 | 4 => assert_eq!(ours.remove(&key), theirs.remove(&key)),
                 5 => assert_eq!(ours.pop_first(), theirs.pop_first()),
                 _ => {
@@ -165,6 +186,11 @@ mod tests {
         assert!(ours.iter().eq(theirs.iter()));
         assert!(ours.keys().eq(theirs.keys()));
         assert!(ours.values().eq(theirs.values()));
+        let copy = ours.clone();
+        assert!(copy.into_values().eq(theirs.values().copied()));
+        assert!(ours.drain().eq(std::mem::take(&mut theirs).into_iter()));
+        assert!(ours.is_empty());
+        ours.insert(1, 1);
         ours.clear();
         assert!(ours.is_empty());
     }

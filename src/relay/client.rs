@@ -9,7 +9,7 @@
 //! [`RelayEvent::RecoveryFailed`], never silently skipped; every publish is retried until
 //! acknowledged or refused with a permanent error.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 
 use serde_json::value::RawValue;
 
@@ -207,7 +207,7 @@ pub struct RelayClient {
     next_command: u32,
     next_publish: u64,
     /// Command id → what it was, and its reply deadline.
-    pending: HashMap<u32, (Pending, u64)>,
+    pending: SortedMap<u32, (Pending, u64)>,
     subscriptions: SortedMap<String, Subscription>,
     queue: VecDeque<Outgoing>,
     attempts: u32,
@@ -241,7 +241,7 @@ impl RelayClient {
             link: Link::Down { retry_at: None },
             next_command: 1,
             next_publish: 1,
-            pending: HashMap::new(),
+            pending: SortedMap::new(),
             subscriptions: SortedMap::new(),
             queue: VecDeque::new(),
             attempts: 0,

@@ -3,7 +3,7 @@
 //! owns the channel. Still sans-IO: the browser driver and the native wallet only move socket
 //! frames, timers and storage. Several sessions side by side share one WebSocket.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 
 use super::client::{RelayClient, RelayClientOptions, RelayError, RelayEvent, Transmit};
 use crate::crypto::RandomSource;
@@ -251,7 +251,7 @@ pub trait RecordStore {
 pub struct Hub {
     relay: RelayClient,
     connections: SortedMap<ConnectionId, AnyConnection>,
-    owners: HashMap<String, ConnectionId>,
+    owners: SortedMap<String, ConnectionId>,
     next_id: ConnectionId,
     out: VecDeque<HubOutput>,
     limits: Limits,
@@ -287,7 +287,7 @@ impl Hub {
         Self {
             relay: RelayClient::new(options, rng),
             connections: SortedMap::new(),
-            owners: HashMap::new(),
+            owners: SortedMap::new(),
             next_id: 1,
             out: VecDeque::new(),
             limits,

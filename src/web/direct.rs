@@ -5,8 +5,8 @@
 //! Re-entrancy rule (as in the relay driver): JavaScript callbacks (event handlers, promise
 //! settlements) run only while no `RefCell` borrow is held.
 
+use crate::sorted::SortedMap;
 use std::cell::RefCell;
-use std::collections::HashMap;
 use std::rc::Rc;
 
 use js_sys::{Function, Promise};
@@ -75,7 +75,7 @@ struct State {
     wallet_token: Option<String>,
     link: Option<String>,
     pending: Pending,
-    settles: HashMap<u64, Settle>,
+    settles: SortedMap<u64, Settle>,
     connect: Option<Settle>,
     channel_open: bool,
     /// Resolves the poll loop's current wait early when the data channel opens.
@@ -170,7 +170,7 @@ impl WalletDaemonConnector {
                     wallet_token: None,
                     link: None,
                     pending: Pending::default(),
-                    settles: HashMap::new(),
+                    settles: SortedMap::new(),
                     connect: None,
                     channel_open: false,
                     poll_waker: None,

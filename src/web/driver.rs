@@ -4,8 +4,8 @@
 //! Re-entrancy rule: JavaScript callbacks (event handlers, promise settlements) are only ever
 //! called while no `RefCell` borrow is held, so a handler may call back into the client.
 
+use crate::sorted::SortedMap;
 use std::cell::RefCell;
-use std::collections::HashMap;
 use std::rc::{Rc, Weak};
 
 use js_sys::{Function, Promise};
@@ -38,11 +38,11 @@ struct DriverState {
     timer_closure: Option<Closure<dyn FnMut()>>,
     wake_closure: Option<Closure<dyn FnMut()>>,
     /// (connection, our request id) → its promise.
-    requests: HashMap<(ConnectionId, u64), Settle>,
+    requests: SortedMap<(ConnectionId, u64), Settle>,
     /// connection → promises of `connect()` waiting for `connected`.
-    connects: HashMap<ConnectionId, Vec<Settle>>,
+    connects: SortedMap<ConnectionId, Vec<Settle>>,
     /// connection → session id, once connected.
-    sessions: HashMap<ConnectionId, crate::protocol::SessionInfo>,
+    sessions: SortedMap<ConnectionId, crate::protocol::SessionInfo>,
     /// The relay link is up.
     online: bool,
     /// The relay link has been up at least once.
@@ -54,7 +54,7 @@ struct DriverState {
     caller: Option<String>,
     /// Handshakes another tab started: their prompts (`session_request`, `otp_required`,
     /// `display_otp`) go to that tab alone.
-    initiators: HashMap<ConnectionId, String>,
+    initiators: SortedMap<ConnectionId, String>,
 }
 
 /// One relay link with its connections. Cloneable handle.
@@ -95,14 +95,14 @@ impl Driver {
                 timer: None,
                 timer_closure: None,
                 wake_closure: None,
-                requests: HashMap::new(),
-                connects: HashMap::new(),
-                sessions: HashMap::new(),
+                requests: SortedMap::new(),
+                connects: SortedMap::new(),
+                sessions: SortedMap::new(),
                 online: false,
                 ever_online: false,
                 failure: None,
                 caller: None,
-                initiators: HashMap::new(),
+                initiators: SortedMap::new(),
             }),
             listeners,
         });
@@ -279,7 +279,7 @@ impl Driver {
                 std::mem::take(&mut state.connects),
             )
         };
-        for (_, settle) in requests {
+        for settle in requests.into_values() {
             settle.reject(&js_error(code, message));
         }
         for settle in connects.into_values().flatten() {
@@ -381,10 +381,9 @@ impl Driver {
         let mut state = self.state.borrow_mut();
         state.caller = None;
         if let (Ok(id), Some(caller)) = (&started, caller) {
-            state
-                .initiators
-                .entry(*id)
-                .or_insert_with(|| caller.to_owned());
+            if !state.initiators.contains_key(id) {
+                state.initiators.insert(*id, caller.to_owned());
+            }
         }
         started
     }
@@ -508,8 +507,7 @@ impl Driver {
                 .state
                 .borrow_mut()
                 .connects
-                .entry(id)
-                .or_default()
+                .get_or_default(id)
                 .push(settle),
         }
         promise

@@ -1,8 +1,8 @@
 //! What every JavaScript class shares, whichever entry it ships in: event handlers
 //! registered with `on`, and the resolve/reject pair of a promise.
 
+use crate::sorted::SortedMap;
 use std::cell::RefCell;
-use std::collections::HashMap;
 
 use js_sys::{Function, Promise};
 use wasm_bindgen::{JsCast, JsValue};
@@ -10,7 +10,7 @@ use wasm_bindgen::{JsCast, JsValue};
 /// Event handlers registered with `on`, shared by every driver of one client object.
 #[derive(Debug, Default)]
 pub struct Listeners {
-    handlers: RefCell<HashMap<String, Vec<Function>>>,
+    handlers: RefCell<SortedMap<String, Vec<Function>>>,
     /// The owner tab relays its events to the other tabs (src/web/tabs.rs).
     #[cfg(any(feature = "dapp", feature = "wallet"))]
     bus: RefCell<std::rc::Weak<super::tabs::Tabs>>,
@@ -20,8 +20,7 @@ impl Listeners {
     pub fn add(&self, event: &str, handler: Function) {
         self.handlers
             .borrow_mut()
-            .entry(event.to_owned())
-            .or_default()
+            .get_or_default(event.to_owned())
             .push(handler);
     }
 

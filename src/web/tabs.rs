@@ -9,8 +9,8 @@
 //! resumes the stored sessions, adopts the requests the old owner sent (their answers reach
 //! the tab that asked), and runs the calls no owner had acknowledged.
 
+use crate::sorted::SortedMap;
 use std::cell::{Cell, RefCell};
-use std::collections::HashMap;
 use std::rc::{Rc, Weak};
 
 use js_sys::{Function, Object, Promise};
@@ -88,10 +88,10 @@ pub struct Tabs {
     /// Resolves the promise the lock is held with.
     release: RefCell<Option<Function>>,
     abort: Option<web_sys::AbortController>,
-    calls: RefCell<HashMap<u32, Call>>,
+    calls: RefCell<SortedMap<u32, Call>>,
     next_call: Cell<u32>,
     /// Owner: calls already run, per follower.
-    seen: RefCell<HashMap<String, Vec<u32>>>,
+    seen: RefCell<SortedMap<String, Vec<u32>>>,
     /// Follower: the owner's live sessions.
     sessions: RefCell<Vec<JsValue>>,
     /// Follower: the owner's frames the relay has not acknowledged, oldest first; a new owner
@@ -234,9 +234,9 @@ impl Tabs {
             owner: RefCell::new(None),
             release: RefCell::new(None),
             abort: web_sys::AbortController::new().ok(),
-            calls: RefCell::new(HashMap::new()),
+            calls: RefCell::new(SortedMap::new()),
             next_call: Cell::new(1),
-            seen: RefCell::new(HashMap::new()),
+            seen: RefCell::new(SortedMap::new()),
             sessions: RefCell::new(Vec::new()),
             outbox: RefCell::new(Vec::new()),
             endpoint: RefCell::new(Weak::new()),
@@ -926,7 +926,7 @@ impl Tabs {
         };
         {
             let mut seen = self.seen.borrow_mut();
-            let list = seen.entry(from.clone()).or_default();
+            let list = seen.get_or_default(from.clone());
             if list.contains(&n) {
                 return;
             }
