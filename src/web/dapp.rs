@@ -65,10 +65,10 @@ fn connect(
     let mode = match get_string(options, "mode").as_deref() {
         None | Some("untrusted") => Mode::Untrusted,
         Some("trusted") => Mode::Trusted,
-        Some(other) => {
+        Some(_) => {
             return rejected(js_error(
                 "invalid_params",
-                &format!("unknown mode {other:?}"),
+                "mode must be \"trusted\" or \"untrusted\"",
             ));
         }
     };

@@ -7,7 +7,8 @@ import assert from "node:assert/strict";
 import { cpSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
-import { getAddress, keccak256, parseTransaction, recoverTransactionAddress, verifyMessage, verifyTypedData } from "viem";
+import { getAddress, verifyMessage, verifyTypedData } from "viem";
+import { MAIL, checkRecordedTransaction } from "./lib/evm.js";
 import { Child, ROOT, SERVER_BIN, bundleEvmLibraries, launchBrowser, newPage, screenshot, stopAll, tempDir } from "./lib/harness.js";
 
 let base;
@@ -26,20 +27,6 @@ before(async () => {
 });
 
 after(stopAll);
-
-const MAIL = {
-  domain: { name: "Ether Mail", version: "1", chainId: 1, verifyingContract: "0xCcCCccccCCCCcCCCCCCcCcCccCcCCCcCcccccccC" },
-  types: {
-    Person: [{ name: "name", type: "string" }, { name: "wallet", type: "address" }],
-    Mail: [{ name: "from", type: "Person" }, { name: "to", type: "Person" }, { name: "contents", type: "string" }],
-  },
-  primaryType: "Mail",
-  message: {
-    from: { name: "Cow", wallet: "0xCD2a3d9F938E13CD947Ec05AbC7FE734Df8DD826" },
-    to: { name: "Bob", wallet: "0xbBbBBBBbbBBBbbbBbbBbbbbBBbBbbbbBbBbbBBbB" },
-    contents: "Hello, Bob!",
-  },
-};
 
 /** Approves or rejects the newest waiting request of `method` on the wallet page. */
 async function answerOnWallet(wallet, method, approve) {
@@ -129,18 +116,9 @@ test("viem against the demo wallet page: requestAddresses pairs it; signMessage,
   );
   await answerOnWallet(wallet, "eth_sendTransaction", true);
   const hash = await sending;
-  assert.match(hash, /^0x[0-9a-f]{64}$/);
   const ledger = await wallet.evaluate(() => JSON.parse(localStorage.getItem("walletwire-demo-wallet:ledger:v1")));
-  const recorded = ledger.evmTransactions.find((t) => t.hash === hash);
-  assert.ok(recorded, JSON.stringify(ledger.evmTransactions));
-  assert.equal(keccak256(recorded.raw), hash);
-  const parsed = parseTransaction(recorded.raw);
-  assert.equal(parsed.type, "eip1559");
-  assert.equal(parsed.chainId, 11155111);
+  const parsed = await checkRecordedTransaction(ledger.evmTransactions, hash, { chainId: 11155111, from: account });
   assert.equal(parsed.nonce, 0);
-  assert.equal(parsed.to, "0x70997970c51812dc3a010c7d01b50e0d17dc79c8");
-  assert.equal(parsed.value, 1_000_000_000_000_000n);
-  assert.equal(await recoverTransactionAddress({ serializedTransaction: recorded.raw }), account);
 
   // The user presses Reject: viem's UserRejectedRequestError, code 4001.
   const refused = dapp.evaluate(

@@ -67,6 +67,15 @@ async function clients(pages, kind) {
   for (const page of rest) await page.evaluate((k) => tabs[k](), kind);
 }
 
+/** Connects `page`'s client in trusted mode to a native wallet: `{wallet, session}` (its id). */
+async function pairTrusted(page) {
+  const connecting = page.evaluate(() => dapp.connect({ mode: "trusted" }).then((s) => s.id));
+  const uri = (await waitFor(page, () => dappEvents.session_request[0]?.uri)).jsonValue();
+  const wallet = pairNativeWallet(await uri);
+  await wallet.waitLine(/^CONNECTED \S+$/);
+  return { wallet, session: await connecting };
+}
+
 /** Every answer matches its own request, none failed. */
 function assertOwnAnswers(outcomes, what) {
   const failed = outcomes.filter((o) => o.error || o.got !== o.asked);
@@ -83,11 +92,7 @@ for (const n of [2, 3]) {
     const [a, b] = pages;
     const rest = pages.slice(2);
     await clients(pages, "dapp");
-    const connecting = a.evaluate(() => dapp.connect({ mode: "trusted" }).then((s) => s.id));
-    const uri = (await waitFor(a, () => dappEvents.session_request[0]?.uri)).jsonValue();
-    const wallet = pairNativeWallet(await uri);
-    await wallet.waitLine(/^CONNECTED \S+$/);
-    const session = await connecting;
+    const { wallet, session } = await pairTrusted(a);
     // Everybody hears of the session; only the tab that asked saw the request to show.
     for (const page of pages.slice(1)) {
       await waitFor(page, (id) => dappEvents.connected.some((s) => s.id === id), session);
@@ -144,11 +149,7 @@ test("a lone tab posts nothing for other tabs while it is alone; once a second t
   const { pages, context } = await tabsOf(1, spy);
   const [a] = pages;
   await clients(pages, "dapp");
-  const connecting = a.evaluate(() => dapp.connect({ mode: "trusted" }).then((s) => s.id));
-  const uri = (await waitFor(a, () => dappEvents.session_request[0]?.uri)).jsonValue();
-  const wallet = pairNativeWallet(await uri);
-  await wallet.waitLine(/^CONNECTED \S+$/);
-  const session = await connecting;
+  const { wallet, session } = await pairTrusted(a);
   assertOwnAnswers(await a.evaluate(() => tabs.burst("f0", 10)), "the lone tab");
   // Only the owner's announcement went out: no event, frame or acknowledgement copies.
   assert.deepEqual([...new Set(await a.evaluate(() => window.spied))], ["owner"]);
