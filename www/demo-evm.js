@@ -75,6 +75,7 @@ export class EvmError extends Error {
 
 /**
  * Answers one EVM request. `wallet` gives `accounts` (each with `evm`, a viem account),
+ * `evmAddresses()` (the selected account first),
  * `chainOf(sessionId)`, `setChain(sessionId, chain)` and `recordEvm(tx)` / `evmNonce(from, chain)`.
  * Returns `{result, notifications}`; notifications go out after the answer.
  */
@@ -92,7 +93,7 @@ export async function answerEvm(wallet, sessionId, method, rawParams) {
   switch (method) {
     case "eth_accounts":
     case "eth_requestAccounts":
-      return { result: wallet.accounts.map((a) => a.evm.address), notifications: [] };
+      return { result: wallet.evmAddresses(), notifications: [] };
     case "eth_chainId":
       return { result: chainHex(chain), notifications: [] };
     case "wallet_switchEthereumChain": {

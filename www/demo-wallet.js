@@ -8,6 +8,8 @@ import { ECDSA_P256, ED25519, fromHex, hasEd25519, messageBytes, toHex } from ".
 
 const KEYS = "walletwire-demo-wallet:keys:v1";
 const LEDGER = "walletwire-demo-wallet:ledger:v1";
+/** The account the user selected for EVM dApps (its index); it comes first in `eth_accounts`. */
+const SELECTED = "walletwire-demo-wallet:selected:v1";
 /** Each session's active EVM chain: `{[sessionId]: chainId}`. */
 const CHAINS_KEY = "walletwire-demo-wallet:chains:v1";
 const TX_DOMAIN = "walletwire-demo-tx:";
@@ -94,6 +96,25 @@ export class DemoWallet {
 
   #saveLedger() {
     localStorage.setItem(LEDGER, JSON.stringify(this.ledger));
+  }
+
+  /** The selected account's index (0 unless the user picked another). */
+  get selected() {
+    const i = Number(localStorage.getItem(SELECTED));
+    return Number.isInteger(i) && i >= 0 && i < this.accounts.length ? i : 0;
+  }
+
+  /** Makes account `i` the one EVM dApps see first; returns the new `eth_accounts`. */
+  select(i) {
+    localStorage.setItem(SELECTED, String(i));
+    return this.evmAddresses();
+  }
+
+  /** The EVM addresses, the selected account first (what `eth_accounts` answers). */
+  evmAddresses() {
+    const selected = this.selected;
+    const order = [this.accounts[selected], ...this.accounts.filter((_, i) => i !== selected)];
+    return order.map((a) => a.evm.address);
   }
 
   /** The active EVM chain of `sessionId` (sessions start on Ethereum mainnet). */

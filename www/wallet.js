@@ -43,8 +43,9 @@ const dappNames = new Map();
 
 function renderAccounts() {
   ui.keyAlgorithm.textContent = wallet.algorithm === "ed25519" ? "Ed25519" : "ECDSA P-256";
+  const selected = wallet.selected;
   ui.accounts.replaceChildren(
-    ...wallet.accounts.flatMap((account) => [
+    ...wallet.accounts.flatMap((account, i) => [
       h("dt", { text: account.name }),
       h(
         "dd",
@@ -55,9 +56,29 @@ function renderAccounts() {
         h("br"),
         "EVM ",
         h("code", { class: "evm-address", title: account.evm.address, text: `${account.evm.address.slice(0, 8)}…${account.evm.address.slice(-4)}` }),
+        " ",
+        i === selected
+          ? h("span", { class: "claim", text: "· selected for dApps" })
+          : h("button", {
+              class: "button small",
+              type: "button",
+              "aria-label": `Use ${account.name} for dApps`,
+              text: "Use for dApps",
+              onclick: () => selectAccount(i),
+            }),
       ),
     ]),
   );
+}
+
+/** The user picks the account EVM dApps see first: every session hears `accountsChanged`. */
+function selectAccount(i) {
+  const accounts = wallet.select(i);
+  renderAccounts();
+  for (const session of client.sessions()) {
+    client.notify("accountsChanged", accounts, { sessionId: session.id });
+  }
+  log.add("event", `sent accountsChanged to ${client.sessions().length} session(s)`, accounts);
 }
 
 // ---- Sessions ----

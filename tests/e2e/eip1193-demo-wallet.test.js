@@ -36,7 +36,7 @@ async function answerOnWallet(wallet, method, approve) {
   await wallet.locator(`.request-item[data-method="${method}"][data-answered]`).first().waitFor();
 }
 
-test("viem against the demo wallet page: requestAddresses pairs it; signMessage, signTypedData, switchChain and sendTransaction verify with viem; a refusal is UserRejectedRequestError", async () => {
+test("viem against the demo wallet page: requestAddresses pairs it; signMessage, signTypedData, switchChain and sendTransaction verify with viem; a refusal is UserRejectedRequestError; the user's account switch is accountsChanged", async () => {
   const dapp = await newPage(browser, `${base}/eip1193.html`);
   const wallet = await newPage(browser, `${base}/wallet.html`);
   const walletAccounts = await wallet.evaluate(() => window.walletwireDemo.wallet.accounts.map((a) => a.evm.address));
@@ -132,10 +132,20 @@ test("viem against the demo wallet page: requestAddresses pairs it; signMessage,
   await answerOnWallet(wallet, "personal_sign", false);
   assert.deepEqual(await refused, { name: "UserRejectedRequestError", code: 4001, isUserRejected: true });
 
+  // The user picks the other account on the wallet page: the page notifies accountsChanged,
+  // the provider emits it, and viem and the wallet itself now list that account first.
+  await wallet.getByRole("button", { name: "Use Savings for dApps" }).click();
+  const swapped = [walletAccounts[1], walletAccounts[0]];
+  await dapp.waitForFunction((n) => window.events.filter((e) => e.name === "accountsChanged").length === n, 2);
+  assert.deepEqual((await dapp.evaluate(() => window.events)).filter((e) => e.name === "accountsChanged").map((e) => e.value), [walletAccounts, swapped]);
+  assert.deepEqual(await dapp.evaluate(() => window.client.getAddresses()), swapped);
+  assert.deepEqual(await dapp.evaluate(() => window.dapp.request("eth_accounts", [])), swapped);
+
   // The wallet page reloads: same keys, and the session stays on the chain it switched to.
   await wallet.reload();
   await wallet.waitForSelector("body[data-ready]", { state: "attached" });
   assert.deepEqual(await wallet.evaluate(() => window.walletwireDemo.wallet.accounts.map((a) => a.evm.address)), walletAccounts);
+  assert.deepEqual(await wallet.evaluate(() => window.walletwireDemo.wallet.evmAddresses()), swapped, "the selection is kept");
   const chainAfterReload = await dapp.evaluate(() => window.dapp.request("eth_chainId", []));
   assert.equal(chainAfterReload, "0xaa36a7");
 
