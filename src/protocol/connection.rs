@@ -5,8 +5,10 @@ use std::collections::VecDeque;
 
 use serde_json::Value;
 
+use super::info::SessionInfo;
 use super::message::RpcError;
-use super::session::{Flow, Session, SessionInfo};
+use super::record::SessionRecord;
+use super::session::{Flow, Session};
 use super::{Discard, Error, Event, Limits, Output, State, StreamPosition};
 use crate::crypto::RandomSource;
 
@@ -80,6 +82,27 @@ impl<H> core::fmt::Debug for Connection<H> {
 }
 
 impl<H: Handshake> Connection<H> {
+    /// Either side's connection in the session phase, rebuilt from its record: re-subscribes
+    /// from the stored position and emits `Connected`.
+    pub(crate) fn from_session_record(
+        record: &SessionRecord,
+        rng: Box<dyn RandomSource>,
+        limits: Limits,
+    ) -> Self {
+        let session = Session::from_record(record, limits.clone());
+        let mut conn = Self::with_phase(Phase::Closed(None), rng, limits);
+        conn.out.push_back(Output::Subscribe {
+            channel: session.info.channel.clone(),
+            since: session.position(),
+        });
+        conn.out
+            .push_back(Output::Event(Event::State(State::Connected)));
+        conn.out
+            .push_back(Output::Event(Event::Connected(session.info.clone())));
+        conn.phase = Phase::Connected(Box::new(session));
+        conn
+    }
+
     pub(crate) fn with_phase(phase: Phase<H>, rng: Box<dyn RandomSource>, limits: Limits) -> Self {
         Self {
             phase,

@@ -10,12 +10,13 @@
 use std::collections::VecDeque;
 
 use super::connection::{Connection, Ctx, Handshake, Phase, Step};
+use super::info::SessionInfo;
 use super::message::{OfferBody, OfferMessage, Payload, offer_aad};
 use super::otp::{OTP_ATTEMPTS, Otp};
 use super::record::{PendingRecord, Record, SessionRecord};
 use super::request::{Metadata, Mode, PROTOCOL_VERSION, SessionRequest};
 use super::sas;
-use super::session::{Session, SessionInfo};
+use super::session::Session;
 use super::{
     Discard, Error, Event, Limits, MAX_MESSAGE_LEN, Output, SESSION_PREFIX, State, StreamPosition,
     is_channel, pending_key, random_uuid,
@@ -23,9 +24,6 @@ use super::{
 use crate::base64url;
 use crate::crypto::{KeyPair, KeySchedule, PublicKey, RandomSource};
 
-/// How long after the request's expiry a pending handshake record is kept: an offer the
-/// wallet published in time may still be read from the relay's history (10 min there).
-pub const LATE_OFFER_GRACE_MS: u64 = 10 * 60 * 1000;
 /// How long the dApp waits for its driver to finish a sync before declaring expiry anyway:
 /// bounds `connect()` at about `expiresAt` + 30 s of page time.
 pub const SYNC_TIMEOUT_MS: u64 = 30_000;
@@ -668,7 +666,7 @@ impl Connection<DappHandshake> {
         rng: Box<dyn RandomSource>,
         limits: Limits,
     ) -> Self {
-        resume_session(record, rng, limits)
+        Connection::from_session_record(record, rng, limits)
     }
 
     /// The request being shown, while connecting.
@@ -678,24 +676,4 @@ impl Connection<DappHandshake> {
             _ => None,
         }
     }
-}
-
-/// Shared by both sides: a connection in the session phase rebuilt from its record.
-pub(crate) fn resume_session<H: Handshake>(
-    record: &SessionRecord,
-    rng: Box<dyn RandomSource>,
-    limits: Limits,
-) -> Connection<H> {
-    let session = Session::from_record(record, limits.clone());
-    let mut conn = Connection::with_phase(Phase::Closed(None), rng, limits);
-    conn.out.push_back(Output::Subscribe {
-        channel: session.info.channel.clone(),
-        since: session.position(),
-    });
-    conn.out
-        .push_back(Output::Event(Event::State(State::Connected)));
-    conn.out
-        .push_back(Output::Event(Event::Connected(session.info.clone())));
-    conn.phase = Phase::Connected(Box::new(session));
-    conn
 }

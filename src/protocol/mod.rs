@@ -12,6 +12,7 @@ mod channel;
 mod connection;
 mod dapp;
 mod error;
+mod info;
 mod message;
 mod otp;
 mod record;
@@ -26,16 +27,19 @@ use serde_json::Value;
 
 pub use channel::{HANDSHAKE_PREFIX, SESSION_PREFIX, is_channel, is_uuid, random_uuid};
 pub use connection::{Connection, Handshake};
-pub use dapp::{DappConnection, DappHandshake, DappOptions, LATE_OFFER_GRACE_MS, SYNC_TIMEOUT_MS};
+pub use dapp::{DappConnection, DappHandshake, DappOptions, SYNC_TIMEOUT_MS};
 pub use error::{Error, STORAGE_FULL};
+pub use info::SessionInfo;
 pub use message::{
     Frame, MAX_MESSAGE_LEN, OfferBody, OfferMessage, Payload, RpcError, frame_aad, offer_aad,
 };
 pub use otp::{OTP_ATTEMPTS, OTP_DIGITS, Otp};
-pub use record::{AwaitingAck, PendingRecord, Record, RecordError, STORE_PREFIX, SessionRecord};
+pub use record::{
+    AwaitingAck, LATE_OFFER_GRACE_MS, PendingRecord, Record, RecordError, STORE_PREFIX,
+    SessionRecord,
+};
 pub use request::{MAX_URI_LEN, Metadata, Mode, PROTOCOL_VERSION, SessionRequest, URI_PREFIX};
 pub use rpc::Correlation;
-pub use session::SessionInfo;
 pub use wallet::{WalletConnection, WalletHandshake, WalletOptions};
 
 /// Which end of a session.

@@ -5,8 +5,12 @@
 use serde::{Deserialize, Serialize};
 use zeroize::Zeroize;
 
+use super::info::SessionInfo;
 use super::request::SessionRequest;
-use super::session::SessionInfo;
+
+/// How long after the request's expiry a pending handshake record is kept: an offer the
+/// wallet published in time may still be read from the relay's history (10 min there).
+pub const LATE_OFFER_GRACE_MS: u64 = 10 * 60 * 1000;
 use super::{HANDSHAKE_PREFIX, SESSION_PREFIX, StreamPosition, is_channel};
 use crate::base64url;
 use crate::crypto::KEY_LEN;
@@ -187,11 +191,7 @@ impl Record {
                 {
                     return Err(RecordError::Corrupt);
                 }
-                if now
-                    >= p.request
-                        .expires_at
-                        .saturating_add(super::dapp::LATE_OFFER_GRACE_MS)
-                {
+                if now >= p.request.expires_at.saturating_add(LATE_OFFER_GRACE_MS) {
                     return Err(RecordError::Expired);
                 }
             }

@@ -3,38 +3,17 @@
 
 use std::collections::VecDeque;
 
-use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use super::info::SessionInfo;
 use super::message::{Frame, Payload, RpcError, frame_aad};
 use super::record::{AwaitingAck, Record, SessionRecord};
 use super::rpc::Correlation;
 use super::{
-    Discard, Disconnect, Error, Event, Limits, Metadata, Mode, Output, Role, State, StreamPosition,
-    session_key,
+    Discard, Disconnect, Error, Event, Limits, Output, State, StreamPosition, session_key,
 };
 use crate::base64url;
 use crate::crypto::{Key, RandomSource};
-
-/// What the application may know about a session.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct SessionInfo {
-    /// Session id (the UUID of its channel).
-    pub id: String,
-    /// `session:<uuid>`.
-    pub channel: String,
-    /// Our role.
-    pub role: Role,
-    /// Mode the session was made in.
-    pub mode: Mode,
-    /// The peer's metadata.
-    pub peer: Metadata,
-    /// Relay URL.
-    pub relay: String,
-    /// Unix ms when the session expires unless used.
-    pub expires_at: u64,
-}
 
 /// Whether the session goes on after an input.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

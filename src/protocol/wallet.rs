@@ -7,12 +7,12 @@
 //! sides derive ([`super::sas`]), then the dApp's ack (the user typed the code) connects.
 
 use super::connection::{Connection, Ctx, Handshake, Phase, Step};
-use super::dapp::resume_session;
+use super::info::SessionInfo;
 use super::message::{OfferBody, OfferMessage, Payload, offer_aad};
 use super::record::{AwaitingAck, SessionRecord};
 use super::request::{Metadata, Mode, SessionRequest};
 use super::sas;
-use super::session::{Session, SessionInfo};
+use super::session::Session;
 use super::{
     Discard, Error, Event, Limits, Output, SESSION_PREFIX, State, StreamPosition, random_uuid,
     session_key,
@@ -294,7 +294,7 @@ impl Connection<WalletHandshake> {
     /// still waiting for the dApp's nonce or ack (a code already shown is shown again).
     pub fn resume(record: &SessionRecord, rng: Box<dyn RandomSource>, limits: Limits) -> Self {
         let Some(ack) = record.awaiting_ack.clone() else {
-            return resume_session(record, rng, limits);
+            return Connection::from_session_record(record, rng, limits);
         };
         let session = Session::from_record(record, limits.clone());
         let mut conn = Self::with_phase(Phase::Closed(None), rng, limits);
