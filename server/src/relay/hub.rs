@@ -6,9 +6,9 @@ use std::sync::{Arc, RwLock};
 
 use walletwire::relay::DisconnectCode;
 
-use super::broker::StoredPublication;
 use super::connection::handle::{ConnectionHandle, Frame};
 use super::metrics::Metrics;
+use super::publication::StoredPublication;
 
 /// Channel → subscribed connections of this process.
 #[derive(Debug)]

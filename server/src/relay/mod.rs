@@ -17,6 +17,7 @@ pub mod hub;
 pub mod limits;
 pub mod metrics;
 pub mod options;
+pub mod publication;
 
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};

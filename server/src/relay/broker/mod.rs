@@ -20,14 +20,7 @@ use super::options::{BrokerKind, RelayOptions};
 /// How often the memory broker drops expired history.
 const SWEEP_INTERVAL: Duration = Duration::from_secs(30);
 
-/// A publication as stored in history.
-#[derive(Debug)]
-pub struct StoredPublication {
-    /// Position in the channel stream (first is 1).
-    pub offset: u64,
-    /// The publisher's JSON payload.
-    pub data: Box<RawValue>,
-}
+pub use super::publication::StoredPublication;
 
 /// Which part of a stream to read.
 #[derive(Debug, Clone, Copy, Default)]
