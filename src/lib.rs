@@ -36,6 +36,7 @@
 pub mod base64url;
 pub mod crypto;
 pub mod direct;
+pub mod json;
 pub mod loopback;
 pub mod protocol;
 pub mod qr;

@@ -1,5 +1,6 @@
 //! The protocol modules form layers (issue 17): record ← session ← connection ← {dapp,
-//! wallet}, with `info`, `request`, `message`, `sas`, `otp`, `rpc` and `channel` below them.
+//! wallet}, with `codec` (the hand-written JSON of the messages) under `record`, and `info`,
+//! `request`, `message`, `sas`, `otp`, `rpc` and `channel` below them.
 //! A module may import (`super::<module>`) only from layers below its own; this reads the
 //! sources, so a cycle fails here before it confuses a reader.
 
@@ -15,11 +16,12 @@ const LAYERS: &[(&str, u8)] = &[
     ("sas", 1),
     ("info", 2),
     ("message", 2),
-    ("record", 3),
-    ("session", 4),
-    ("connection", 5),
-    ("dapp", 6),
-    ("wallet", 6),
+    ("codec", 3),
+    ("record", 4),
+    ("session", 5),
+    ("connection", 6),
+    ("dapp", 7),
+    ("wallet", 7),
 ];
 
 #[test]

@@ -172,7 +172,7 @@ impl Pending {
         if data.len() > MAX_MESSAGE_LEN {
             return Err(Discard::TooLarge);
         }
-        let message: OfferMessage = serde_json::from_str(data).map_err(|_| Discard::Malformed)?;
+        let message = OfferMessage::from_json(data).map_err(|_| Discard::Malformed)?;
         if message.t != "offer" {
             return Err(Discard::Malformed);
         }
@@ -193,10 +193,8 @@ impl Pending {
             .handshake
             .open(&offer_aad(&self.request.id), &sealed)
             .map_err(|_| Discard::Decrypt)?;
-        // Parsed as text: one serde_json reader (`from_str`) for everything keeps one copy of
-        // each type's deserializer in the wasm bundle.
         let plain = std::str::from_utf8(&plain).map_err(|_| Discard::Malformed)?;
-        let body: OfferBody = serde_json::from_str(plain).map_err(|_| Discard::Malformed)?;
+        let body = OfferBody::from_json(plain).map_err(|_| Discard::Malformed)?;
         if !is_channel(&body.channel, SESSION_PREFIX) || body.wallet.validate().is_err() {
             return Err(Discard::Malformed);
         }

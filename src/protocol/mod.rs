@@ -9,6 +9,7 @@
 //! simulated time. The wire format is specified in `docs/PROTOCOL.md`.
 
 mod channel;
+mod codec;
 mod connection;
 mod dapp;
 mod error;

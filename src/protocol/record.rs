@@ -5,8 +5,13 @@
 use serde::{Deserialize, Serialize};
 use zeroize::Zeroize;
 
+use super::codec::{
+    head, info, key, optional_position, optional_string, request, write_info, write_key,
+    write_optional_position, write_request,
+};
 use super::info::SessionInfo;
 use super::request::SessionRequest;
+use crate::json::{self, Invalid, Object, Reader, once};
 
 /// How long after the request's expiry a pending handshake record is kept: an offer the
 /// wallet published in time may still be read from the relay's history (10 min there).
@@ -130,22 +135,10 @@ pub enum Record {
     Pending(PendingRecord),
 }
 
-#[derive(Serialize)]
-struct Envelope<T> {
-    v: u64,
-    #[serde(flatten)]
-    record: T,
-}
-
 impl Record {
     /// Encodes with the format version.
     pub fn encode(&self) -> String {
-        // Strings, integers and byte arrays encoded as text always serialize.
-        serde_json::to_string(&Envelope {
-            v: RECORD_VERSION,
-            record: self,
-        })
-        .expect("record serializes")
+        record_to_json(RECORD_VERSION, self)
     }
 
     /// Decodes and validates; `now` decides expiry.
@@ -153,21 +146,16 @@ impl Record {
         if text.len() > MAX_RECORD_LEN {
             return Err(RecordError::Corrupt);
         }
-        #[derive(Deserialize)]
-        struct Head {
-            v: Option<serde_json::Value>,
-            kind: Option<String>,
-        }
-        let head: Head = serde_json::from_str(text).map_err(|_| RecordError::Corrupt)?;
-        match head.v.as_ref().and_then(serde_json::Value::as_u64) {
+        let (v, kind) = head(text, true).map_err(|_| RecordError::Corrupt)?;
+        match v.as_ref().and_then(serde_json::Value::as_u64) {
             Some(RECORD_VERSION) => {}
             Some(other) => return Err(RecordError::Version(other)),
             None => return Err(RecordError::Corrupt),
         }
         // The record's struct ignores `v` and `kind` like any other unknown field.
-        let record = match head.kind.as_deref() {
-            Some("session") => serde_json::from_str(text).map(Record::Session),
-            Some("pending") => serde_json::from_str(text).map(Record::Pending),
+        let record = match kind.as_deref() {
+            Some("session") => session_record(text).map(Record::Session),
+            Some("pending") => pending_record(text).map(Record::Pending),
             _ => return Err(RecordError::Corrupt),
         }
         .map_err(|_| RecordError::Corrupt)?;
@@ -206,6 +194,202 @@ impl Record {
             Record::Pending(p) => super::pending_key(&p.request.id),
         }
     }
+}
+
+// The record codec, by hand (see `super::codec`).
+
+/// `{"v":version,"kind":…,…the record's fields}`, as serde_json writes the derived form.
+pub(super) fn record_to_json(version: u64, record: &Record) -> String {
+    let mut out = String::new();
+    let mut o = Object::new(&mut out);
+    o.u64("v", version);
+    match record {
+        Record::Session(s) => {
+            o.string("kind", "session");
+            let mut i = Object::new(o.key("info"));
+            write_info(&mut i, &s.info);
+            i.end();
+            write_key(&mut o, "sendKey", &s.send_key);
+            write_key(&mut o, "recvKey", &s.recv_key);
+            o.u64("sendSeq", s.send_seq);
+            o.u64("recvNext", s.recv_next);
+            write_optional_position(&mut o, "position", &s.position);
+            o.u64("nextRequestId", s.next_request_id);
+            if let Some(a) = &s.awaiting_ack {
+                let mut a_o = Object::new(o.key("awaitingAck"));
+                write_key(&mut a_o, "transcript", &a.transcript);
+                write_key(&mut a_o, "walletNonce", &a.wallet_nonce);
+                if let Some(otp) = &a.otp {
+                    a_o.string("otp", otp);
+                }
+                a_o.u64("deadline", a.deadline);
+                a_o.u64("otpDeadline", a.otp_deadline);
+                a_o.end();
+            }
+        }
+        Record::Pending(p) => {
+            o.string("kind", "pending");
+            let mut q = Object::new(o.key("request"));
+            write_request(&mut q, &p.request);
+            q.end();
+            write_key(&mut o, "secret", &p.secret);
+            write_optional_position(&mut o, "position", &p.position);
+            o.u64("attemptsLeft", p.attempts_left.into());
+            write_key(&mut o, "nonceSeed", &p.nonce_seed);
+            o.bool("otpPrompted", p.otp_prompted);
+        }
+    }
+    o.end();
+    out
+}
+
+fn awaiting_ack(r: &mut Reader<'_>) -> json::Result<AwaitingAck> {
+    let (mut transcript, mut wallet_nonce, mut otp) = (None, None, None);
+    let (mut deadline, mut otp_deadline) = (None, None);
+    let mut seen = 0;
+    r.object(&mut |r, name| {
+        match name {
+            "transcript" => {
+                once(&mut seen, 0)?;
+                transcript = Some(key(r)?);
+            }
+            "walletNonce" => {
+                once(&mut seen, 1)?;
+                wallet_nonce = Some(key(r)?);
+            }
+            "otp" => {
+                once(&mut seen, 2)?;
+                otp = optional_string(r)?;
+            }
+            "deadline" => {
+                once(&mut seen, 3)?;
+                deadline = Some(r.u64()?);
+            }
+            "otpDeadline" => {
+                once(&mut seen, 4)?;
+                otp_deadline = Some(r.u64()?);
+            }
+            _ => r.skip()?,
+        }
+        Ok(())
+    })?;
+    Ok(AwaitingAck {
+        transcript: transcript.ok_or(Invalid)?,
+        wallet_nonce: wallet_nonce.ok_or(Invalid)?,
+        otp,
+        deadline: deadline.ok_or(Invalid)?,
+        otp_deadline: otp_deadline.ok_or(Invalid)?,
+    })
+}
+
+/// Reads a session record's fields (the derived `Deserialize`; `v` and `kind` are unknown
+/// fields to it, skipped).
+pub(super) fn session_record(text: &str) -> json::Result<SessionRecord> {
+    let mut r = Reader::new(text);
+    let (mut info_v, mut send_key, mut recv_key, mut send_seq) = (None, None, None, None);
+    let (mut recv_next, mut position, mut next_request_id, mut awaiting) = (None, None, None, None);
+    let mut seen = 0;
+    r.object(&mut |r, name| {
+        match name {
+            "info" => {
+                once(&mut seen, 0)?;
+                info_v = Some(info(r)?);
+            }
+            "sendKey" => {
+                once(&mut seen, 1)?;
+                send_key = Some(key(r)?);
+            }
+            "recvKey" => {
+                once(&mut seen, 2)?;
+                recv_key = Some(key(r)?);
+            }
+            "sendSeq" => {
+                once(&mut seen, 3)?;
+                send_seq = Some(r.u64()?);
+            }
+            "recvNext" => {
+                once(&mut seen, 4)?;
+                recv_next = Some(r.u64()?);
+            }
+            "position" => {
+                once(&mut seen, 5)?;
+                position = Some(optional_position(r)?);
+            }
+            "nextRequestId" => {
+                once(&mut seen, 6)?;
+                next_request_id = Some(r.u64()?);
+            }
+            "awaitingAck" => {
+                once(&mut seen, 7)?;
+                awaiting = if r.null()? {
+                    None
+                } else {
+                    Some(awaiting_ack(r)?)
+                };
+            }
+            _ => r.skip()?,
+        }
+        Ok(())
+    })?;
+    r.finish()?;
+    Ok(SessionRecord {
+        info: info_v.ok_or(Invalid)?,
+        send_key: send_key.ok_or(Invalid)?,
+        recv_key: recv_key.ok_or(Invalid)?,
+        send_seq: send_seq.ok_or(Invalid)?,
+        recv_next: recv_next.ok_or(Invalid)?,
+        // serde reads an absent `Option` as `None`.
+        position: position.flatten(),
+        next_request_id: next_request_id.ok_or(Invalid)?,
+        awaiting_ack: awaiting,
+    })
+}
+
+/// Reads a pending record's fields (the derived `Deserialize`).
+pub(super) fn pending_record(text: &str) -> json::Result<PendingRecord> {
+    let mut r = Reader::new(text);
+    let (mut request_v, mut secret, mut position, mut attempts) = (None, None, None, None);
+    let (mut nonce_seed, mut otp_prompted) = (None, false);
+    let mut seen = 0;
+    r.object(&mut |r, name| {
+        match name {
+            "request" => {
+                once(&mut seen, 0)?;
+                request_v = Some(request(r)?);
+            }
+            "secret" => {
+                once(&mut seen, 1)?;
+                secret = Some(key(r)?);
+            }
+            "position" => {
+                once(&mut seen, 2)?;
+                position = Some(optional_position(r)?);
+            }
+            "attemptsLeft" => {
+                once(&mut seen, 3)?;
+                attempts = Some(u8::try_from(r.u64()?).map_err(|_| Invalid)?);
+            }
+            "nonceSeed" => {
+                once(&mut seen, 4)?;
+                nonce_seed = Some(key(r)?);
+            }
+            "otpPrompted" => {
+                once(&mut seen, 5)?;
+                otp_prompted = r.bool()?;
+            }
+            _ => r.skip()?,
+        }
+        Ok(())
+    })?;
+    r.finish()?;
+    Ok(PendingRecord {
+        request: request_v.ok_or(Invalid)?,
+        secret: secret.ok_or(Invalid)?,
+        position: position.flatten(),
+        attempts_left: attempts.ok_or(Invalid)?,
+        nonce_seed: nonce_seed.ok_or(Invalid)?,
+        otp_prompted,
+    })
 }
 
 impl Drop for SessionRecord {

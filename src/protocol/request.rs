@@ -278,41 +278,12 @@ impl SessionRequest {
         self.dapp.validate().map_err(Error::InvalidRequest)
     }
 
-    /// The request as compact JSON.
-    pub fn to_json(&self) -> String {
-        // Serializing plain strings and integers cannot fail.
-        serde_json::to_string(self).expect("session request serializes")
-    }
-
     /// `walletwire:connect?r=<base64url(JSON)>`.
     pub fn to_uri(&self) -> String {
         format!(
             "{URI_PREFIX}{}",
             base64url::encode(self.to_json().as_bytes())
         )
-    }
-
-    /// Parses and validates request JSON (version checked first so that a future version
-    /// gets `UnsupportedVersion`, not a field error). Expiry is not checked here.
-    pub fn from_json(json: &str) -> Result<Self, Error> {
-        if json.len() > MAX_REQUEST_JSON_LEN {
-            return Err(Error::RequestTooLarge);
-        }
-        #[derive(Deserialize)]
-        struct Version {
-            v: Option<serde_json::Value>,
-        }
-        let version: Version =
-            serde_json::from_str(json).map_err(|_| Error::InvalidRequest("not a JSON object"))?;
-        match version.v.as_ref().and_then(serde_json::Value::as_u64) {
-            Some(PROTOCOL_VERSION) => {}
-            Some(other) => return Err(Error::UnsupportedVersion(other)),
-            None => return Err(Error::InvalidRequest("missing version")),
-        }
-        let request: Self = serde_json::from_str(json)
-            .map_err(|_| Error::InvalidRequest("missing or mistyped field"))?;
-        request.validate()?;
-        Ok(request)
     }
 
     /// Parses a `walletwire:connect?r=...` URI, or the bare JSON a QR scanner may hand over.

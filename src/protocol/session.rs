@@ -119,8 +119,7 @@ impl Session {
         rng: &mut dyn RandomSource,
         out: &mut VecDeque<Output>,
     ) -> Result<(), Error> {
-        // Payloads hold only JSON values, which always serialize.
-        let plain = serde_json::to_vec(payload).expect("payload serializes");
+        let plain = payload.to_json().into_bytes();
         if plain.len() > self.limits.max_payload {
             return Err(Error::PayloadTooLarge {
                 size: plain.len(),
@@ -140,8 +139,7 @@ impl Session {
         self.store(out);
         out.push_back(Output::Publish {
             channel: self.info.channel.clone(),
-            // A struct of strings and integers always serializes.
-            data: serde_json::to_string(&frame).expect("frame serializes"),
+            data: frame.to_json(),
         });
         Ok(())
     }
@@ -282,7 +280,7 @@ impl Session {
         if data.len() > self.limits.max_frame_len() {
             return Err(Discard::TooLarge);
         }
-        let frame: Frame = serde_json::from_str(data).map_err(|_| Discard::Malformed)?;
+        let frame = Frame::from_json(data).map_err(|_| Discard::Malformed)?;
         if frame.from == self.info.role {
             return Err(Discard::Own);
         }
@@ -301,9 +299,8 @@ impl Session {
             }));
         }
         self.recv_next = frame.seq + 1;
-        // As text, like every other parse (one serde_json reader in the wasm bundle).
         let plain = std::str::from_utf8(&plain).map_err(|_| Discard::Malformed)?;
-        serde_json::from_str(plain).map_err(|_| Discard::Malformed)
+        Payload::from_json(plain).map_err(|_| Discard::Malformed)
     }
 
     /// Records the relay position of a processed publication.

@@ -94,8 +94,7 @@ impl Offering {
             otp_deadline: ack.map(|a| a.otp_deadline),
             since: Some(since),
         };
-        // A struct of strings and integers always serializes.
-        let plain = serde_json::to_vec(&body).expect("offer serializes");
+        let plain = body.to_json().into_bytes();
         let sealed = self
             .offer_key
             .seal(ctx.rng, &offer_aad(&self.request_id), &plain);
@@ -106,7 +105,7 @@ impl Offering {
         };
         ctx.out.push_back(Output::Publish {
             channel: self.handshake_channel.clone(),
-            data: serde_json::to_string(&message).expect("offer message serializes"),
+            data: message.to_json(),
         });
     }
 }

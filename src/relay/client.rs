@@ -316,8 +316,7 @@ impl RelayClient {
         command.id = id;
         self.pending
             .insert(id, (what, now + self.options.command_timeout_ms));
-        // Commands hold strings, numbers and verbatim JSON: serialization cannot fail.
-        let text = serde_json::to_string(&command).expect("command serializes");
+        let text = command.to_json();
         self.transmits.push_back(Transmit::Send(text));
     }
 
@@ -501,8 +500,7 @@ impl RelayClient {
             connect: Some(request),
             ..Default::default()
         };
-        // A command of strings serializes.
-        let text = serde_json::to_string(&command).expect("connect serializes");
+        let text = command.to_json();
         self.transmits.push_back(Transmit::Send(text));
         self.link = Link::Handshaking { id, since: now };
     }
@@ -590,7 +588,7 @@ impl RelayClient {
             *deadline = now + *ping_ms + self.options.ping_grace_ms;
         }
         for line in text.split('\n').filter(|l| !l.trim().is_empty()) {
-            match serde_json::from_str::<Reply>(line) {
+            match Reply::from_json(line) {
                 Ok(reply) => self.handle_reply(reply, now),
                 // A relay speaking something else: drop the link rather than guess.
                 Err(_) => return self.drop_link(0, true, now, true),

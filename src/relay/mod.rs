@@ -11,6 +11,7 @@
 //! compiles to wasm32 for the browser driver as well as natively for the server.
 
 pub mod client;
+pub mod codec;
 pub mod codes;
 #[cfg(any(feature = "dapp", feature = "wallet"))]
 pub mod hub;

@@ -15,7 +15,7 @@ use web_sys::{CloseEvent, MessageEvent, WebSocket};
 
 use super::error::{from_protocol, js_error, set};
 use super::events::{Listeners, Settle, rejected};
-use super::js::{BrowserRandom, now, serialize_to_js, to_js};
+use super::js::{BrowserRandom, json_to_js, now, to_js};
 use super::storage::Store;
 use crate::protocol::{Disconnect, Error, Event, Limits, Record, Role, RpcError, State};
 use crate::relay::client::{RelayClientOptions, Transmit};
@@ -501,7 +501,7 @@ impl Driver {
         let connected = self.state.borrow().sessions.get(&id).cloned();
         let ended = self.state.borrow_mut().hub.connection(id).is_none();
         match connected {
-            Some(info) => settle.resolve(&serialize_to_js(&info)),
+            Some(info) => settle.resolve(&json_to_js(&info.to_json())),
             None if ended => settle.reject(&self.ended(id)),
             None => self
                 .state
@@ -582,7 +582,7 @@ impl Driver {
                 set(&payload, "uri", &uri.clone().into());
                 set(&payload, "mode", &request.mode.as_str().into());
                 set(&payload, "expiresAt", &(request.expires_at as f64).into());
-                set(&payload, "request", &serialize_to_js(&request));
+                set(&payload, "request", &json_to_js(&request.to_json()));
                 let qr = Closure::<dyn FnMut() -> JsValue>::new(move || {
                     crate::qr::svg(&uri).map_or(JsValue::NULL, JsValue::from)
                 });
@@ -625,7 +625,7 @@ impl Driver {
                 self.emit_prompt(id, "display_otp", &payload);
             }
             Event::Connected(info) => {
-                let payload = serialize_to_js(&info);
+                let payload = json_to_js(&info.to_json());
                 let waiters = {
                     let mut state = self.state.borrow_mut();
                     state.sessions.insert(id, info);

@@ -11,7 +11,7 @@ use wasm_bindgen::prelude::*;
 use super::driver::{Driver, find};
 use super::error::{from_protocol, js_error, set};
 use super::events::{Listeners, Settle, rejected};
-use super::js::{BrowserRandom, from_js, get, get_ms, get_string, serialize_to_js, to_js};
+use super::js::{BrowserRandom, from_js, get, get_ms, get_string, json_to_js, to_js};
 use super::storage::Store;
 use super::tabs::{TabRole, Tabs};
 use crate::protocol::{Limits, Metadata, Record, Role};
@@ -320,7 +320,7 @@ impl Endpoint {
         let list = Array::new();
         for driver in self.drivers.borrow().iter() {
             for (_, info) in driver.sessions() {
-                list.push(&serialize_to_js(&info));
+                list.push(&json_to_js(&info.to_json()));
             }
         }
         list
@@ -340,7 +340,7 @@ impl Endpoint {
         let probe = Driver::stored_in(&self.store, self.role);
         for record in probe {
             if let Record::Session(s) = record {
-                list.push(&serialize_to_js(&s.info));
+                list.push(&json_to_js(&s.info.to_json()));
             }
         }
         list
@@ -362,7 +362,7 @@ impl Endpoint {
                 continue;
             }
             if let Record::Session(s) = &record {
-                live.push(&serialize_to_js(&s.info));
+                live.push(&json_to_js(&s.info.to_json()));
             }
             driver.with_hub(|hub, now| {
                 let id = hub.try_resume(&record, now, Box::new(BrowserRandom));

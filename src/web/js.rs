@@ -19,14 +19,10 @@ pub fn to_js(value: &serde_json::Value) -> JsValue {
     js_sys::JSON::parse(&value.to_string()).unwrap_or(JsValue::NULL)
 }
 
-/// A serializable Rust value as a plain JS value.
+/// JSON text the SDK wrote (`to_json` of its own types) as a plain JS value.
 #[cfg(any(feature = "dapp", feature = "wallet"))]
-pub fn serialize_to_js<T: serde::Serialize>(value: &T) -> JsValue {
-    // Through text, not `serde_json::Value`: one serializer per type instead of two.
-    serde_json::to_string(value)
-        .ok()
-        .and_then(|text| js_sys::JSON::parse(&text).ok())
-        .unwrap_or(JsValue::NULL)
+pub fn json_to_js(text: &str) -> JsValue {
+    js_sys::JSON::parse(text).unwrap_or(JsValue::NULL)
 }
 
 /// A JS value as JSON (`undefined` becomes `null`); refuses what JSON cannot carry
