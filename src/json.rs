@@ -11,6 +11,12 @@
 
 use std::borrow::Cow;
 
+use serde_json::{Map, Number, Value};
+
+/// Deepest nesting of arrays and objects a [`Reader::value`] takes: serde_json's limit (its
+/// 128th nested container is refused).
+pub const MAX_DEPTH: u32 = 127;
+
 /// The text is not JSON of the expected shape.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Invalid;
@@ -432,6 +438,66 @@ impl<'a> Reader<'a> {
         Ok(())
     }
 
+    /// Reads any JSON value as serde_json's `Value` reads one: integers as `u64` or `i64`
+    /// when they fit, other numbers as the nearest `f64` (out of range refused), later
+    /// duplicate keys replacing earlier ones, at most [`MAX_DEPTH`] nested containers.
+    pub fn value(&mut self) -> Result<Value> {
+        self.value_in(0)
+    }
+
+    fn value_in(&mut self, depth: u32) -> Result<Value> {
+        match self.peek().ok_or(Invalid)? {
+            b'n' => self.literal("null").map(|()| Value::Null),
+            b't' => self.literal("true").map(|()| Value::Bool(true)),
+            b'f' => self.literal("false").map(|()| Value::Bool(false)),
+            b'"' => self.string().map(Value::String),
+            b'[' if depth < MAX_DEPTH => {
+                let mut list = Vec::new();
+                self.array(&mut |r| {
+                    list.push(r.value_in(depth + 1)?);
+                    Ok(())
+                })?;
+                Ok(Value::Array(list))
+            }
+            b'{' if depth < MAX_DEPTH => {
+                let mut map = Map::new();
+                self.object(&mut |r, key| {
+                    let value = r.value_in(depth + 1)?;
+                    map.insert(key.to_owned(), value);
+                    Ok(())
+                })?;
+                Ok(Value::Object(map))
+            }
+            b'-' | b'0'..=b'9' => self.number_value().map(Value::Number),
+            _ => Err(Invalid),
+        }
+    }
+
+    fn number_value(&mut self) -> Result<Number> {
+        let start = self.pos;
+        self.number()?;
+        let text = &self.text[start..self.pos];
+        if !text.contains(['.', 'e', 'E']) {
+            let (negative, digits) = match text.strip_prefix('-') {
+                Some(digits) => (true, digits),
+                None => (false, text),
+            };
+            if let Ok(magnitude) = digits.parse::<u64>() {
+                if !negative {
+                    return Ok(Number::from(magnitude));
+                }
+                // `-0` is a float to serde_json (-0.0).
+                if (1..=1 << 63).contains(&magnitude) {
+                    return Ok(Number::from((magnitude as i64).wrapping_neg()));
+                }
+            }
+        }
+        // The nearest double (serde_json's `float_roundtrip` reading, as this build uses it);
+        // JSON number syntax is a subset of what `f64::from_str` takes.
+        let float: f64 = text.parse().map_err(|_| Invalid)?;
+        Number::from_f64(float).ok_or(Invalid)
+    }
+
     /// Skips any value.
     pub fn skip(&mut self) -> Result<()> {
         self.raw().map(drop)
@@ -477,6 +543,48 @@ pub fn write_string(out: &mut String, value: &str) {
     }
     out.push_str(&value[start..]);
     out.push('"');
+}
+
+/// A `Value` as serde_json writes it (no spaces, keys in the map's order).
+pub fn value_text(value: &Value) -> String {
+    let mut out = String::new();
+    write_value(&mut out, value);
+    out
+}
+
+/// Appends `value` as serde_json writes it.
+pub fn write_value(out: &mut String, value: &Value) {
+    match value {
+        Value::Null => out.push_str("null"),
+        Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+        Value::Number(n) => match (n.as_u64(), n.as_i64()) {
+            (Some(u), _) => push_u64(out, u),
+            (None, Some(i)) => {
+                out.push('-');
+                push_u64(out, i.unsigned_abs());
+            }
+            // A float: serde_json's own shortest form.
+            _ => out.push_str(&n.to_string()),
+        },
+        Value::String(s) => write_string(out, s),
+        Value::Array(list) => {
+            out.push('[');
+            for (i, item) in list.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                write_value(out, item);
+            }
+            out.push(']');
+        }
+        Value::Object(map) => {
+            let mut o = Object::new(out);
+            for (key, item) in map {
+                write_value(o.key(key), item);
+            }
+            o.end();
+        }
+    }
 }
 
 /// Writes an object's fields in order, as serde_json does (no spaces).

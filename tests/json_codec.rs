@@ -12,9 +12,11 @@ use walletwire::protocol::{
     Frame, OfferBody, OfferMessage, Payload, PendingRecord, Record, RecordError, SessionRecord,
     SessionRequest,
 };
+use walletwire::relay::codec::{is_json, ping_command, publish_command};
 use walletwire::relay::{
-    Command, ConnectRequest, HistoryRequest, PublishRequest, Reply, StreamPosition,
-    SubscribeRequest, UnsubscribeRequest,
+    ClientReply, Command, ConnectRequest, HistoryRequest, HistoryResult, Publication,
+    PublicationOf, PublishRequest, Push, Reply, StreamPosition, SubscribeRequest, SubscribeResult,
+    UnsubscribeRequest,
 };
 
 /// A small deterministic generator (splitmix64), so one proptest seed is one text.
@@ -531,9 +533,42 @@ fn serde_reply(text: &str) -> Option<String> {
 }
 
 fn hand_reply(text: &str) -> Option<String> {
-    Reply::from_json(text)
+    ClientReply::from_json(text)
         .ok()
-        .map(|r| serde_json::to_string(&r).unwrap())
+        .map(|r| serde_json::to_string(&boxed(r)).unwrap())
+}
+
+/// The client's reply (data as JSON text) as the relay's type (data as `RawValue`).
+fn boxed(reply: ClientReply) -> Reply {
+    let raw = |p: PublicationOf<String>| Publication {
+        data: RawValue::from_string(p.data).expect("the reader keeps only JSON"),
+        offset: p.offset,
+    };
+    Reply {
+        id: reply.id,
+        error: reply.error,
+        push: reply.push.map(|p| Push {
+            channel: p.channel,
+            publication: p.publication.map(raw),
+        }),
+        connect: reply.connect,
+        subscribe: reply.subscribe.map(|s| SubscribeResult {
+            recoverable: s.recoverable,
+            positioned: s.positioned,
+            epoch: s.epoch,
+            offset: s.offset,
+            was_recovering: s.was_recovering,
+            recovered: s.recovered,
+            publications: s.publications.into_iter().map(raw).collect(),
+        }),
+        unsubscribe: reply.unsubscribe,
+        publish: reply.publish,
+        history: reply.history.map(|h| HistoryResult {
+            publications: h.publications.into_iter().map(raw).collect(),
+            epoch: h.epoch,
+            offset: h.offset,
+        }),
+    }
 }
 
 proptest! {
@@ -762,4 +797,115 @@ fn the_generated_replies_are_mostly_read_and_sometimes_refused() {
         (300..1900).contains(&payloads),
         "{payloads} of 2000 payloads read"
     );
+}
+
+/// A random JSON text: numbers of every kind serde_json tells apart, strings with escapes,
+/// nesting, duplicate keys, whitespace; now and then something that is not JSON.
+fn any_json(g: &mut Gen, depth: u32) -> String {
+    let numbers = [
+        "0",
+        "-0",
+        "7",
+        "-7",
+        "18446744073709551615",
+        "18446744073709551616",
+        "-9223372036854775808",
+        "-9223372036854775809",
+        "0.1",
+        "-2.5e-3",
+        "1E+2",
+        "1e400",
+        "-1e400",
+        "1e-400",
+        "123456789012345678901234567890",
+        "3.141592653589793238462643383279",
+        "5e-324",
+        "1.7976931348623157e308",
+        "0.30000000000000004",
+        "|",
+        "01",
+        "1.",
+        "-",
+        ".5",
+        "1e",
+    ];
+    match g.below(if depth > 4 { 4 } else { 7 }) {
+        0 => choose(g, &numbers).to_owned(),
+        1 => string(g),
+        2 => choose(g, &["true", "false", "null", "|", "nul", "True"]).to_owned(),
+        3 => choose(g, &numbers).to_owned(),
+        4 | 5 => {
+            let items: Vec<String> = (0..g.below(4)).map(|_| any_json(g, depth + 1)).collect();
+            let sep = format!("{},{}", g.ws(), g.ws());
+            format!("[{}{}{}]", g.ws(), items.join(&sep), g.ws())
+        }
+        _ => {
+            let keys = ["\"a\"", "\"b\"", "\"\\u0061\"", "\"é\"", "\"\""];
+            let items: Vec<String> = (0..g.below(4))
+                .map(|_| format!("{}:{}", g.pick(&keys), any_json(g, depth + 1)))
+                .collect();
+            format!("{{{}}}", items.join(","))
+        }
+    }
+}
+
+fn hand_value(text: &str) -> Option<serde_json::Value> {
+    let mut reader = json::Reader::new(text);
+    let value = reader.value().ok()?;
+    reader.finish().ok()?;
+    Some(value)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(4000))]
+
+    #[test]
+    fn publish_and_ping_commands_are_the_commands_bytes(seed in any::<u64>(), id in any::<u32>()) {
+        let mut g = Gen(seed);
+        let channel = plain(&mut g);
+        let data = raw(&mut g).unwrap_or_else(|| RawValue::from_string("{}".into()).unwrap());
+        let publish = Command {
+            id,
+            publish: Some(PublishRequest { channel: channel.clone(), data: Some(data.clone()) }),
+            ..Command::default()
+        };
+        prop_assert_eq!(publish_command(id, &channel, data.get()), serde_json::to_string(&publish).unwrap());
+        let ping = Command { id, ping: RawValue::from_string("{}".into()).ok(), ..Command::default() };
+        prop_assert_eq!(ping_command(id), serde_json::to_string(&ping).unwrap());
+    }
+
+    #[test]
+    fn values_read_and_written_by_hand_as_serde_json_does(seed in any::<u64>()) {
+        let text = any_json(&mut Gen(seed), 0);
+        prop_assert_eq!(is_json(&text), serde_json::from_str::<&RawValue>(&text).is_ok(), "{}", text);
+        let by_serde = serde_json::from_str::<serde_json::Value>(&text).ok();
+        prop_assert_eq!(&hand_value(&text), &by_serde, "{}", text);
+        if let Some(value) = by_serde {
+            prop_assert_eq!(json::value_text(&value), serde_json::to_string(&value).unwrap());
+        }
+    }
+}
+
+#[test]
+fn values_nest_as_deep_as_serde_json_lets_them() {
+    for depth in [126, 127, 128, 129] {
+        let text = format!("{}{}", "[".repeat(depth), "]".repeat(depth));
+        assert_eq!(
+            hand_value(&text),
+            serde_json::from_str::<serde_json::Value>(&text).ok(),
+            "{depth}"
+        );
+    }
+    assert!(hand_value(&format!("{}{}", "[".repeat(127), "]".repeat(127))).is_some());
+    // Kept raw (publication data), JSON of any depth passes, as serde_json lets it.
+    for depth in [1, 128, 10_000] {
+        let text = format!("{}{}", "[".repeat(depth), "]".repeat(depth));
+        assert_eq!(
+            is_json(&text),
+            serde_json::from_str::<&RawValue>(&text).is_ok(),
+            "{depth}"
+        );
+        assert!(is_json(&text));
+    }
+    assert!(hand_value(&format!("{}{}", "[".repeat(128), "]".repeat(128))).is_none());
 }

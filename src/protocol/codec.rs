@@ -2,8 +2,8 @@
 //! (see `crate::json` for why): frames, payloads, offers. The bytes written are serde_json's
 //! bytes for the derived `Serialize`, and what is read is what the derived `Deserialize` reads
 //! (object form): the session request and session info here, the stored records in
-//! `record.rs` from these parts; `tests/json_codec.rs` holds both to that. Request parameters and results
-//! stay `serde_json::Value`, read and written by serde_json itself (one copy of that code).
+//! `record.rs` from these parts; `tests/json_codec.rs` holds both to that. Request parameters
+//! and results are `serde_json::Value`s, read and written by `crate::json` too.
 
 use serde_json::Value;
 
@@ -14,7 +14,7 @@ use super::request::{MAX_REQUEST_JSON_LEN, Metadata, Mode, PROTOCOL_VERSION, Ses
 use super::{Role, StreamPosition};
 use crate::base64url;
 use crate::crypto::KEY_LEN;
-use crate::json::{self, Invalid, Object, Reader, once};
+use crate::json::{self, Invalid, Object, Reader, once, value_text};
 
 fn role_name(role: Role) -> &'static str {
     match role {
@@ -23,14 +23,8 @@ fn role_name(role: Role) -> &'static str {
     }
 }
 
-fn value_text(value: &Value) -> String {
-    // A `Value` holds only JSON, which always serializes.
-    serde_json::to_string(value).expect("a JSON value serializes")
-}
-
-/// A `Value` read in place (its text cut out by the reader, then parsed by serde_json).
 fn value(r: &mut Reader<'_>) -> json::Result<Value> {
-    serde_json::from_str(r.raw()?).map_err(|_| Invalid)
+    r.value()
 }
 
 pub(super) fn optional_string(r: &mut Reader<'_>) -> json::Result<Option<String>> {

@@ -11,10 +11,9 @@
 
 use std::collections::VecDeque;
 
-use serde_json::value::RawValue;
-
+use super::codec;
 use super::codes::{ErrorCode, close_code_reconnects};
-use super::wire::{self, Command, ConnectRequest, HistoryRequest, PublishRequest, Reply};
+use super::wire::{self, ClientReply, Command, ConnectRequest, HistoryRequest};
 use crate::crypto::RandomSource;
 use crate::protocol::StreamPosition;
 use crate::sorted::SortedMap;
@@ -311,12 +310,23 @@ impl RelayClient {
     }
 
     fn command(&mut self, mut command: Command, what: Pending, now: u64) {
+        self.command_text(
+            |id| {
+                command.id = id;
+                command.to_json()
+            },
+            what,
+            now,
+        );
+    }
+
+    /// Sends the command `write` makes for the next command id.
+    fn command_text(&mut self, write: impl FnOnce(u32) -> String, what: Pending, now: u64) {
         let id = self.next_command;
         self.next_command = self.next_command.wrapping_add(1).max(1);
-        command.id = id;
         self.pending
             .insert(id, (what, now + self.options.command_timeout_ms));
-        let text = command.to_json();
+        let text = write(id);
         self.transmits.push_back(Transmit::Send(text));
     }
 
@@ -354,16 +364,13 @@ impl RelayClient {
         let out = &mut self.queue[index];
         out.in_flight = true;
         let (id, channel) = (out.id, out.channel.clone());
-        // Validated as JSON in `publish`.
-        let data = RawValue::from_string(out.data.clone()).expect("queued data is JSON");
-        let command = Command {
-            publish: Some(PublishRequest {
-                channel,
-                data: Some(data),
-            }),
-            ..Default::default()
-        };
-        self.command(command, Pending::Publish { id }, now);
+        // The data was checked to be JSON in `publish`.
+        let data = out.data.clone();
+        self.command_text(
+            |command| codec::publish_command(command, &channel, &data),
+            Pending::Publish { id },
+            now,
+        );
     }
 
     fn send_history(&mut self, channel: &str, now: u64) {
@@ -427,7 +434,7 @@ impl RelayClient {
         if matches!(self.link, Link::Terminal) {
             return Err(RelayError::Refused);
         }
-        if serde_json::from_str::<&RawValue>(&data).is_err() {
+        if !codec::is_json(&data) {
             return Err(RelayError::InvalidData);
         }
         // Command envelope: {"id":4294967295,"publish":{"channel":"...","data":...}}.
@@ -474,11 +481,7 @@ impl RelayClient {
         match self.link {
             Link::Down { .. } => self.open(now),
             Link::Up { .. } => {
-                let command = Command {
-                    ping: Some(empty_object()),
-                    ..Default::default()
-                };
-                self.command(command, Pending::Ping, now);
+                self.command_text(codec::ping_command, Pending::Ping, now);
             }
             _ => {}
         }
@@ -588,7 +591,7 @@ impl RelayClient {
             *deadline = now + *ping_ms + self.options.ping_grace_ms;
         }
         for line in text.split('\n').filter(|l| !l.trim().is_empty()) {
-            match Reply::from_json(line) {
+            match ClientReply::from_json(line) {
                 Ok(reply) => self.handle_reply(reply, now),
                 // A relay speaking something else: drop the link rather than guess.
                 Err(_) => return self.drop_link(0, true, now, true),
@@ -596,7 +599,7 @@ impl RelayClient {
         }
     }
 
-    fn handle_reply(&mut self, reply: Reply, now: u64) {
+    fn handle_reply(&mut self, reply: ClientReply, now: u64) {
         if reply.is_ping() {
             if let Link::Up { pong: true, .. } = self.link {
                 self.transmits.push_back(Transmit::Send("{}".into()));
@@ -670,7 +673,7 @@ impl RelayClient {
                             &channel,
                             publication.offset,
                             &result.epoch,
-                            publication.data.get(),
+                            &publication.data,
                         );
                     }
                 }
@@ -694,7 +697,7 @@ impl RelayClient {
         self.flush_queue(now);
     }
 
-    fn connected(&mut self, reply: Reply, now: u64) {
+    fn connected(&mut self, reply: ClientReply, now: u64) {
         let Some(result) = reply.connect else {
             let code = reply.error.map_or(0, |e| e.code);
             // An error to connect is permanent unless marked temporary.
@@ -761,7 +764,7 @@ impl RelayClient {
         &mut self,
         channel: &str,
         recovering: bool,
-        result: wire::SubscribeResult,
+        result: wire::SubscribeResultOf<String>,
         now: u64,
     ) {
         let Some(sub) = self.subscriptions.get_mut(channel) else {
@@ -831,7 +834,7 @@ impl RelayClient {
 
     /// The retained history after a failed recovery arrived: deliver it, then what was pushed
     /// meanwhile, then go live.
-    fn backfilled(&mut self, channel: &str, result: wire::HistoryResult, now: u64) {
+    fn backfilled(&mut self, channel: &str, result: wire::HistoryResultOf<String>, now: u64) {
         let Some(sub) = self.subscriptions.get_mut(channel) else {
             return;
         };
@@ -853,14 +856,14 @@ impl RelayClient {
     fn go_live(
         &mut self,
         channel: &str,
-        publications: &[wire::Publication],
+        publications: &[wire::PublicationOf<String>],
         top: u64,
         epoch: &str,
         buffered: Vec<(u64, String)>,
         now: u64,
     ) {
         for publication in publications {
-            self.deliver(channel, publication.offset, epoch, publication.data.get());
+            self.deliver(channel, publication.offset, epoch, &publication.data);
         }
         let top = StreamPosition {
             offset: top,
@@ -895,13 +898,12 @@ impl RelayClient {
         });
     }
 
-    fn live_publication(&mut self, channel: &str, publication: wire::Publication) {
+    fn live_publication(&mut self, channel: &str, publication: wire::PublicationOf<String>) {
         let Some(sub) = self.subscriptions.get_mut(channel) else {
             return;
         };
         if sub.subscribing {
-            sub.buffered
-                .push((publication.offset, publication.data.get().to_owned()));
+            sub.buffered.push((publication.offset, publication.data));
             return;
         }
         let epoch = sub
@@ -909,7 +911,7 @@ impl RelayClient {
             .as_ref()
             .map(|p| p.epoch.clone())
             .unwrap_or_default();
-        self.deliver(channel, publication.offset, &epoch, publication.data.get());
+        self.deliver(channel, publication.offset, &epoch, &publication.data);
     }
 
     /// Delivers one publication unless it is at or below the last delivered offset.
@@ -934,11 +936,6 @@ impl RelayClient {
             data: data.to_owned(),
         });
     }
-}
-
-fn empty_object() -> Box<RawValue> {
-    // "{}" is valid JSON.
-    RawValue::from_string("{}".into()).expect("empty object is JSON")
 }
 
 /// Converts a wire position (for drivers that read replies themselves).

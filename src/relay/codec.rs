@@ -3,11 +3,9 @@
 //! [`super::wire`]; `tests/json_codec.rs` checks that both sides give the same bytes and the
 //! same values, so the two never drift.
 
-use serde_json::value::RawValue;
-
 use super::wire::{
-    ClientError, Command, ConnectResult, HistoryResult, Publication, Push, Reply, StreamPosition,
-    SubscribeResult,
+    ClientError, ClientReply, Command, ConnectResult, HistoryResultOf, PublicationOf, PushOf,
+    StreamPosition, SubscribeResultOf,
 };
 use crate::json::{self, Invalid, Object, Reader, once};
 
@@ -104,6 +102,40 @@ impl Command {
     }
 }
 
+/// `{"id":…,"publish":{"channel":…,"data":…}}`, `data` (JSON text) as is: what
+/// [`Command::to_json`] writes for that publish, without making the data a `RawValue`.
+pub fn publish_command(id: u32, channel: &str, data: &str) -> String {
+    let mut out = String::new();
+    let mut o = Object::new(&mut out);
+    if id != 0 {
+        o.u64("id", id.into());
+    }
+    let mut m = Object::new(o.key("publish"));
+    m.string("channel", channel);
+    m.raw("data", data);
+    m.end();
+    o.end();
+    out
+}
+
+/// `{"id":…,"ping":{}}`: what [`Command::to_json`] writes for a ping.
+pub fn ping_command(id: u32) -> String {
+    let mut out = String::new();
+    let mut o = Object::new(&mut out);
+    if id != 0 {
+        o.u64("id", id.into());
+    }
+    o.raw("ping", "{}");
+    o.end();
+    out
+}
+
+/// Whether `text` is one JSON value, as serde_json's `&RawValue` takes it.
+pub fn is_json(text: &str) -> bool {
+    let mut r = Reader::new(text);
+    r.raw().is_ok() && r.finish().is_ok()
+}
+
 fn write_position(o: &mut Object<'_>, position: &StreamPosition) {
     if position.offset != 0 {
         o.u64("offset", position.offset);
@@ -113,12 +145,12 @@ fn write_position(o: &mut Object<'_>, position: &StreamPosition) {
     }
 }
 
-impl Reply {
+impl ClientReply {
     /// Reads one reply line, accepting what serde_json's derived `Deserialize` accepts for
-    /// [`Reply`] in object form.
+    /// a [`super::Reply`] in object form; publication data is kept as its JSON text.
     pub fn from_json(text: &str) -> json::Result<Self> {
         let mut r = Reader::new(text);
-        let mut reply = Reply::default();
+        let mut reply = ClientReply::default();
         let mut seen = 0;
         r.object(&mut |r, key| match key {
             "id" => {
@@ -212,8 +244,10 @@ fn client_error(r: &mut Reader<'_>) -> json::Result<ClientError> {
     })
 }
 
-fn push(r: &mut Reader<'_>) -> json::Result<Push> {
-    let mut push = Push::default();
+type Publication = PublicationOf<String>;
+
+fn push(r: &mut Reader<'_>) -> json::Result<PushOf<String>> {
+    let mut push = PushOf::default();
     let mut seen = 0;
     r.object(&mut |r, key| {
         match key {
@@ -239,8 +273,7 @@ fn publication(r: &mut Reader<'_>) -> json::Result<Publication> {
         match key {
             "data" => {
                 once(&mut seen, 0)?;
-                let text = r.raw()?.to_owned();
-                data = Some(RawValue::from_string(text).map_err(|_| Invalid)?);
+                data = Some(r.raw()?.to_owned());
             }
             "offset" => {
                 once(&mut seen, 1)?;
@@ -295,8 +328,8 @@ fn connect_result(r: &mut Reader<'_>) -> json::Result<ConnectResult> {
     Ok(result)
 }
 
-fn subscribe_result(r: &mut Reader<'_>) -> json::Result<SubscribeResult> {
-    let mut result = SubscribeResult::default();
+fn subscribe_result(r: &mut Reader<'_>) -> json::Result<SubscribeResultOf<String>> {
+    let mut result = SubscribeResultOf::default();
     let mut seen = 0;
     r.object(&mut |r, key| {
         match key {
@@ -335,8 +368,8 @@ fn subscribe_result(r: &mut Reader<'_>) -> json::Result<SubscribeResult> {
     Ok(result)
 }
 
-fn history_result(r: &mut Reader<'_>) -> json::Result<HistoryResult> {
-    let mut result = HistoryResult::default();
+fn history_result(r: &mut Reader<'_>) -> json::Result<HistoryResultOf<String>> {
+    let mut result = HistoryResultOf::default();
     let mut seen = 0;
     r.object(&mut |r, key| {
         match key {

@@ -19,7 +19,8 @@ pub mod wire;
 
 pub use codes::{DisconnectCode, ErrorCode};
 pub use wire::{
-    ClientError, Command, ConnectRequest, ConnectResult, HistoryRequest, HistoryResult,
-    Publication, PublishRequest, PublishResult, Push, Reply, StreamPosition, SubscribeRequest,
-    SubscribeResult, UnsubscribeRequest, UnsubscribeResult,
+    ClientError, ClientReply, Command, ConnectRequest, ConnectResult, HistoryRequest,
+    HistoryResult, HistoryResultOf, Publication, PublicationOf, PublishRequest, PublishResult,
+    Push, PushOf, Reply, ReplyOf, StreamPosition, SubscribeRequest, SubscribeResult,
+    SubscribeResultOf, UnsubscribeRequest, UnsubscribeResult,
 };

@@ -170,9 +170,12 @@ pub struct SubscribeRequest {
     pub token: String,
 }
 
-/// `subscribe` result.
-#[derive(Debug, Default, Clone, Serialize, Deserialize)]
-pub struct SubscribeResult {
+/// `subscribe` result, as the relay sends it ([`SubscribeResultOf`] with raw JSON data).
+pub type SubscribeResult = SubscribeResultOf<Box<RawValue>>;
+
+/// `subscribe` result, its publications' `data` held as `D` (see [`PublicationOf`]).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SubscribeResultOf<D> {
     /// The subscription can be recovered later from `epoch`/`offset`.
     #[serde(default, skip_serializing_if = "is_false")]
     pub recoverable: bool,
@@ -192,8 +195,22 @@ pub struct SubscribeResult {
     #[serde(default, skip_serializing_if = "is_false")]
     pub recovered: bool,
     /// Missed publications in offset order (only when `recovered`).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub publications: Vec<Publication>,
+    #[serde(default = "Vec::new", skip_serializing_if = "Vec::is_empty")]
+    pub publications: Vec<PublicationOf<D>>,
+}
+
+impl<D> Default for SubscribeResultOf<D> {
+    fn default() -> Self {
+        Self {
+            recoverable: false,
+            positioned: false,
+            epoch: String::new(),
+            offset: 0,
+            was_recovering: false,
+            recovered: false,
+            publications: Vec::new(),
+        }
+    }
 }
 
 /// `unsubscribe` request.
@@ -243,12 +260,15 @@ pub struct HistoryRequest {
     pub reverse: bool,
 }
 
-/// `history` result.
-#[derive(Debug, Default, Clone, Serialize, Deserialize)]
-pub struct HistoryResult {
+/// `history` result, as the relay sends it.
+pub type HistoryResult = HistoryResultOf<Box<RawValue>>;
+
+/// `history` result, its publications' `data` held as `D`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct HistoryResultOf<D> {
     /// Publications in the requested order.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub publications: Vec<Publication>,
+    #[serde(default = "Vec::new", skip_serializing_if = "Vec::is_empty")]
+    pub publications: Vec<PublicationOf<D>>,
     /// Current stream epoch.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub epoch: String,
@@ -257,11 +277,25 @@ pub struct HistoryResult {
     pub offset: u64,
 }
 
-/// A message published to a channel.
+impl<D> Default for HistoryResultOf<D> {
+    fn default() -> Self {
+        Self {
+            publications: Vec::new(),
+            epoch: String::new(),
+            offset: 0,
+        }
+    }
+}
+
+/// A message published to a channel, as the relay handles it (`data` raw JSON).
+pub type Publication = PublicationOf<Box<RawValue>>;
+
+/// A message published to a channel, its `data` held as `D`: `Box<RawValue>` in the relay
+/// (serde), `String` in the SDK's client (JSON text, read by `relay::codec`).
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Publication {
+pub struct PublicationOf<D> {
     /// The publisher's payload, verbatim.
-    pub data: Box<RawValue>,
+    pub data: D,
     /// Position of the publication in its channel stream (first is 1).
     #[serde(default, skip_serializing_if = "is_zero_u64")]
     pub offset: u64,
@@ -289,21 +323,43 @@ impl From<ErrorCode> for ClientError {
     }
 }
 
-/// An asynchronous message from the server.
-#[derive(Debug, Default, Clone, Serialize, Deserialize)]
-pub struct Push {
+/// An asynchronous message from the server, as the relay sends it.
+pub type Push = PushOf<Box<RawValue>>;
+
+/// An asynchronous message from the server, publication `data` held as `D`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PushOf<D> {
     /// Channel the push belongs to.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub channel: String,
     /// A publication in `channel`.
-    #[serde(default, rename = "pub", skip_serializing_if = "Option::is_none")]
-    pub publication: Option<Publication>,
+    #[serde(
+        default = "Option::default",
+        rename = "pub",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub publication: Option<PublicationOf<D>>,
 }
 
+impl<D> Default for PushOf<D> {
+    fn default() -> Self {
+        Self {
+            channel: String::new(),
+            publication: None,
+        }
+    }
+}
+
+/// One frame element from the server, as the relay sends it.
+pub type Reply = ReplyOf<Box<RawValue>>;
+
+/// What the SDK's client reads: publication data as JSON text.
+pub type ClientReply = ReplyOf<String>;
+
 /// One frame element from the server: a reply to a command (`id` set), a push, or, when
-/// everything is empty (`{}`), a server ping.
-#[derive(Debug, Default, Clone, Serialize, Deserialize)]
-pub struct Reply {
+/// everything is empty (`{}`), a server ping. Publication `data` is held as `D`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ReplyOf<D> {
     /// Id of the command this answers; 0 for pushes and pings.
     #[serde(default, skip_serializing_if = "is_zero_u32")]
     pub id: u32,
@@ -311,14 +367,14 @@ pub struct Reply {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<ClientError>,
     /// Asynchronous push.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub push: Option<Push>,
+    #[serde(default = "Option::default", skip_serializing_if = "Option::is_none")]
+    pub push: Option<PushOf<D>>,
     /// Result of `connect`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub connect: Option<ConnectResult>,
     /// Result of `subscribe`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub subscribe: Option<SubscribeResult>,
+    #[serde(default = "Option::default", skip_serializing_if = "Option::is_none")]
+    pub subscribe: Option<SubscribeResultOf<D>>,
     /// Result of `unsubscribe`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub unsubscribe: Option<UnsubscribeResult>,
@@ -326,11 +382,26 @@ pub struct Reply {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub publish: Option<PublishResult>,
     /// Result of `history`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub history: Option<HistoryResult>,
+    #[serde(default = "Option::default", skip_serializing_if = "Option::is_none")]
+    pub history: Option<HistoryResultOf<D>>,
 }
 
-impl Reply {
+impl<D> Default for ReplyOf<D> {
+    fn default() -> Self {
+        Self {
+            id: 0,
+            error: None,
+            push: None,
+            connect: None,
+            subscribe: None,
+            unsubscribe: None,
+            publish: None,
+            history: None,
+        }
+    }
+}
+
+impl<D> ReplyOf<D> {
     /// An error reply to command `id`.
     pub fn error(id: u32, code: ErrorCode) -> Self {
         Self {

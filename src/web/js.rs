@@ -15,8 +15,13 @@ pub fn now() -> u64 {
 
 /// A Rust JSON value as a plain JS value.
 pub fn to_js(value: &serde_json::Value) -> JsValue {
-    // serde_json output is always valid JSON, which JSON.parse accepts.
-    js_sys::JSON::parse(&value.to_string()).unwrap_or(JsValue::NULL)
+    // Written by the SDK's own JSON writer (relay entries) or serde_json (the direct entry,
+    // whose messages are serde's anyway): valid JSON either way, which JSON.parse accepts.
+    #[cfg(any(feature = "dapp", feature = "wallet"))]
+    let text = crate::json::value_text(value);
+    #[cfg(not(any(feature = "dapp", feature = "wallet")))]
+    let text = value.to_string();
+    js_sys::JSON::parse(&text).unwrap_or(JsValue::NULL)
 }
 
 /// JSON text the SDK wrote (`to_json` of its own types) as a plain JS value.
@@ -31,11 +36,22 @@ pub fn from_js(value: &JsValue) -> Result<serde_json::Value, JsValue> {
     if value.is_undefined() {
         return Ok(serde_json::Value::Null);
     }
-    let text = js_sys::JSON::stringify(value)
-        .map_err(|_| js_error("invalid_params", "value cannot be encoded as JSON"))?;
+    let invalid = || js_error("invalid_params", "value cannot be encoded as JSON");
+    let text = js_sys::JSON::stringify(value).map_err(|_| invalid())?;
     let text: String = text.into();
-    serde_json::from_str(&text)
-        .map_err(|_| js_error("invalid_params", "value cannot be encoded as JSON"))
+    // The relay entries read it with the SDK's own reader (no serde_json parser in their
+    // wasm); the direct entry, which parses its messages with serde_json, with serde_json.
+    #[cfg(any(feature = "dapp", feature = "wallet"))]
+    let value = {
+        let mut reader = crate::json::Reader::new(&text);
+        reader
+            .value()
+            .and_then(|value| reader.finish().map(|()| value))
+            .ok()
+    };
+    #[cfg(not(any(feature = "dapp", feature = "wallet")))]
+    let value = serde_json::from_str(&text).ok();
+    value.ok_or_else(invalid)
 }
 
 /// Reads an optional property.
