@@ -35,3 +35,11 @@ have=$(wasm-bindgen --version 2>/dev/null | awk '{print $2}' || true)
 if [ -n "$want" ] && [ "$want" != "$have" ]; then
   cargo install -q wasm-bindgen-cli --version "$want"
 fi
+
+# wasm-pack runs the browser tests as Rust/wasm users run them (`wasm-pack test --headless
+# --chrome`, scripts/test-browser.sh), with `--mode no-install`: it takes wasm-bindgen's test
+# runner installed above and Debian's chromedriver, and downloads nothing.
+WASM_PACK_VERSION=0.15.1
+if ! wasm-pack --version 2>/dev/null | grep -qF "$WASM_PACK_VERSION"; then
+  cargo install -q wasm-pack --version "$WASM_PACK_VERSION" --locked
+fi
