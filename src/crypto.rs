@@ -289,6 +289,20 @@ impl KeySchedule {
     }
 }
 
+/// The key of the sealed session request (protocol v3): HKDF-SHA256 with the request id as
+/// salt, the dApp's public key as input keying material and `walletwire v3 request` as info.
+/// Whoever has the QR code (which carries the public key) can open it; the relay, which never
+/// sees that key, cannot.
+pub fn request_key(request_id: &str, dapp_public: &PublicKey) -> Key {
+    let hkdf = Hkdf::<Sha256>::new(Some(request_id.as_bytes()), &dapp_public.0);
+    let mut okm = [0u8; KEY_LEN];
+    hkdf.expand(b"walletwire v3 request", &mut okm)
+        .expect("32-byte HKDF output is within limits");
+    let key = Key(okm);
+    okm.zeroize();
+    key
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -87,6 +87,15 @@ impl<'a> Reader<'a> {
         Ok(false)
     }
 
+    /// Reads `null` as `None` (an absent `Option`, as serde reads one), anything else with
+    /// `read`.
+    pub fn optional<T>(&mut self, read: impl FnOnce(&mut Self) -> Result<T>) -> Result<Option<T>> {
+        if self.null()? {
+            return Ok(None);
+        }
+        read(self).map(Some)
+    }
+
     /// Reads an object, calling `field` with each key (unescaped) while the reader stands on
     /// its value; `field` must read or [`skip`](Self::skip) that value.
     pub fn object(&mut self, field: &mut dyn FnMut(&mut Self, &str) -> Result<()>) -> Result<()> {

@@ -62,7 +62,8 @@ impl LoopbackRelay {
         since: &StreamPosition,
     ) -> Option<Vec<(StreamPosition, String)>> {
         let stream = self.stream(channel);
-        if stream.epoch != since.epoch {
+        // An empty epoch asks for everything retained.
+        if !since.epoch.is_empty() && stream.epoch != since.epoch {
             return None;
         }
         let epoch = stream.epoch.clone();
@@ -155,6 +156,7 @@ impl<H: Handshake> LoopbackPeer<H> {
                 Output::Publish { channel, data } => {
                     self.published.push((channel.clone(), data.clone()));
                     relay.publish(&channel, data);
+                    self.conn.handle_published(&channel, now);
                 }
                 Output::Sync { channel } => {
                     if let Some(seen) = self.subscriptions.get(&channel).cloned() {

@@ -13,6 +13,7 @@ const LAYERS: &[(&str, u8)] = &[
     ("otp", 0),
     ("rpc", 0),
     ("request", 1),
+    ("scope", 0),
     ("sas", 1),
     ("info", 2),
     ("message", 2),

@@ -5,7 +5,7 @@ mod common;
 use common::*;
 use proptest::prelude::*;
 use serde_json::json;
-use walletwire::protocol::{Discard, Mode, Record, SessionRequest};
+use walletwire::protocol::{Discard, Mode, Record};
 
 fn genuine() -> (Pair, String, String) {
     let mut pair = Pair::connected(Mode::Trusted);
@@ -51,7 +51,7 @@ proptest! {
         let (mut pair, session_channel, _) = genuine();
         let name = [session_channel.as_str(), "handshake:x", ""][channel].to_owned();
         let _ = pair.dapp.conn.handle_publication(&name, None, &data, pair.now);
-        let _ = SessionRequest::from_uri(&data);
+        let _ = walletwire::protocol::Invitation::from_uri(&data);
         let _ = Record::decode(&data, pair.now);
     }
 }

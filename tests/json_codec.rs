@@ -385,7 +385,7 @@ const NAME: Kind = Choice(&[
 ]);
 const DAPP: &[(&str, Kind)] = &[("name", NAME), ("url", URL), ("icon", URL)];
 const REQUEST: &[(&str, Kind)] = &[
-    ("v", Choice(&["2", "|", "1", "3", "\"2\"", "2.0", "null"])),
+    ("v", Choice(&["3", "|", "1", "2", "\"3\"", "3.0", "null"])),
     ("id", ID),
     ("mode", MODE),
     (
@@ -465,13 +465,13 @@ fn serde_request(text: &str) -> Result<SessionRequest, walletwire::protocol::Err
     struct Version {
         v: Option<serde_json::Value>,
     }
-    if text.len() > 1500 {
+    if text.len() > 32 * 1024 {
         return Err(Error::RequestTooLarge);
     }
     let version: Version =
         serde_json::from_str(text).map_err(|_| Error::InvalidRequest("not a JSON object"))?;
     match version.v.as_ref().and_then(serde_json::Value::as_u64) {
-        Some(2) => {}
+        Some(3) => {}
         Some(other) => return Err(Error::UnsupportedVersion(other)),
         None => return Err(Error::InvalidRequest("missing version")),
     }

@@ -3,7 +3,7 @@ mod common;
 
 use common::*;
 use walletwire::base64url;
-use walletwire::protocol::{Error, Mode, SessionRequest, WalletConnection};
+use walletwire::protocol::{Error, Invitation, Mode, SessionRequest, WalletConnection};
 
 fn valid() -> SessionRequest {
     Pair::new(Mode::Untrusted).request()
@@ -16,17 +16,52 @@ fn uri_of(json: &str) -> String {
     )
 }
 
+/// The sealed request the dApp published on its handshake channel.
+fn sealed(pair: &Pair) -> String {
+    pair.dapp
+        .published
+        .iter()
+        .find(|(c, d)| c.starts_with("handshake:") && d.contains("\"t\":\"request\""))
+        .map(|(_, d)| d.clone())
+        .expect("the dApp published its sealed request")
+}
+
 #[test]
-fn round_trips_through_the_uri() {
-    let request = valid();
+fn the_qr_code_carries_only_the_invitation_and_the_sealed_request_the_rest() {
+    let pair = Pair::new(Mode::Untrusted);
+    let request = pair.request();
     let uri = request.to_uri();
-    assert!(uri.starts_with("walletwire:connect?r="));
-    assert!(uri.len() < 1000, "fits a small QR code: {}", uri.len());
-    assert_eq!(SessionRequest::from_uri(&uri).unwrap(), request);
-    assert_eq!(
-        SessionRequest::from_uri(&request.to_json()).unwrap(),
-        request
+    assert!(uri.starts_with("walletwire:connect?v=3&m=u&k="), "{uri}");
+    assert!(
+        uri.len() <= 200,
+        "a small QR code: {} characters",
+        uri.len()
     );
+    assert!(
+        !uri.contains("Test"),
+        "metadata stays out of the QR code: {uri}"
+    );
+    let invitation = Invitation::from_uri(&uri).unwrap();
+    assert_eq!(invitation, request.invitation());
+    assert_eq!(invitation.to_uri(), uri);
+    let data = sealed(&pair);
+    assert!(!data.contains("Test dApp"), "the relay sees no metadata");
+    assert_eq!(invitation.open(&data).unwrap(), request);
+    // Another invitation's key does not open it.
+    let forged = Invitation {
+        public_key: base64url::encode(&[7u8; 32]),
+        ..invitation.clone()
+    };
+    assert!(forged.open(&data).is_err());
+    // Trusted mode and a relay URL that needs escaping round-trip too.
+    let mut trusted = Invitation {
+        mode: Mode::Trusted,
+        relay: "wss://relay.example/connection/websocket?token=a&b=%20".into(),
+        ..invitation
+    };
+    assert_eq!(Invitation::from_uri(&trusted.to_uri()).unwrap(), trusted);
+    trusted.relay = "http://nope".into();
+    assert!(Invitation::from_uri(&trusted.to_uri()).is_err());
 }
 
 #[test]
@@ -36,56 +71,61 @@ fn refuses_what_is_not_ours_or_malformed() {
         ("wc:abc@2?relay-protocol=irn", "invalid_request"),
         ("walletwire:connect?r=", "invalid_request"),
         ("walletwire:connect?r=***", "invalid_request"),
-        ("walletwire:connect?r=AAAA", "invalid_request"),
+        ("walletwire:connect?v=3&k=AAAA&r=ws://x", "invalid_request"),
+        ("walletwire:connect?v=x", "invalid_request"),
+        ("walletwire:connect?v=3&v=3", "invalid_request"),
         ("", "invalid_request"),
     ];
     for (uri, code) in cases {
         assert_eq!(
-            SessionRequest::from_uri(uri).unwrap_err().code(),
+            Invitation::from_uri(uri).unwrap_err().code(),
             *code,
             "{uri}"
         );
     }
-    let json = valid().to_json();
-    let broken = [
-        json.replace("\"mode\":\"untrusted\"", "\"mode\":\"sneaky\""),
-        json.replace("handshake:", "session:"),
-        json.replace("ws://", "http://"),
-        json.replace("\"expiresAt\":", "\"expiresAt\":\"soon\",\"x\":"),
-        json.replace("\"name\":\"Test dApp\"", "\"name\":\"\""),
-        json.replace("\"publicKey\":\"", "\"publicKey\":\"AA"),
-        "{\"v\":2}".to_owned(),
-        "[]".to_owned(),
-        "{}".to_owned(),
-    ];
-    for b in broken {
-        let err = SessionRequest::from_uri(&uri_of(&b)).unwrap_err();
-        assert_eq!(err.code(), "invalid_request", "{b}: {err}");
+    let uri = valid().to_uri();
+    for broken in [
+        uri.replace("m=u", "m=x"),
+        uri.replace("ws://", "http://"),
+        uri.replace("&k=", "&k=AA"),
+        uri.replace("&r=", "&r=%ZZ"),
+    ] {
+        let err = Invitation::from_uri(&broken).unwrap_err();
+        assert_eq!(err.code(), "invalid_request", "{broken}: {err}");
     }
 }
 
 #[test]
 fn refuses_unknown_versions_oversize_and_expired() {
     let request = valid();
-    // A request of protocol v1 (a code inside the offer, no commitment) and one from the
-    // future: both refused with the version named, never half understood.
-    for v in [1, 3] {
-        let json = request.to_json().replace("\"v\":2", &format!("\"v\":{v}"));
+    // Version 1 and 2 links (JSON in `r`, or bare JSON) and a link from the future: all
+    // refused with the version named, never half understood.
+    for v in [1, 2] {
+        let json = format!("{{\"v\":{v},\"id\":\"x\"}}");
         assert_eq!(
-            SessionRequest::from_uri(&uri_of(&json)),
+            Invitation::from_uri(&uri_of(&json)),
+            Err(Error::UnsupportedVersion(v))
+        );
+        assert_eq!(
+            Invitation::from_uri(&json),
             Err(Error::UnsupportedVersion(v))
         );
     }
-    let padded = request.to_json().replace(
-        "\"name\":\"Test dApp\"",
-        &format!("\"name\":\"Test dApp\",\"pad\":\"{}\"", "x".repeat(2000)),
+    let future = request.to_uri().replace("v=3", "v=4");
+    assert_eq!(
+        Invitation::from_uri(&future),
+        Err(Error::UnsupportedVersion(4))
     );
     assert_eq!(
-        SessionRequest::from_uri(&uri_of(&padded)),
+        Invitation::from_uri(&"x".repeat(5000)),
         Err(Error::RequestTooLarge)
     );
+    let padded = request.to_json().replace(
+        "\"name\":\"Test dApp\"",
+        &format!("\"name\":\"Test dApp\",\"pad\":\"{}\"", "x".repeat(40_000)),
+    );
     assert_eq!(
-        SessionRequest::from_uri(&"x".repeat(5000)),
+        SessionRequest::from_json(&padded),
         Err(Error::RequestTooLarge)
     );
     let late = request.expires_at + 31_000;

@@ -242,7 +242,7 @@ export class DemoWallet {
     params = params ?? {};
     switch (method) {
       case "wallet.info":
-        return { name: this.name, version: "0.1.0", protocol: 2, methods: METHODS };
+        return { name: this.name, version: "0.1.0", protocol: 3, methods: METHODS };
       case "accounts.list":
         return {
           accounts: this.accounts.map((a) => ({ address: a.address, publicKey: a.address, name: a.name, keyType: this.algorithm })),

@@ -252,6 +252,12 @@ client.on("relay", (event) => {
 
 client.on("error", (error) => log.add("error", error.code, error.message));
 
+// The sealed request was read: show who claims to ask (and for which scopes) beside the code.
+client.on("session_proposal", (proposal) => {
+  ui.otpDapp.textContent = proposal.request?.dapp?.name || "the dApp";
+  log.add("event", `request from ${ui.otpDapp.textContent}`, proposal.request?.scopes);
+});
+
 // ---- Pairing ----
 
 async function pair(uri) {
@@ -259,7 +265,7 @@ async function pair(uri) {
   ui.uri.removeAttribute("aria-invalid");
   if (!uri.startsWith("walletwire:")) {
     ui.uri.setAttribute("aria-invalid", "true");
-    ui.uriError.textContent = "Paste a link that starts with walletwire:connect?r=";
+    ui.uriError.textContent = "Paste a link that starts with walletwire:connect?";
     return;
   }
   ui.pair.disabled = true;
@@ -282,17 +288,12 @@ async function pair(uri) {
 ui.pairForm.addEventListener("submit", (event) => {
   event.preventDefault();
   const uri = ui.uri.value.trim();
-  try {
-    // Show the dApp's name next to the code before the session exists.
-    const request = JSON.parse(atob(new URL(uri).searchParams.get("r").replace(/-/g, "+").replace(/_/g, "/")));
-    ui.otpDapp.textContent = request.dapp?.name || "the dApp";
-  } catch {
-    ui.otpDapp.textContent = "the dApp";
-  }
+  // The dApp's name arrives sealed (session_proposal), not in the link.
+  ui.otpDapp.textContent = "the dApp";
   pair(uri);
 });
 
-// A link opened as `wallet.html#walletwire:connect?r=...` fills the form; the user still
+// A link opened as `wallet.html#walletwire:connect?v=3&...` fills the form; the user still
 // decides to connect.
 if (location.hash.startsWith("#walletwire:")) {
   ui.uri.value = decodeURIComponent(location.hash.slice(1));

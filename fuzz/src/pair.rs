@@ -13,7 +13,7 @@ use std::collections::{BTreeMap, VecDeque};
 use walletwire::crypto::Key;
 use walletwire::loopback::LoopbackRelay;
 use walletwire::protocol::{
-    DappConnection, Event, Mode, Output, Record, Role, SessionInfo, SessionRecord, SessionRequest,
+    DappConnection, Event, Invitation, Mode, Output, Record, Role, SessionInfo, SessionRecord,
     StreamPosition, WalletConnection, frame_aad, session_key,
 };
 use walletwire::relay::hub::AnyConnection;
@@ -102,6 +102,7 @@ impl Side {
                 }
                 Output::Publish { channel, data } => {
                     relay.publish(&channel, data);
+                    conn.handle_published(&channel, now);
                 }
                 Output::Sync { channel } => {
                     if let Some(seen) = self.subs.get(&channel).cloned() {
@@ -299,12 +300,17 @@ impl Pair {
             .events
             .iter()
             .find_map(|e| match e {
-                Event::SessionRequest(r) => Some(r.clone()),
+                Event::SessionRequest(r) => Some((**r).clone()),
                 _ => None,
             })
             .expect("the dApp shows its request once subscribed");
-        let scanned = SessionRequest::from_uri(&request.to_uri()).expect("the QR code parses");
-        assert_eq!(scanned, request, "the request survives its URI");
+        let invitation = Invitation::from_uri(&request.to_uri()).expect("the QR code parses");
+        assert_eq!(
+            invitation,
+            request.invitation(),
+            "the invitation survives its URI"
+        );
+        let scanned = request.clone();
         let wallet_seed = seed ^ 0x5a5a_5a5a;
         let wallet = WalletConnection::accept(
             &scanned,

@@ -10,10 +10,14 @@ use serde_json::Value;
 use super::Error;
 use super::info::SessionInfo;
 use super::message::{Frame, OfferBody, OfferMessage, Payload, RpcError};
-use super::request::{MAX_REQUEST_JSON_LEN, Metadata, Mode, PROTOCOL_VERSION, SessionRequest};
-use super::{Role, StreamPosition};
+use super::message::{MAX_MESSAGE_LEN, request_aad};
+use super::request::{
+    Invitation, MAX_REQUEST_JSON_LEN, Metadata, Mode, PROTOCOL_VERSION, SessionRequest,
+};
+use super::scope::{Scopes, scopes, write_scopes};
+use super::{Discard, Role, StreamPosition};
 use crate::base64url;
-use crate::crypto::KEY_LEN;
+use crate::crypto::{KEY_LEN, RandomSource, request_key};
 use crate::json::{self, Invalid, Object, Reader, once, value_text};
 
 fn role_name(role: Role) -> &'static str {
@@ -25,20 +29,6 @@ fn role_name(role: Role) -> &'static str {
 
 fn value(r: &mut Reader<'_>) -> json::Result<Value> {
     r.value()
-}
-
-pub(super) fn optional_string(r: &mut Reader<'_>) -> json::Result<Option<String>> {
-    if r.null()? {
-        return Ok(None);
-    }
-    r.string().map(Some)
-}
-
-pub(super) fn optional_u64(r: &mut Reader<'_>) -> json::Result<Option<u64>> {
-    if r.null()? {
-        return Ok(None);
-    }
-    r.u64().map(Some)
 }
 
 impl Frame {
@@ -62,11 +52,7 @@ impl Frame {
             match key {
                 "from" => {
                     once(&mut seen, 0)?;
-                    from = Some(match r.string()?.as_str() {
-                        "dapp" => Role::Dapp,
-                        "wallet" => Role::Wallet,
-                        _ => return Err(Invalid),
-                    });
+                    from = Some(role(r)?);
                 }
                 "seq" => {
                     once(&mut seen, 1)?;
@@ -148,11 +134,11 @@ pub(super) fn metadata(r: &mut Reader<'_>) -> json::Result<Metadata> {
             }
             "url" => {
                 once(&mut seen, 1)?;
-                url = optional_string(r)?;
+                url = r.optional(Reader::string)?;
             }
             "icon" => {
                 once(&mut seen, 2)?;
-                icon = optional_string(r)?;
+                icon = r.optional(Reader::string)?;
             }
             _ => r.skip()?,
         }
@@ -204,10 +190,10 @@ impl OfferBody {
             o.u64("otpDeadline", deadline);
         }
         if let Some(since) = &self.since {
-            let mut p = Object::new(o.key("since"));
-            p.u64("offset", since.offset);
-            p.string("epoch", &since.epoch);
-            p.end();
+            write_position(&mut o, "since", since);
+        }
+        if let Some(granted) = &self.scopes {
+            write_scopes(&mut o, "scopes", granted);
         }
         o.end();
         out
@@ -218,6 +204,7 @@ impl OfferBody {
         let mut r = Reader::new(text);
         let (mut channel, mut wallet, mut commit, mut otp_deadline, mut since) =
             (None, None, None, None, None);
+        let mut granted = None;
         let mut seen = 0;
         r.object(&mut |r, key| {
             match key {
@@ -231,15 +218,19 @@ impl OfferBody {
                 }
                 "commit" => {
                     once(&mut seen, 2)?;
-                    commit = optional_string(r)?;
+                    commit = r.optional(Reader::string)?;
                 }
                 "otpDeadline" => {
                     once(&mut seen, 3)?;
-                    otp_deadline = optional_u64(r)?;
+                    otp_deadline = r.optional(Reader::u64)?;
                 }
                 "since" => {
                     once(&mut seen, 4)?;
-                    since = if r.null()? { None } else { Some(position(r)?) };
+                    since = r.optional(position)?;
+                }
+                "scopes" => {
+                    once(&mut seen, 5)?;
+                    granted = r.optional(scopes)?;
                 }
                 _ => r.skip()?,
             }
@@ -252,6 +243,7 @@ impl OfferBody {
             commit,
             otp_deadline,
             since,
+            scopes: granted,
         })
     }
 }
@@ -328,23 +320,23 @@ impl Payload {
                 }
                 "n" => {
                     once(&mut seen, 1)?;
-                    n = optional_u64(r)?;
+                    n = r.optional(Reader::u64)?;
                 }
                 "nonce" => {
                     once(&mut seen, 2)?;
-                    nonce = optional_string(r)?;
+                    nonce = r.optional(Reader::string)?;
                 }
                 "reason" => {
                     once(&mut seen, 3)?;
-                    reason = optional_string(r)?;
+                    reason = r.optional(Reader::string)?;
                 }
                 "id" => {
                     once(&mut seen, 4)?;
-                    id = optional_u64(r)?;
+                    id = r.optional(Reader::u64)?;
                 }
                 "method" => {
                     once(&mut seen, 5)?;
-                    method = optional_string(r)?;
+                    method = r.optional(Reader::string)?;
                 }
                 "params" => {
                     once(&mut seen, 6)?;
@@ -356,7 +348,7 @@ impl Payload {
                 }
                 "error" => {
                     once(&mut seen, 8)?;
-                    error = if r.null()? { None } else { Some(rpc_error(r)?) };
+                    error = r.optional(rpc_error)?;
                 }
                 _ => r.skip()?,
             }
@@ -446,13 +438,6 @@ pub(super) fn write_key(o: &mut Object<'_>, name: &str, key: &[u8; KEY_LEN]) {
     o.string(name, &base64url::encode(key));
 }
 
-pub(super) fn optional_position(r: &mut Reader<'_>) -> json::Result<Option<StreamPosition>> {
-    if r.null()? {
-        return Ok(None);
-    }
-    position(r).map(Some)
-}
-
 /// `null`, or the position as an object (a field serde writes even when absent).
 pub(super) fn write_optional_position(
     o: &mut Object<'_>,
@@ -461,13 +446,15 @@ pub(super) fn write_optional_position(
 ) {
     match value {
         None => o.raw(name, "null"),
-        Some(p) => {
-            let mut p_o = Object::new(o.key(name));
-            p_o.u64("offset", p.offset);
-            p_o.string("epoch", &p.epoch);
-            p_o.end();
-        }
+        Some(p) => write_position(o, name, p),
     }
+}
+
+fn write_position(o: &mut Object<'_>, name: &str, position: &StreamPosition) {
+    let mut p = Object::new(o.key(name));
+    p.u64("offset", position.offset);
+    p.string("epoch", &position.epoch);
+    p.end();
 }
 
 /// Reads the fields a versioned text is told apart by, ignoring the rest: `v` as any JSON
@@ -485,7 +472,7 @@ pub(super) fn head(text: &str, with_kind: bool) -> json::Result<(Option<Value>, 
             }
             "kind" if with_kind => {
                 once(&mut seen, 1)?;
-                kind = optional_string(r)?;
+                kind = r.optional(Reader::string)?;
             }
             _ => r.skip()?,
         }
@@ -516,11 +503,14 @@ pub(super) fn write_info(o: &mut Object<'_>, info: &SessionInfo) {
     peer.end();
     o.string("relay", &info.relay);
     o.u64("expiresAt", info.expires_at);
+    if let Some(granted) = &info.scopes {
+        write_scopes(o, "scopes", granted);
+    }
 }
 
 pub(super) fn info(r: &mut Reader<'_>) -> json::Result<SessionInfo> {
     let (mut id, mut channel, mut role_v, mut mode_v) = (None, None, None, None);
-    let (mut peer, mut relay, mut expires_at) = (None, None, None);
+    let (mut peer, mut relay, mut expires_at, mut granted) = (None, None, None, None);
     let mut seen = 0;
     r.object(&mut |r, key| {
         match key {
@@ -552,6 +542,10 @@ pub(super) fn info(r: &mut Reader<'_>) -> json::Result<SessionInfo> {
                 once(&mut seen, 6)?;
                 expires_at = Some(r.u64()?);
             }
+            "scopes" => {
+                once(&mut seen, 7)?;
+                granted = r.optional(scopes)?;
+            }
             _ => r.skip()?,
         }
         Ok(())
@@ -564,6 +558,7 @@ pub(super) fn info(r: &mut Reader<'_>) -> json::Result<SessionInfo> {
         peer: peer.ok_or(Invalid)?,
         relay: relay.ok_or(Invalid)?,
         expires_at: expires_at.ok_or(Invalid)?,
+        scopes: granted,
     })
 }
 
@@ -578,6 +573,16 @@ pub(super) fn write_request(o: &mut Object<'_>, request: &SessionRequest) {
     let mut dapp = Object::new(o.key("dapp"));
     write_metadata(&mut dapp, &request.dapp);
     dapp.end();
+    write_request_scopes(o, request);
+}
+
+fn write_request_scopes(o: &mut Object<'_>, request: &SessionRequest) {
+    if let Some(s) = &request.scopes {
+        write_scopes(o, "scopes", s);
+    }
+    if let Some(s) = &request.optional_scopes {
+        write_scopes(o, "optionalScopes", s);
+    }
 }
 
 /// The request as serde_json writes the derived form (camelCase).
@@ -597,11 +602,57 @@ pub(super) fn request_from_json(text: &str) -> json::Result<SessionRequest> {
     Ok(request)
 }
 
+/// The fields the sealed request body and the whole request share.
+#[derive(Default)]
+struct Sealed {
+    expires_at: Option<u64>,
+    dapp: Option<Metadata>,
+    scopes: Option<Scopes>,
+    optional_scopes: Option<Scopes>,
+}
+
+impl Sealed {
+    /// Reads `key` if it is one of these fields (bits `base..base + 4` of `seen`); false for
+    /// any other key, left unread.
+    fn field(
+        &mut self,
+        r: &mut Reader<'_>,
+        key: &str,
+        seen: &mut u32,
+        base: u32,
+    ) -> json::Result<bool> {
+        match key {
+            "expiresAt" => {
+                once(seen, base)?;
+                self.expires_at = Some(r.u64()?);
+            }
+            "dapp" => {
+                once(seen, base + 1)?;
+                self.dapp = Some(metadata(r)?);
+            }
+            "scopes" => {
+                once(seen, base + 2)?;
+                self.scopes = r.optional(scopes)?;
+            }
+            "optionalScopes" => {
+                once(seen, base + 3)?;
+                self.optional_scopes = r.optional(scopes)?;
+            }
+            _ => return Ok(false),
+        }
+        Ok(true)
+    }
+}
+
 pub(super) fn request(r: &mut Reader<'_>) -> json::Result<SessionRequest> {
     let (mut v, mut id, mut mode_v, mut channel) = (None, None, None, None);
-    let (mut public_key, mut expires_at, mut relay, mut dapp) = (None, None, None, None);
+    let (mut public_key, mut relay) = (None, None);
+    let mut sealed = Sealed::default();
     let mut seen = 0;
     r.object(&mut |r, key| {
+        if sealed.field(r, key, &mut seen, 6)? {
+            return Ok(());
+        }
         match key {
             "v" => {
                 once(&mut seen, 0)?;
@@ -623,17 +674,9 @@ pub(super) fn request(r: &mut Reader<'_>) -> json::Result<SessionRequest> {
                 once(&mut seen, 4)?;
                 public_key = Some(r.string()?);
             }
-            "expiresAt" => {
-                once(&mut seen, 5)?;
-                expires_at = Some(r.u64()?);
-            }
             "relay" => {
-                once(&mut seen, 6)?;
+                once(&mut seen, 5)?;
                 relay = Some(r.string()?);
-            }
-            "dapp" => {
-                once(&mut seen, 7)?;
-                dapp = Some(metadata(r)?);
             }
             _ => r.skip()?,
         }
@@ -645,9 +688,11 @@ pub(super) fn request(r: &mut Reader<'_>) -> json::Result<SessionRequest> {
         mode: mode_v.ok_or(Invalid)?,
         channel: channel.ok_or(Invalid)?,
         public_key: public_key.ok_or(Invalid)?,
-        expires_at: expires_at.ok_or(Invalid)?,
+        expires_at: sealed.expires_at.ok_or(Invalid)?,
         relay: relay.ok_or(Invalid)?,
-        dapp: dapp.ok_or(Invalid)?,
+        dapp: sealed.dapp.ok_or(Invalid)?,
+        scopes: sealed.scopes,
+        optional_scopes: sealed.optional_scopes,
     })
 }
 
@@ -674,6 +719,106 @@ impl SessionRequest {
         let request = request_from_json(json)
             .map_err(|_| Error::InvalidRequest("missing or mistyped field"))?;
         request.validate()?;
+        Ok(request)
+    }
+}
+
+/// The sealed request (protocol v3, `docs/PROTOCOL.md` §2): what the dApp publishes on its
+/// handshake channel and the wallet reads with the key from the QR code.
+impl SessionRequest {
+    /// The plaintext of the sealed request: `{expiresAt, dapp, scopes?, optionalScopes?}`.
+    pub fn sealed_body(&self) -> String {
+        let mut body = String::new();
+        let mut o = Object::new(&mut body);
+        o.u64("expiresAt", self.expires_at);
+        let mut dapp = Object::new(o.key("dapp"));
+        write_metadata(&mut dapp, &self.dapp);
+        dapp.end();
+        write_request_scopes(&mut o, self);
+        o.end();
+        body
+    }
+
+    /// `{"t":"request","box":…}` sealing [`SessionRequest::sealed_body`].
+    pub fn sealed_message(&self, rng: &mut dyn RandomSource) -> Result<String, Error> {
+        let body = self.sealed_body();
+        if body.len() > MAX_REQUEST_JSON_LEN {
+            return Err(Error::RequestTooLarge);
+        }
+        let key = request_key(&self.id, &self.dapp_public_key()?);
+        let sealed = key.seal(rng, &request_aad(&self.id), body.as_bytes());
+        let mut out = String::new();
+        let mut o = Object::new(&mut out);
+        o.string("t", "request");
+        o.string("box", &base64url::encode(&sealed));
+        o.end();
+        Ok(out)
+    }
+}
+
+/// `{"t":…,"box":…}` of a handshake-channel message; `None` unless `t` is `request`.
+pub(super) fn request_box(data: &str) -> Option<String> {
+    let mut r = Reader::new(data);
+    let (mut t, mut sealed) = (None, None);
+    let mut seen = 0;
+    r.object(&mut |r, key| {
+        match key {
+            "t" => {
+                once(&mut seen, 0)?;
+                t = Some(r.string()?);
+            }
+            "box" => {
+                once(&mut seen, 1)?;
+                sealed = Some(r.string()?);
+            }
+            _ => r.skip()?,
+        }
+        Ok(())
+    })
+    .ok()?;
+    r.finish().ok()?;
+    sealed.filter(|_| t.as_deref() == Some("request"))
+}
+
+impl Invitation {
+    /// Opens a handshake-channel publication as this invitation's sealed request; anything
+    /// else (offers, junk, a box under another key) is discarded. The fields are not checked
+    /// here: a box that opens is the dApp's own, so the caller refuses a bad one with a typed
+    /// error ([`SessionRequest::validate`]) instead of waiting for another.
+    pub fn open(&self, data: &str) -> Result<SessionRequest, Discard> {
+        if data.len() > MAX_MESSAGE_LEN {
+            return Err(Discard::TooLarge);
+        }
+        let sealed = request_box(data).ok_or(Discard::Malformed)?;
+        let sealed = base64url::decode(&sealed).ok_or(Discard::Malformed)?;
+        let dapp_public = self.dapp_public_key().map_err(|_| Discard::Malformed)?;
+        let plain = request_key(&self.id, &dapp_public)
+            .open(&request_aad(&self.id), &sealed)
+            .map_err(|_| Discard::Decrypt)?;
+        let plain = std::str::from_utf8(&plain).map_err(|_| Discard::Malformed)?;
+        let mut r = Reader::new(plain);
+        let mut body = Sealed::default();
+        let mut seen = 0;
+        r.object(&mut |r, key| {
+            if !body.field(r, key, &mut seen, 0)? {
+                r.skip()?;
+            }
+            Ok(())
+        })
+        .and_then(|()| r.finish())
+        .map_err(|_| Discard::Malformed)?;
+        let request = SessionRequest {
+            v: PROTOCOL_VERSION,
+            id: self.id.clone(),
+            mode: self.mode,
+            channel: self.channel(),
+            public_key: self.public_key.clone(),
+            expires_at: body.expires_at.ok_or(Discard::Malformed)?,
+            relay: self.relay.clone(),
+            dapp: body.dapp.ok_or(Discard::Malformed)?,
+            scopes: body.scopes,
+            optional_scopes: body.optional_scopes,
+        };
         Ok(request)
     }
 }

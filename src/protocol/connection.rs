@@ -47,6 +47,10 @@ pub trait Handshake: Sized {
     ) -> (Step<Self>, Result<(), Discard>);
     fn timeout(self, now: u64, ctx: &mut Ctx) -> Step<Self>;
     fn synced(self, channel: &str, now: u64, ctx: &mut Ctx) -> Step<Self>;
+    /// The relay acknowledged a publication on `channel`.
+    fn published(self, _channel: &str, _now: u64, _ctx: &mut Ctx) -> Step<Self> {
+        Step::Stay(self)
+    }
     fn next_timeout(&self) -> Option<u64>;
     /// Undo subscriptions and records after a failure or cancel.
     fn abandon(self, ctx: &mut Ctx);
@@ -224,6 +228,15 @@ impl<H: Handshake> Connection<H> {
                 Ok(())
             }
             _ => Err(Discard::UnknownChannel),
+        }
+    }
+
+    /// The relay acknowledged a publication on a handshake channel (`handshake:<uuid>`): the
+    /// dApp shows its request ([`Event::SessionRequest`]) only once the relay holds the
+    /// sealed copy a wallet reads. Acknowledgements of session frames need not be fed.
+    pub fn handle_published(&mut self, channel: &str, now: u64) {
+        if let Phase::Handshake(_) = self.phase {
+            self.step(|h, ctx| h.published(channel, now, ctx));
         }
     }
 

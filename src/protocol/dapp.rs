@@ -1,7 +1,8 @@
 //! The dApp's side of the handshake (`docs/PROTOCOL.md` §5).
 //!
 //! States, each consumed by the input it handles: `Subscribing` (waiting for the relay to
-//! confirm the handshake channel) → `Listening` (request shown; collecting offers, and in
+//! confirm the handshake channel) → `Publishing` (the sealed request is on its way; waiting
+//! for the relay's acknowledgement) → `Listening` (request shown; collecting offers, and in
 //! untrusted mode waiting for the code) → `Syncing` (the request expired by the clock; the
 //! driver makes sure no offer is still unread before expiry is declared) → connected.
 //! An offer becomes usable only as a [`VerifiedOffer`] (made by decrypting it), and a session
@@ -16,6 +17,7 @@ use super::otp::{OTP_ATTEMPTS, Otp};
 use super::record::{PendingRecord, Record, SessionRecord};
 use super::request::{Metadata, Mode, PROTOCOL_VERSION, SessionRequest};
 use super::sas;
+use super::scope::Scopes;
 use super::session::Session;
 use super::{
     Discard, Error, Event, Limits, MAX_MESSAGE_LEN, Output, SESSION_PREFIX, State, StreamPosition,
@@ -41,6 +43,10 @@ pub struct DappOptions {
     pub dapp: Metadata,
     /// Request lifetime; default 120 s untrusted, 60 s trusted.
     pub request_ttl_ms: Option<u64>,
+    /// CAIP-25 scopes the session needs (none: an unscoped session, any method).
+    pub scopes: Option<Scopes>,
+    /// CAIP-25 scopes the session would like.
+    pub optional_scopes: Option<Scopes>,
     /// Session limits.
     pub limits: Limits,
 }
@@ -53,6 +59,8 @@ impl DappOptions {
             relay: relay.into(),
             dapp,
             request_ttl_ms: None,
+            scopes: None,
+            optional_scopes: None,
             limits: Limits::default(),
         }
     }
@@ -123,6 +131,10 @@ pub enum DappHandshake {
     /// Waiting for the relay to confirm the handshake channel.
     #[doc(hidden)]
     Subscribing(Box<Pending>),
+    /// The sealed request is published; waiting for the relay to acknowledge it, so the QR
+    /// code is shown only once a wallet can read what it points at.
+    #[doc(hidden)]
+    Publishing(Box<Pending>),
     /// The request is shown; offers are collected.
     #[doc(hidden)]
     Listening(Box<Pending>),
@@ -195,7 +207,13 @@ impl Pending {
             .map_err(|_| Discard::Decrypt)?;
         let plain = std::str::from_utf8(&plain).map_err(|_| Discard::Malformed)?;
         let body = OfferBody::from_json(plain).map_err(|_| Discard::Malformed)?;
-        if !is_channel(&body.channel, SESSION_PREFIX) || body.wallet.validate().is_err() {
+        if !is_channel(&body.channel, SESSION_PREFIX)
+            || body.wallet.validate().is_err()
+            || body
+                .scopes
+                .as_ref()
+                .is_some_and(|s| s.validate(true).is_err())
+        {
             return Err(Discard::Malformed);
         }
         // Untrusted mode takes only committed offers: an offer of the old, uncommitted kind
@@ -366,6 +384,12 @@ impl Pending {
             peer: offer.body.wallet.clone(),
             relay: self.request.relay.clone(),
             expires_at: now.saturating_add(ctx.limits.session_ttl_ms),
+            // A scoped request limits the session to what the wallet granted (nothing, if
+            // the wallet granted nothing).
+            scopes: self
+                .request
+                .is_scoped()
+                .then(|| offer.body.scopes.clone().unwrap_or_default()),
         };
         Session::new(
             info,
@@ -415,7 +439,23 @@ fn fail(pending: Box<Pending>, error: Error, ctx: &mut Ctx) -> Step<DappHandshak
 impl DappHandshake {
     fn pending(&self) -> &Pending {
         match self {
-            Self::Subscribing(p) | Self::Listening(p) | Self::Syncing(p) => p,
+            Self::Subscribing(p) | Self::Publishing(p) | Self::Listening(p) | Self::Syncing(p) => {
+                p
+            }
+        }
+    }
+}
+
+impl Pending {
+    /// Publishes the sealed request, which the QR code points at (again after a reload or
+    /// when the relay lost the channel: a wallet takes the first copy that opens, and all
+    /// copies say the same). Its size was checked when the request was made.
+    fn publish_request(&self, ctx: &mut Ctx) {
+        if let Ok(data) = self.request.sealed_message(ctx.rng) {
+            ctx.out.push_back(Output::Publish {
+                channel: self.request.channel.clone(),
+                data,
+            });
         }
     }
 }
@@ -433,8 +473,29 @@ impl Handshake for DappHandshake {
                 if p.position.as_ref().is_none_or(|pos| pos.epoch != top.epoch) {
                     p.position = Some(top);
                 }
+                p.publish_request(ctx);
                 ctx.out.push_back(p.record());
-                ctx.emit(Event::SessionRequest(p.request.clone()));
+                Step::Stay(Self::Publishing(p))
+            }
+            // The relay came back without the channel's history (a restarted memory broker):
+            // the request it held is gone, so publish it again for wallets still to scan.
+            Self::Listening(mut p) | Self::Syncing(mut p)
+                if p.request.channel == channel
+                    && p.position.as_ref().is_some_and(|pos| pos.epoch != top.epoch) =>
+            {
+                p.position = Some(top);
+                p.publish_request(ctx);
+                ctx.out.push_back(p.record());
+                Step::Stay(Self::Listening(p))
+            }
+            other => Step::Stay(other),
+        }
+    }
+
+    fn published(self, channel: &str, _now: u64, ctx: &mut Ctx) -> Step<Self> {
+        match self {
+            Self::Publishing(mut p) if p.request.channel == channel => {
+                ctx.emit(Event::SessionRequest(Box::new(p.request.clone())));
                 p.otp_prompted = false;
                 p.prompt_otp(ctx);
                 Step::Stay(Self::Listening(p))
@@ -463,6 +524,10 @@ impl Handshake for DappHandshake {
                     let verdict = p.candidate_frame(data, position, ctx, false);
                     (Step::Stay(Self::Subscribing(p)), verdict)
                 }
+                Self::Publishing(mut p) => {
+                    let verdict = p.candidate_frame(data, position, ctx, false);
+                    (Step::Stay(Self::Publishing(p)), verdict)
+                }
                 Self::Listening(mut p) | Self::Syncing(mut p) => {
                     let verdict = p.candidate_frame(data, position, ctx, true);
                     (Step::Stay(Self::Listening(p)), verdict)
@@ -474,6 +539,7 @@ impl Handshake for DappHandshake {
         }
         let (p, wrap): (_, fn(Box<Pending>) -> Self) = match self {
             Self::Subscribing(p) => (p, Self::Subscribing),
+            Self::Publishing(p) => (p, Self::Publishing),
             Self::Listening(p) | Self::Syncing(p) => (p, Self::Listening),
         };
         match p.offer(data, now, ctx) {
@@ -484,7 +550,7 @@ impl Handshake for DappHandshake {
 
     fn timeout(self, now: u64, ctx: &mut Ctx) -> Step<Self> {
         match self {
-            Self::Subscribing(p) if now >= p.request.expires_at => {
+            Self::Subscribing(p) | Self::Publishing(p) if now >= p.request.expires_at => {
                 fail(p, Error::RequestExpired, ctx)
             }
             Self::Listening(p) => match p.otp_deadline() {
@@ -513,7 +579,7 @@ impl Handshake for DappHandshake {
 
     fn next_timeout(&self) -> Option<u64> {
         match self {
-            Self::Subscribing(p) => Some(p.request.expires_at),
+            Self::Subscribing(p) | Self::Publishing(p) => Some(p.request.expires_at),
             Self::Listening(p) => Some(p.otp_deadline().map_or(p.request.expires_at, |d| d + 1)),
             Self::Syncing(p) => Some(p.sync_deadline),
         }
@@ -551,12 +617,17 @@ impl Connection<DappHandshake> {
             expires_at: now.saturating_add(ttl),
             relay: options.relay,
             dapp: options.dapp,
+            scopes: options.scopes,
+            optional_scopes: options.optional_scopes,
         };
         request.validate()?;
-        // Wallets refuse request JSON over MAX_REQUEST_JSON_LEN. Fields within their own
-        // limits can still exceed it once escaped (control characters in a URL take six
-        // bytes each): refuse here rather than show a QR code no wallet accepts.
-        if request.to_json().len() > super::request::MAX_REQUEST_JSON_LEN {
+        // Wallets refuse a sealed request over MAX_REQUEST_JSON_LEN, and records hold the
+        // whole request: fields within their own limits can still exceed it once escaped
+        // (control characters take six bytes each). Refuse here rather than show a QR code
+        // no wallet can use.
+        if request.to_json().len() > super::request::MAX_REQUEST_JSON_LEN
+            || request.sealed_body().len() > super::request::MAX_REQUEST_JSON_LEN
+        {
             return Err(Error::RequestTooLarge);
         }
         let pending = Pending {
@@ -612,7 +683,7 @@ impl Connection<DappHandshake> {
     pub fn submit_otp(&mut self, typed: &str, now: u64) -> Result<(), Error> {
         let pending = match &self.phase {
             Phase::Handshake(DappHandshake::Listening(p) | DappHandshake::Syncing(p)) => p,
-            Phase::Handshake(DappHandshake::Subscribing(_)) => {
+            Phase::Handshake(DappHandshake::Subscribing(_) | DappHandshake::Publishing(_)) => {
                 return Err(Error::InvalidState("connecting"));
             }
             Phase::Connected(_) => return Err(Error::InvalidState("connected")),
@@ -633,7 +704,8 @@ impl Connection<DappHandshake> {
         self.step(|h, ctx| {
             let (DappHandshake::Listening(mut p)
             | DappHandshake::Syncing(mut p)
-            | DappHandshake::Subscribing(mut p)) = h;
+            | DappHandshake::Subscribing(mut p)
+            | DappHandshake::Publishing(mut p)) = h;
             match p.check_otp(&typed, now) {
                 Ok(accepted) => p.connect(accepted, now, ctx),
                 Err(Error::OtpAttemptsExhausted) => {

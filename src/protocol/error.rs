@@ -77,6 +77,11 @@ pub enum Error {
     /// The record that accounts for a frame could not be saved (storage full or disabled), so
     /// the frame was not sent.
     StorageFull,
+    /// The session's granted scopes do not include this method.
+    MethodNotGranted,
+    /// No sealed request was found on the relay for a scanned QR code (it expired, or the
+    /// relay lost it): the dApp shows a new one.
+    RequestNotFound,
 }
 
 impl Error {
@@ -108,6 +113,8 @@ impl Error {
             Self::TooManyPending => "too_many_pending",
             Self::UnknownRequest => "unknown_request",
             Self::StorageFull => "storage_full",
+            Self::MethodNotGranted => "method_not_granted",
+            Self::RequestNotFound => "request_not_found",
         }
     }
 }
@@ -147,6 +154,12 @@ impl core::fmt::Display for Error {
             Self::TooManyPending => f.write_str("too many requests awaiting a response"),
             Self::UnknownRequest => f.write_str("unknown or already answered request id"),
             Self::StorageFull => f.write_str(STORAGE_FULL),
+            Self::MethodNotGranted => {
+                f.write_str("the wallet did not grant this method to the session")
+            }
+            Self::RequestNotFound => {
+                f.write_str("the session request was not found on the relay (it may have expired)")
+            }
         }
     }
 }

@@ -4,6 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::scope::Scopes;
 use super::{Metadata, Mode, Role};
 
 /// What the application may know about a session.
@@ -24,4 +25,8 @@ pub struct SessionInfo {
     pub relay: String,
     /// Unix ms when the session expires unless used.
     pub expires_at: u64,
+    /// The scopes the wallet granted, with its CAIP-10 accounts, when the dApp asked for
+    /// scopes: the dApp's requests are then limited to their methods. `None`: unscoped.
+    #[serde(skip)]
+    pub scopes: Option<Scopes>,
 }

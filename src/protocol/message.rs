@@ -41,6 +41,9 @@ pub struct OfferBody {
     /// from here so it sees every frame the wallet sent before the dApp joined.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub since: Option<StreamPosition>,
+    /// Protocol v3, when the request named scopes: what the wallet grants, with accounts.
+    #[serde(skip)]
+    pub scopes: Option<super::scope::Scopes>,
 }
 
 /// One encrypted frame on a session channel.
@@ -195,6 +198,13 @@ impl<'de> Deserialize<'de> for Payload {
 /// Associated data of the offer box: label, NUL, request id.
 pub fn offer_aad(request_id: &str) -> Vec<u8> {
     let mut aad = b"walletwire v1 offer\0".to_vec();
+    aad.extend_from_slice(request_id.as_bytes());
+    aad
+}
+
+/// Associated data of the sealed request box (protocol v3): label, NUL, request id.
+pub fn request_aad(request_id: &str) -> Vec<u8> {
+    let mut aad = b"walletwire v3 request\0".to_vec();
     aad.extend_from_slice(request_id.as_bytes());
     aad
 }

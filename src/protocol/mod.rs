@@ -20,7 +20,9 @@ mod record;
 mod request;
 mod rpc;
 pub mod sas;
+mod scope;
 mod session;
+pub use session::METHOD_NOT_GRANTED_CODE;
 mod wallet;
 
 use serde::{Deserialize, Serialize};
@@ -33,15 +35,19 @@ pub use error::{Error, STORAGE_FULL};
 pub use info::SessionInfo;
 pub use message::{
     Frame, MAX_MESSAGE_LEN, OfferBody, OfferMessage, Payload, RpcError, frame_aad, offer_aad,
+    request_aad,
 };
 pub use otp::{OTP_ATTEMPTS, OTP_DIGITS, Otp};
 pub use record::{
     AwaitingAck, LATE_OFFER_GRACE_MS, PendingRecord, Record, RecordError, STORE_PREFIX,
     SessionRecord,
 };
-pub use request::{MAX_URI_LEN, Metadata, Mode, PROTOCOL_VERSION, SessionRequest, URI_PREFIX};
+pub use request::{
+    Invitation, MAX_URI_LEN, Metadata, Mode, PROTOCOL_VERSION, SessionRequest, URI_PREFIX,
+};
 pub use rpc::Correlation;
-pub use wallet::{WalletConnection, WalletHandshake, WalletOptions};
+pub use scope::{Scope, Scopes, scopes_from_json, scopes_to_json};
+pub use wallet::{READ_TIMEOUT_MS, WalletConnection, WalletHandshake, WalletOptions};
 
 /// Which end of a session.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -106,7 +112,11 @@ pub enum Disconnect {
 #[non_exhaustive]
 pub enum Event {
     /// dApp: show this request as a QR code / deep link.
-    SessionRequest(SessionRequest),
+    SessionRequest(Box<SessionRequest>),
+    /// Wallet: the sealed request a QR code pointed at was read: what the dApp claims to be
+    /// and the scopes it asks for. Unless the wallet granted up front, it answers with
+    /// [`WalletConnection::approve`] or [`WalletConnection::reject`].
+    SessionProposal(Box<SessionRequest>),
     /// dApp: ask the user for the code shown on the wallet (raised once per handshake).
     OtpRequired {
         /// Unix ms when the code stops being accepted.
@@ -168,7 +178,8 @@ pub enum Event {
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub enum Output {
-    /// Subscribe, recovering from `since` when given, then report with `handle_subscribed`.
+    /// Subscribe, recovering from `since` when given, then report with `handle_subscribed`. A
+    /// `since` with an empty epoch asks for every publication the relay retains first.
     Subscribe {
         /// Channel name.
         channel: String,

@@ -6,8 +6,7 @@ use serde::{Deserialize, Serialize};
 use zeroize::Zeroize;
 
 use super::codec::{
-    head, info, key, optional_position, optional_string, request, write_info, write_key,
-    write_optional_position, write_request,
+    head, info, key, request, write_info, write_key, write_optional_position, write_request,
 };
 use super::info::SessionInfo;
 use super::request::SessionRequest;
@@ -259,7 +258,7 @@ fn awaiting_ack(r: &mut Reader<'_>) -> json::Result<AwaitingAck> {
             }
             "otp" => {
                 once(&mut seen, 2)?;
-                otp = optional_string(r)?;
+                otp = r.optional(Reader::string)?;
             }
             "deadline" => {
                 once(&mut seen, 3)?;
@@ -313,7 +312,7 @@ pub(super) fn session_record(text: &str) -> json::Result<SessionRecord> {
             }
             "position" => {
                 once(&mut seen, 5)?;
-                position = Some(optional_position(r)?);
+                position = Some(r.optional(super::codec::position)?);
             }
             "nextRequestId" => {
                 once(&mut seen, 6)?;
@@ -363,7 +362,7 @@ pub(super) fn pending_record(text: &str) -> json::Result<PendingRecord> {
             }
             "position" => {
                 once(&mut seen, 2)?;
-                position = Some(optional_position(r)?);
+                position = Some(r.optional(super::codec::position)?);
             }
             "attemptsLeft" => {
                 once(&mut seen, 3)?;

@@ -4,17 +4,18 @@ use serde::{Deserialize, Serialize};
 
 use super::Error;
 use super::channel::{self, HANDSHAKE_PREFIX};
+use super::scope::Scopes;
 use crate::base64url;
 use crate::crypto::PublicKey;
 
 /// Protocol version spoken by this build.
-pub const PROTOCOL_VERSION: u64 = 2;
-/// URI scheme and path before the encoded request.
-pub const URI_PREFIX: &str = "walletwire:connect?r=";
-/// Longest URI accepted: fits a version-15 QR code at medium error correction.
+pub const PROTOCOL_VERSION: u64 = 3;
+/// URI scheme and path before the query (`v`, `m`, `k`, `r`).
+pub const URI_PREFIX: &str = "walletwire:connect?";
+/// Longest URI accepted.
 pub const MAX_URI_LEN: usize = 2048;
-/// Longest request JSON accepted.
-pub const MAX_REQUEST_JSON_LEN: usize = 1500;
+/// Longest request JSON accepted (the sealed request body, and the request in records).
+pub const MAX_REQUEST_JSON_LEN: usize = 32 * 1024;
 
 /// How the wallet proves itself to the dApp.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -242,6 +243,195 @@ pub struct SessionRequest {
     pub relay: String,
     /// What the wallet shows about the dApp.
     pub dapp: Metadata,
+    /// Scopes the dApp needs (CAIP-25 `requiredScopes`); none: an unscoped session.
+    #[serde(skip)]
+    pub scopes: Option<Scopes>,
+    /// Scopes the dApp would like (CAIP-25 `optionalScopes`).
+    #[serde(skip)]
+    pub optional_scopes: Option<Scopes>,
+}
+
+/// What the QR code or deep link carries (protocol v3): enough to find the dApp's sealed
+/// request on the relay and to open it. Everything else (metadata, expiry, scopes) travels
+/// sealed on the handshake channel (`docs/PROTOCOL.md` §2).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Invitation {
+    /// Lowercase UUID naming the request; the handshake channel is `handshake:<id>`.
+    pub id: String,
+    /// Connection mode.
+    pub mode: Mode,
+    /// The dApp's X25519 public key, base64url.
+    pub public_key: String,
+    /// Relay WebSocket URL.
+    pub relay: String,
+}
+
+fn relay_ok(relay: &str) -> bool {
+    (relay.starts_with("ws://") || relay.starts_with("wss://"))
+        && relay.len() <= 256
+        && !relay.chars().any(|c| c.is_whitespace() || c.is_control())
+}
+
+/// Bytes a relay URL keeps unescaped in the `r` parameter.
+fn keeps(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b"-._~:/@!$'()*,;=?".contains(&b)
+}
+
+fn percent_decode(text: &str) -> Option<String> {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let hex = text.get(i + 1..i + 3)?;
+            out.push(u8::from_str_radix(hex, 16).ok()?);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
+fn uuid_from_bytes(b: &[u8]) -> String {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(36);
+    for (i, x) in b.iter().enumerate() {
+        if matches!(i, 4 | 6 | 8 | 10) {
+            out.push('-');
+        }
+        out.push(char::from(HEX[usize::from(x >> 4)]));
+        out.push(char::from(HEX[usize::from(x & 15)]));
+    }
+    out
+}
+
+fn uuid_bytes(uuid: &str) -> Option<[u8; 16]> {
+    let hex: Vec<u8> = uuid.bytes().filter(|&b| b != b'-').collect();
+    let mut out = [0u8; 16];
+    for (i, pair) in hex.chunks(2).enumerate() {
+        *out.get_mut(i)? = u8::from_str_radix(std::str::from_utf8(pair).ok()?, 16).ok()?;
+    }
+    (hex.len() == 32).then_some(out)
+}
+
+impl Invitation {
+    /// The handshake channel, `handshake:<id>`.
+    pub fn channel(&self) -> String {
+        format!("{HANDSHAKE_PREFIX}{}", self.id)
+    }
+
+    /// The dApp public key as bytes.
+    pub fn dapp_public_key(&self) -> Result<PublicKey, Error> {
+        base64url::decode_array(&self.public_key)
+            .map(PublicKey)
+            .ok_or(Error::InvalidRequest("k is not 48 bytes of base64url"))
+    }
+
+    /// `walletwire:connect?v=3&m=u&k=<b64u(public key || id)>&r=<relay>`.
+    pub fn to_uri(&self) -> String {
+        let mut k = base64url::decode(&self.public_key).unwrap_or_default();
+        k.extend_from_slice(&uuid_bytes(&self.id).unwrap_or_default());
+        let mode = match self.mode {
+            Mode::Untrusted => 'u',
+            Mode::Trusted => 't',
+        };
+        let mut uri = format!(
+            "{URI_PREFIX}v={PROTOCOL_VERSION}&m={mode}&k={}&r=",
+            base64url::encode(&k)
+        );
+        for b in self.relay.bytes() {
+            if keeps(b) {
+                uri.push(char::from(b));
+            } else {
+                uri.push_str(&format!("%{b:02X}"));
+            }
+        }
+        uri
+    }
+
+    /// Parses a deep link or scanned QR code. A request of another version (also the JSON
+    /// forms of versions 1 and 2) is [`Error::UnsupportedVersion`] naming it.
+    pub fn from_uri(uri: &str) -> Result<Self, Error> {
+        let uri = uri.trim();
+        if uri.len() > MAX_URI_LEN {
+            return Err(Error::RequestTooLarge);
+        }
+        if uri.starts_with('{') {
+            return Err(legacy_version(uri));
+        }
+        let query = uri
+            .strip_prefix(URI_PREFIX)
+            .ok_or(Error::InvalidRequest("not a walletwire:connect URI"))?;
+        let mut fields: [Option<&str>; 4] = [None; 4];
+        for pair in query.split('&') {
+            let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+            let slot = match key {
+                "v" => 0,
+                "m" => 1,
+                "k" => 2,
+                "r" => 3,
+                _ => continue,
+            };
+            if fields[slot].replace(value).is_some() {
+                return Err(Error::InvalidRequest("a URI parameter is named twice"));
+            }
+        }
+        let [v, m, k, r] = fields;
+        let Some(v) = v else {
+            // Versions 1 and 2: `?r=<b64u(JSON)>` with `v` inside the JSON.
+            let json = r
+                .and_then(base64url::decode)
+                .and_then(|b| String::from_utf8(b).ok());
+            return Err(json.map_or(Error::InvalidRequest("missing version"), |j| {
+                legacy_version(&j)
+            }));
+        };
+        match v.parse::<u64>() {
+            Ok(PROTOCOL_VERSION) => {}
+            Ok(other) => return Err(Error::UnsupportedVersion(other)),
+            Err(_) => return Err(Error::InvalidRequest("v is not a number")),
+        }
+        let mode = match m {
+            None | Some("u") => Mode::Untrusted,
+            Some("t") => Mode::Trusted,
+            Some(_) => return Err(Error::InvalidRequest("m is not u or t")),
+        };
+        let key = k
+            .and_then(base64url::decode)
+            .filter(|k| k.len() == 48)
+            .ok_or(Error::InvalidRequest("k is not 48 bytes of base64url"))?;
+        let id = uuid_from_bytes(&key[32..]);
+        let relay = r
+            .and_then(percent_decode)
+            .filter(|r| relay_ok(r))
+            .ok_or(Error::InvalidRequest("relay is not a ws:// or wss:// URL"))?;
+        Ok(Invitation {
+            id,
+            mode,
+            public_key: base64url::encode(&key[..32]),
+            relay,
+        })
+    }
+}
+
+/// The error for a request in the JSON form of versions 1 and 2.
+fn legacy_version(json: &str) -> Error {
+    let mut r = crate::json::Reader::new(json);
+    let mut v = None;
+    let _ = r.object(&mut |r, key| {
+        if key == "v" {
+            v = r.u64().ok();
+            Ok(())
+        } else {
+            r.skip()
+        }
+    });
+    v.map_or(
+        Error::InvalidRequest("not a walletwire:connect URI"),
+        Error::UnsupportedVersion,
+    )
 }
 
 impl SessionRequest {
@@ -262,46 +452,49 @@ impl SessionRequest {
         if !channel::is_uuid(&self.id) {
             return Err(Error::InvalidRequest("id is not a lowercase UUID"));
         }
-        if !channel::is_channel(&self.channel, HANDSHAKE_PREFIX) {
-            return Err(Error::InvalidRequest("channel is not handshake:<uuid>"));
+        if !channel::is_channel(&self.channel, HANDSHAKE_PREFIX)
+            || self.channel[HANDSHAKE_PREFIX.len()..] != self.id
+        {
+            return Err(Error::InvalidRequest("channel is not handshake:<id>"));
         }
         self.dapp_public_key()?;
-        let relay_ok = (self.relay.starts_with("ws://") || self.relay.starts_with("wss://"))
-            && self.relay.len() <= 256
-            && !self
-                .relay
-                .chars()
-                .any(|c| c.is_whitespace() || c.is_control());
-        if !relay_ok {
+        if !relay_ok(&self.relay) {
             return Err(Error::InvalidRequest("relay is not a ws:// or wss:// URL"));
+        }
+        if let Some(s) = &self.scopes {
+            s.validate(false).map_err(Error::InvalidRequest)?;
+        }
+        if let Some(s) = &self.optional_scopes {
+            s.validate(false).map_err(Error::InvalidRequest)?;
         }
         self.dapp.validate().map_err(Error::InvalidRequest)
     }
 
-    /// `walletwire:connect?r=<base64url(JSON)>`.
-    pub fn to_uri(&self) -> String {
-        format!(
-            "{URI_PREFIX}{}",
-            base64url::encode(self.to_json().as_bytes())
-        )
+    /// What the QR code carries of this request.
+    pub fn invitation(&self) -> Invitation {
+        Invitation {
+            id: self.id.clone(),
+            mode: self.mode,
+            public_key: self.public_key.clone(),
+            relay: self.relay.clone(),
+        }
     }
 
-    /// Parses a `walletwire:connect?r=...` URI, or the bare JSON a QR scanner may hand over.
-    pub fn from_uri(uri: &str) -> Result<Self, Error> {
-        let uri = uri.trim();
-        if uri.len() > MAX_URI_LEN {
-            return Err(Error::RequestTooLarge);
-        }
-        if uri.starts_with('{') {
-            return Self::from_json(uri);
-        }
-        let encoded = uri
-            .strip_prefix(URI_PREFIX)
-            .ok_or(Error::InvalidRequest("not a walletwire:connect URI"))?;
-        let bytes =
-            base64url::decode(encoded).ok_or(Error::InvalidRequest("r is not base64url"))?;
-        let json = String::from_utf8(bytes).map_err(|_| Error::InvalidRequest("r is not UTF-8"))?;
-        Self::from_json(&json)
+    /// The deep link / QR code text ([`Invitation::to_uri`]).
+    pub fn to_uri(&self) -> String {
+        self.invitation().to_uri()
+    }
+
+    /// True when the dApp named scopes (the session is then limited to what is granted).
+    pub fn is_scoped(&self) -> bool {
+        self.scopes.is_some() || self.optional_scopes.is_some()
+    }
+
+    /// Everything asked for, required and optional: what a wallet grants by default.
+    pub fn all_scopes(&self) -> Scopes {
+        let none = Scopes::new();
+        let required = self.scopes.as_ref().unwrap_or(&none);
+        required.union(self.optional_scopes.as_ref().unwrap_or(&none))
     }
 
     /// Refuses a request whose expiry passed, allowing `skew_ms` for clocks that disagree.

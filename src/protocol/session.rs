@@ -15,6 +15,10 @@ use super::{
 use crate::base64url;
 use crate::crypto::{Key, RandomSource};
 
+/// The JSON-RPC error code a wallet answers a request outside the granted scopes with
+/// (EIP-1193 4100, unauthorized).
+pub const METHOD_NOT_GRANTED_CODE: i64 = 4100;
+
 /// Whether the session goes on after an input.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Flow {
@@ -153,6 +157,9 @@ impl Session {
         rng: &mut dyn RandomSource,
         out: &mut VecDeque<Output>,
     ) -> Result<u64, Error> {
+        if self.info.role == super::Role::Dapp && !self.granted(method) {
+            return Err(Error::MethodNotGranted);
+        }
         if self.rpc.pending() >= self.limits.max_pending_requests {
             return Err(Error::TooManyPending);
         }
@@ -168,6 +175,11 @@ impl Session {
             return Err(e);
         }
         Ok(id)
+    }
+
+    /// True when the session is unscoped or its granted scopes include `method`.
+    fn granted(&self, method: &str) -> bool {
+        self.info.scopes.as_ref().is_none_or(|s| s.allows(method))
     }
 
     /// Forgets our request `id` without settling it (its frame was never sent).
@@ -361,6 +373,16 @@ impl Session {
             Payload::Req { id, method, params } => {
                 if !self.rpc.receive(id) {
                     return Err(Discard::Replay);
+                }
+                // The wallet holds the dApp to the scopes it granted: the application never
+                // sees a request outside them (EIP-1193's 4100, unauthorized).
+                if self.info.role == super::Role::Wallet && !self.granted(&method) {
+                    let refusal = RpcError {
+                        code: METHOD_NOT_GRANTED_CODE,
+                        message: String::from("method not granted to this session"),
+                    };
+                    let _ = self.respond(id, Err(refusal), now, rng, out);
+                    return Ok(Flow::Continue);
                 }
                 out.push_back(Output::Event(Event::Request { id, method, params }));
             }

@@ -402,12 +402,17 @@ impl RelayClient {
         );
     }
 
-    /// Subscribes to `channel`, recovering after `since` when given. Idempotent.
+    /// Subscribes to `channel`, recovering after `since` when given (an empty epoch: from the
+    /// oldest publication retained). Idempotent.
     pub fn subscribe(&mut self, channel: &str, since: Option<StreamPosition>, now: u64) {
         let connected = self.is_connected();
         let sub = self.subscriptions.get_or_default(channel.to_owned());
-        if since.is_some() && sub.position.is_none() {
-            sub.position = since;
+        match since {
+            // An empty epoch: everything the relay retains, read with `history` before the
+            // subscription goes live (a wallet reading a dApp's sealed request).
+            Some(p) if p.epoch.is_empty() && sub.position.is_none() => sub.backfill = true,
+            Some(p) if sub.position.is_none() => sub.position = Some(p),
+            _ => {}
         }
         if connected && !sub.subscribing {
             self.send_subscribe(channel, now);

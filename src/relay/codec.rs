@@ -160,37 +160,37 @@ impl ClientReply {
             }
             "error" => {
                 once(&mut seen, 1)?;
-                reply.error = option(r, client_error)?;
+                reply.error = r.optional(client_error)?;
                 Ok(())
             }
             "push" => {
                 once(&mut seen, 2)?;
-                reply.push = option(r, push)?;
+                reply.push = r.optional(push)?;
                 Ok(())
             }
             "connect" => {
                 once(&mut seen, 3)?;
-                reply.connect = option(r, connect_result)?;
+                reply.connect = r.optional(connect_result)?;
                 Ok(())
             }
             "subscribe" => {
                 once(&mut seen, 4)?;
-                reply.subscribe = option(r, subscribe_result)?;
+                reply.subscribe = r.optional(subscribe_result)?;
                 Ok(())
             }
             "unsubscribe" => {
                 once(&mut seen, 5)?;
-                reply.unsubscribe = option(r, |r| empty(r).map(|()| Default::default()))?;
+                reply.unsubscribe = r.optional(|r| empty(r).map(|()| Default::default()))?;
                 Ok(())
             }
             "publish" => {
                 once(&mut seen, 6)?;
-                reply.publish = option(r, |r| empty(r).map(|()| Default::default()))?;
+                reply.publish = r.optional(|r| empty(r).map(|()| Default::default()))?;
                 Ok(())
             }
             "history" => {
                 once(&mut seen, 7)?;
-                reply.history = option(r, history_result)?;
+                reply.history = r.optional(history_result)?;
                 Ok(())
             }
             _ => r.skip(),
@@ -198,17 +198,6 @@ impl ClientReply {
         r.finish()?;
         Ok(reply)
     }
-}
-
-/// `null` is `None`, as for serde's `Option`.
-fn option<T>(
-    r: &mut Reader<'_>,
-    read: fn(&mut Reader<'_>) -> json::Result<T>,
-) -> json::Result<Option<T>> {
-    if r.null()? {
-        return Ok(None);
-    }
-    read(r).map(Some)
 }
 
 /// A struct without fields: any object, its fields ignored.
@@ -257,7 +246,7 @@ fn push(r: &mut Reader<'_>) -> json::Result<PushOf<String>> {
             }
             "pub" => {
                 once(&mut seen, 1)?;
-                push.publication = option(r, publication)?;
+                push.publication = r.optional(publication)?;
             }
             _ => r.skip()?,
         }

@@ -7,12 +7,12 @@ use std::collections::VecDeque;
 
 use super::client::{RelayClient, RelayClientOptions, RelayError, RelayEvent, Transmit};
 use crate::crypto::RandomSource;
-use crate::protocol::STORAGE_FULL;
+use crate::protocol::{HANDSHAKE_PREFIX, STORAGE_FULL};
 #[cfg(feature = "dapp")]
 use crate::protocol::{DappConnection, DappOptions};
 use crate::protocol::{Discard, Error, Event, Limits, Output, Record, StreamPosition};
 #[cfg(feature = "wallet")]
-use crate::protocol::{SessionRequest, WalletConnection, WalletOptions};
+use crate::protocol::{Invitation, SessionRequest, WalletConnection, WalletOptions};
 use crate::sorted::SortedMap;
 
 /// Identifies a connection inside a [`Hub`].
@@ -144,6 +144,11 @@ impl AnyConnection {
         both!(self, c => c.handle_recovery_failed(channel))
     }
 
+    /// The relay acknowledged a publication on handshake channel `channel`.
+    pub fn handle_published(&mut self, channel: &str, now: u64) {
+        both!(self, c => c.handle_published(channel, now))
+    }
+
     /// Everything the relay held for `channel` has been fed.
     pub fn handle_synced(&mut self, channel: &str, now: u64) {
         both!(self, c => c.handle_synced(channel, now))
@@ -261,6 +266,8 @@ pub struct Hub {
     watch: Option<(ConnectionId, bool)>,
     /// Session frames leave as [`HubOutput::Queued`] / [`HubOutput::Published`] too.
     mirror: bool,
+    /// Publications on handshake channels not yet acknowledged: id → (connection, channel).
+    handshake_pubs: SortedMap<u64, (ConnectionId, String)>,
 }
 
 impl core::fmt::Debug for Hub {
@@ -294,6 +301,7 @@ impl Hub {
             store: None,
             watch: None,
             mirror: false,
+            handshake_pubs: SortedMap::new(),
         }
     }
 
@@ -334,6 +342,9 @@ impl Hub {
         let mirrored = self.mirror.then(|| data.clone());
         match self.relay.publish(channel, data, now) {
             Ok(pid) => {
+                if let Some(id) = id.filter(|_| channel.starts_with(HANDSHAKE_PREFIX)) {
+                    self.handshake_pubs.insert(pid, (id, channel.to_owned()));
+                }
                 if let Some(data) =
                     mirrored.filter(|_| channel.starts_with(crate::protocol::SESSION_PREFIX))
                 {
@@ -414,6 +425,20 @@ impl Hub {
         rng: Box<dyn RandomSource>,
     ) -> Result<ConnectionId, Error> {
         let conn = WalletConnection::accept(request, options, now, rng)?;
+        Ok(self.insert(AnyConnection::Wallet(conn), now))
+    }
+
+    /// Answers a scanned QR code or deep link as a wallet: reads the dApp's sealed request
+    /// from the relay first (see [`WalletConnection::read`]).
+    #[cfg(feature = "wallet")]
+    pub fn read_wallet(
+        &mut self,
+        invitation: &Invitation,
+        options: WalletOptions,
+        now: u64,
+        rng: Box<dyn RandomSource>,
+    ) -> Result<ConnectionId, Error> {
+        let conn = WalletConnection::read(invitation, options, now, rng)?;
         Ok(self.insert(AnyConnection::Wallet(conn), now))
     }
 
@@ -606,6 +631,11 @@ impl Hub {
                 }
             }
             RelayEvent::Published { id } => {
+                if let Some((conn, channel)) = self.handshake_pubs.remove(&id) {
+                    if let Some(c) = self.connections.get_mut(&conn) {
+                        c.handle_published(&channel, now);
+                    }
+                }
                 if self.mirror {
                     self.out.push_back(HubOutput::Published { id });
                 }

@@ -8,7 +8,7 @@ use wasm_bindgen::prelude::*;
 use super::endpoint::{Connect, Endpoint, endpoint_methods, metadata};
 use super::error::{from_protocol, js_error, set};
 use super::events::rejected;
-use super::js::{BrowserRandom, get, get_ms, get_string};
+use super::js::{BrowserRandom, get, get_ms, get_scopes, get_string};
 use crate::protocol::{DappOptions, Metadata, Mode, Role};
 
 /// The dApp side of the relay flow. See the TypeScript declarations for the API.
@@ -76,6 +76,16 @@ fn connect(
     dapp_options.mode = mode;
     dapp_options.request_ttl_ms = get_ms(options, "ttlMs");
     dapp_options.limits = endpoint.limits.clone();
+    match (
+        get_scopes(options, "scopes"),
+        get_scopes(options, "optionalScopes"),
+    ) {
+        (Ok(required), Ok(optional)) => {
+            dapp_options.scopes = required;
+            dapp_options.optional_scopes = optional;
+        }
+        (Err(e), _) | (_, Err(e)) => return rejected(e),
+    }
     let driver = endpoint.driver(relay_url);
     let started = driver.start_handshake(from, |hub, now| {
         hub.connect_dapp(dapp_options, now, Box::new(BrowserRandom))

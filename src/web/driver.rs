@@ -618,6 +618,13 @@ impl Driver {
                 self.emit_prompt(id, "otp_required", &payload);
             }
             #[cfg(feature = "wallet")]
+            Event::SessionProposal(request) => {
+                // The sealed request, read: who claims to ask, and for which scopes.
+                let payload = self.base(id);
+                set(&payload, "request", &json_to_js(&request.to_json()));
+                self.emit_prompt(id, "session_proposal", &payload);
+            }
+            #[cfg(feature = "wallet")]
             Event::DisplayOtp { otp, deadline } => {
                 let payload = self.base(id);
                 set(&payload, "otp", &otp.into());

@@ -94,3 +94,22 @@ impl RandomSource for BrowserRandom {
         }
     }
 }
+
+/// `options[key]` as a scope set (CAIP-25 `{namespace: {chains, methods, events}}`), read
+/// from its JSON text; `Ok(None)` when absent.
+#[cfg(any(feature = "dapp", feature = "wallet"))]
+pub fn get_scopes(
+    options: &JsValue,
+    key: &str,
+) -> Result<Option<crate::protocol::Scopes>, JsValue> {
+    let Some(value) = get(options, key) else {
+        return Ok(None);
+    };
+    let text = js_sys::JSON::stringify(&value)
+        .ok()
+        .and_then(|t| t.as_string())
+        .unwrap_or_default();
+    crate::protocol::scopes_from_json(&text)
+        .map(Some)
+        .map_err(|m| super::error::js_error("invalid_params", m))
+}

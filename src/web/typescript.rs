@@ -109,7 +109,7 @@ export interface SessionOptions { sessionId?: string }
 const DAPP_TYPES: &'static str = r#"
 export interface SessionRequestEvent {
   id: string;
-  /** `walletwire:connect?r=...`: put it in a link or a QR code. */
+  /** `walletwire:connect?v=3&...`: put it in a link or a QR code. */
   uri: string;
   mode: ConnectionMode;
   expiresAt: number;

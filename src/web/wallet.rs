@@ -8,8 +8,8 @@ use wasm_bindgen::prelude::*;
 use super::endpoint::{Connect, Endpoint, endpoint_methods, metadata};
 use super::error::{from_protocol, js_error, set};
 use super::events::rejected;
-use super::js::{BrowserRandom, get, get_ms, get_string};
-use crate::protocol::{Metadata, Role, SessionRequest, WalletOptions};
+use super::js::{BrowserRandom, get, get_ms, get_scopes, get_string};
+use crate::protocol::{Invitation, Metadata, Role, SessionRequest, WalletOptions};
 
 /// The wallet side of the relay flow. See the TypeScript declarations for the API.
 #[wasm_bindgen(skip_typescript)]
@@ -33,7 +33,8 @@ impl WalletClient {
         })
     }
 
-    /// Answers a session request (`{uri}` or `{sessionRequest}`); resolves when connected
+    /// Answers a session request (`{uri}` or `{sessionRequest}`, with `grant` scopes and
+    /// `accounts` for a scoped request; `session_proposal` shows what was read); resolves when connected
     /// (trusted: as soon as the offer is out; untrusted: when the dApp confirmed the code).
     pub fn connect(&self, options: JsValue) -> Promise {
         let call = js_sys::Object::new();
@@ -51,36 +52,74 @@ fn connect(
     options: &JsValue,
     from: Option<&str>,
 ) -> Promise {
-    let parsed = if let Some(uri) = get_string(options, "uri") {
-        SessionRequest::from_uri(&uri)
-    } else if let Some(request) = get(options, "sessionRequest") {
-        let json = request
-            .as_string()
-            .or_else(|| js_sys::JSON::stringify(&request).ok().map(String::from));
-        SessionRequest::from_json(&json.unwrap_or_default())
-    } else {
+    let mut wallet_options = WalletOptions::new(wallet.clone());
+    wallet_options.limits = endpoint.limits.clone();
+    if let Some(ms) = otp_window_ms {
+        wallet_options.otp_window_ms = ms;
+    }
+    match get_scopes(options, "grant") {
+        Ok(grant) => wallet_options.grant = grant,
+        Err(e) => return rejected(e),
+    }
+    wallet_options.accounts = accounts(options);
+    if let Some(uri) = get_string(options, "uri") {
+        // A scanned QR code: the request itself is read from the relay first.
+        let invitation = match Invitation::from_uri(&uri) {
+            Ok(i) => i,
+            Err(e) => return rejected(from_protocol(&e)),
+        };
+        let driver = endpoint.driver(&invitation.relay);
+        let started = driver.start_handshake(from, |hub, now| {
+            hub.read_wallet(&invitation, wallet_options, now, Box::new(BrowserRandom))
+        });
+        return match started {
+            Ok(id) => driver.wait_connected(id),
+            Err(e) => rejected(from_protocol(&e)),
+        };
+    }
+    let Some(request) = get(options, "sessionRequest") else {
         return rejected(js_error(
             "invalid_params",
             "connect needs {uri} or {sessionRequest}",
         ));
     };
-    let request = match parsed {
+    let json = request
+        .as_string()
+        .or_else(|| js_sys::JSON::stringify(&request).ok().map(String::from));
+    let request = match SessionRequest::from_json(&json.unwrap_or_default()) {
         Ok(r) => r,
         Err(e) => return rejected(from_protocol(&e)),
     };
-    let mut options = WalletOptions::new(wallet.clone());
-    options.limits = endpoint.limits.clone();
-    if let Some(ms) = otp_window_ms {
-        options.otp_window_ms = ms;
-    }
     let driver = endpoint.driver(&request.relay);
     let started = driver.start_handshake(from, |hub, now| {
-        hub.connect_wallet(&request, options, now, Box::new(BrowserRandom))
+        hub.connect_wallet(&request, wallet_options, now, Box::new(BrowserRandom))
     });
     match started {
         Ok(id) => driver.wait_connected(id),
         Err(e) => rejected(from_protocol(&e)),
     }
+}
+
+/// `accounts: {namespace: [address, ...]}`: the addresses a granted scope lists on its chains.
+fn accounts(options: &JsValue) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    let Some(by_namespace) = get(options, "accounts").filter(|v| v.is_object()) else {
+        return out;
+    };
+    let entries = js_sys::Object::entries(by_namespace.unchecked_ref());
+    for entry in entries.iter() {
+        let pair: js_sys::Array = entry.unchecked_into();
+        let namespace = pair.get(0).as_string().unwrap_or_default();
+        let list = pair.get(1);
+        if js_sys::Array::is_array(&list) {
+            for address in js_sys::Array::from(&list).iter() {
+                if let Some(address) = address.as_string() {
+                    out.push((namespace.clone(), address));
+                }
+            }
+        }
+    }
+    out
 }
 
 endpoint_methods!(WalletClient);

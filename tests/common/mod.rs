@@ -6,8 +6,8 @@ use sha2::{Digest, Sha256};
 use walletwire::crypto::RandomSource;
 pub use walletwire::loopback::{LoopbackPeer, LoopbackPeer as Peer, LoopbackRelay};
 use walletwire::protocol::{
-    DappConnection, DappOptions, Event, Metadata, Mode, SessionRequest, WalletConnection,
-    WalletOptions,
+    DappConnection, DappOptions, Event, Invitation, Metadata, Mode, SessionRequest,
+    WalletConnection, WalletOptions,
 };
 
 pub const T0: u64 = 1_700_000_000_000;
@@ -105,7 +105,7 @@ impl Pair {
             .iter()
             .rev()
             .find_map(|e| match e {
-                Event::SessionRequest(r) => Some(r.clone()),
+                Event::SessionRequest(r) => Some((**r).clone()),
                 _ => None,
             })
             .expect("dApp emitted a session request")
@@ -114,11 +114,11 @@ impl Pair {
     /// The wallet scans the QR code.
     pub fn scan(&mut self) {
         let uri = self.request().to_uri();
-        let request = SessionRequest::from_uri(&uri).unwrap();
+        let invitation = Invitation::from_uri(&uri).unwrap();
         let mut options = wallet_options();
         options.limits = self.limits.clone();
-        let wallet = WalletConnection::accept(
-            &request,
+        let wallet = WalletConnection::read(
+            &invitation,
             options,
             self.now,
             SeededRandom::boxed(self.seed + 1),

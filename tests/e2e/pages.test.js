@@ -188,7 +188,7 @@ test("an expired request is replaced by a fresh QR code by itself", async () => 
   const first = await startConnection(dapp, "untrusted");
   await dapp.waitForFunction((uri) => {
     const link = document.querySelector("#open-link").getAttribute("href");
-    return link !== uri && link.startsWith("walletwire:connect?r=");
+    return link !== uri && link.startsWith("walletwire:connect?v=3&");
   }, first, { timeout: 15_000 });
   assert.equal(await dapp.textContent("#status"), "Waiting for wallet");
   assert.match(await dapp.innerHTML("#qr"), /<svg/);

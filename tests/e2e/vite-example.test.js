@@ -46,7 +46,8 @@ test("the Vite-built dApp connects to the native wallet (untrusted, with the cod
   await page.click("#connect");
   await page.waitForSelector("#qr svg");
   const uri = await page.getAttribute("#link", "href");
-  assert.match(uri, /^walletwire:connect\?r=/);
+  assert.match(uri, /^walletwire:connect\?v=3&/);
+  assert.ok(uri.length <= 200, `a small QR code: ${uri.length} characters`);
 
   const wallet = pairNativeWallet(uri);
   const code = (await wallet.waitLine(/^OTP \d{6}$/)).split(" ")[1];

@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 use walletwire::protocol::{
-    DappOptions, Event, Limits, Metadata, Mode, SessionRequest, WalletOptions,
+    DappOptions, Event, Invitation, Limits, Metadata, Mode, SessionRequest, WalletOptions,
 };
 use walletwire::relay::client::RelayClientOptions;
 use walletwire::relay::hub::{ConnectionId, HubEvent};
@@ -116,7 +116,7 @@ impl Pair {
         match event {
             (true, DriverEvent::Hub(HubEvent::Event { id, event })) if id == self.dapp_id => {
                 Ok(match event {
-                    Event::SessionRequest(r) => Seen::Request(r),
+                    Event::SessionRequest(r) => Seen::Request(*r),
                     Event::Connected(_) => Seen::Connected,
                     Event::Response { id, result } => Seen::Response(id, result),
                     Event::Disconnected(d) => return Err(format!("dApp disconnected: {d:?}")),
@@ -252,14 +252,14 @@ async fn run(args: Args) -> Result<Value, String> {
         }
     };
     // As a wallet would: from the URI the dApp shows.
-    let request = SessionRequest::from_uri(&request.to_uri()).map_err(|e| format!("{e:?}"))?;
+    let invitation = Invitation::from_uri(&request.to_uri()).map_err(|e| format!("{e:?}"))?;
     let mut wallet_options = WalletOptions::new(meta("bench wallet"));
     wallet_options.limits = limits.clone();
     let scanned = Instant::now();
     pair.wallet_id = Some(
         pair.wallet
             .hub()
-            .connect_wallet(&request, wallet_options, now_ms(), os_random())
+            .read_wallet(&invitation, wallet_options, now_ms(), os_random())
             .map_err(|e| format!("connect_wallet: {e:?}"))?,
     );
     let mut connected = 0;

@@ -751,10 +751,7 @@ impl Link {
         match event {
             Event::SessionRequest(request) if self.dapp && !self.sides[i].request_forwarded => {
                 self.sides[i].request_forwarded = true;
-                let _ = self.peer(session).send(Cmd::Accept {
-                    session,
-                    request: Box::new(request),
-                });
+                let _ = self.peer(session).send(Cmd::Accept { session, request });
             }
             Event::OtpRequired { .. } => {
                 self.sides[i].otp_prompted = true;

@@ -5,7 +5,7 @@ use anyhow::{Context, bail};
 use serde_json::json;
 use walletwire::loopback::{LoopbackPeer, LoopbackRelay};
 use walletwire::protocol::{
-    DappConnection, DappHandshake, DappOptions, Event, Metadata, Mode, SessionRequest,
+    DappConnection, DappHandshake, DappOptions, Event, Invitation, Metadata, Mode,
     WalletConnection, WalletHandshake, WalletOptions,
 };
 
@@ -90,14 +90,15 @@ pub fn demo(mode: Mode) -> anyhow::Result<()> {
         .context("request shown")?
         .to_uri();
     println!("wallet: scans the QR code");
-    let request = SessionRequest::from_uri(&uri)?;
+    let invitation = Invitation::from_uri(&uri)?;
+    println!("wallet: reads the sealed request from the relay");
     let wallet_meta = Metadata {
         name: "walletwire reference wallet".into(),
         url: None,
         icon: None,
     };
-    let wallet = WalletConnection::accept(
-        &request,
+    let wallet = WalletConnection::read(
+        &invitation,
         WalletOptions::new(wallet_meta),
         now_ms(),
         os_random(),

@@ -24,7 +24,7 @@ use std::time::Duration;
 
 use clap::{ArgAction, Args, Parser, Subcommand, ValueEnum};
 use walletwire::protocol::{
-    Limits, Metadata, Mode, Record, SessionRecord, SessionRequest, WalletOptions,
+    Invitation, Limits, Metadata, Mode, Record, SessionRecord, WalletOptions,
 };
 use walletwire::relay::client::RelayClientOptions;
 use walletwire_wallet::api::WalletApi;
@@ -158,9 +158,8 @@ impl Failure {
 
     fn protocol(error: &walletwire::protocol::Error) -> Self {
         let status = match error.code() {
-            "invalid_request" | "unsupported_version" | "request_too_large" | "request_expired" => {
-                2
-            }
+            "invalid_request" | "unsupported_version" | "request_too_large" | "request_expired"
+            | "request_not_found" => 2,
             _ => 4,
         };
         Self::new(error.code(), error, status)
@@ -227,49 +226,57 @@ fn finished(report: &ServeReport) -> Outcome {
         return Err(Failure::new(code, message, status));
     }
     if report.connected == 0 && !report.interrupted {
-        let code = report
+        // The first failure says why: a request the dApp made wrong (read from the relay)
+        // exits as a bad request does (2), a relay failure with 3, the rest with 4.
+        let (code, message) = report
             .failures
             .first()
-            .copied()
-            .unwrap_or("handshake_failed");
-        let status = if code.starts_with("relay") { 3 } else { 4 };
-        return Err(Failure::new(
-            code,
-            "the session was not established",
-            status,
-        ));
+            .map_or(("handshake_failed", "the session was not established"), |(c, m)| {
+                (*c, m.as_str())
+            });
+        let status = match code {
+            "invalid_request" | "unsupported_version" | "request_too_large"
+            | "request_expired" | "request_not_found" => 2,
+            c if c.starts_with("relay") => 3,
+            _ => 4,
+        };
+        return Err(Failure::new(code, message, status));
     }
     Ok(())
 }
 
 async fn pair(uri: &str, wallet: &WalletArgs, args: &ServeArgs, connect_timeout: u64) -> Outcome {
-    let request = SessionRequest::from_uri(uri).map_err(|e| Failure::protocol(&e))?;
+    let invitation = Invitation::from_uri(uri).map_err(|e| Failure::protocol(&e))?;
     let mut options = WalletOptions::new(Metadata {
         name: wallet.name.clone(),
         url: None,
         icon: None,
     });
     options.limits = wallet.limits();
-    request
-        .check_fresh(now_ms(), options.clock_skew_ms)
-        .map_err(|e| Failure::protocol(&e))?;
     eprintln!(
-        "pairing with {:?} ({} mode) through {}",
-        request.dapp.name,
-        request.mode.as_str(),
-        request.relay
+        "pairing ({} mode) through {}",
+        invitation.mode.as_str(),
+        invitation.relay
     );
     let _lock = lock_sessions(wallet)?;
     let (api, store) = open_wallet(wallet)?;
+    // A scoped request (EIP-1193 dApps) is granted what it asks for, with this wallet's
+    // EVM accounts on the granted eip155 chains.
+    options.accounts = api
+        .keys()
+        .accounts()
+        .iter()
+        .map(|a| ("eip155".to_owned(), a.evm().address().checksummed()))
+        .collect();
     let mut driver = Driver::new(
-        request.relay.clone(),
+        invitation.relay.clone(),
         relay_options(),
         options.limits.clone(),
         Some(store),
     );
     driver
         .hub()
-        .connect_wallet(&request, options, now_ms(), os_random())
+        .read_wallet(&invitation, options, now_ms(), os_random())
         .map_err(|e| Failure::protocol(&e))?;
     let mut serve_options = serve_options(args);
     serve_options.offer_timeout = Some(Duration::from_secs(connect_timeout));

@@ -58,7 +58,7 @@ pub struct ServeReport {
     /// Requests answered.
     pub answered: u64,
     /// Connections that failed, with the error code.
-    pub failures: Vec<&'static str>,
+    pub failures: Vec<(&'static str, String)>,
     /// Stopped by a signal.
     pub interrupted: bool,
     /// Gave up waiting for the relay or the handshake (`offer_timeout`).
@@ -224,7 +224,7 @@ impl Service<'_> {
                     if let Some(conn) = driver.hub().connection(id) {
                         conn.close("relay refused", now_ms());
                     }
-                    self.report.failures.push(code);
+                    self.report.failures.push((code, message.to_string()));
                 }
             }
             DriverEvent::SocketFailed { error } => eprintln!("relay unreachable: {error}"),
@@ -238,6 +238,10 @@ impl Service<'_> {
 
     fn session_event(&mut self, driver: &mut Driver, id: ConnectionId, event: Event) {
         match event {
+            Event::SessionProposal(request) => {
+                eprintln!("session request from {:?} (claimed)", request.dapp.name);
+                report(format_args!("PROPOSAL {}", printable(&request.dapp.name)));
+            }
             Event::DisplayOtp { otp, deadline } => {
                 self.offered = true;
                 let left = deadline.saturating_sub(now_ms()) / 1000;
@@ -297,7 +301,7 @@ impl Service<'_> {
                         "peer".to_owned()
                     }
                     Disconnect::Failed(error) => {
-                        self.report.failures.push(error.code());
+                        self.report.failures.push((error.code(), error.to_string()));
                         error.code().to_owned()
                     }
                     _ => "unknown".to_owned(),

@@ -1021,7 +1021,7 @@ async fn replayed_reordered_and_forged_frames_change_nothing() {
     let ((), more) = tokio::join!(spam, work);
     tx_ids.extend(more);
     let about = dapp.request("wallet.info", json!({})).await.unwrap();
-    assert_eq!(about["protocol"], 2);
+    assert_eq!(about["protocol"], 3);
 
     wallet.drain_for(Duration::from_millis(500)).await;
     let requests = wallet_requests(&wallet);
@@ -1375,7 +1375,7 @@ async fn tampering_relay_never_gets_an_altered_frame_delivered() {
     let d = send_with_timeout(&mut dapp, "accounts.list", json!({}), SHORT);
     until_tampered(&mut dapp, &to_dapp, 3).await;
     let e = dapp.request("wallet.info", json!({})).await;
-    assert_eq!(e.unwrap()["protocol"], 2);
+    assert_eq!(e.unwrap()["protocol"], 3);
     assert_eq!(dapp.response(c).await, Err(Error::Timeout));
     assert_eq!(dapp.response(d).await, Err(Error::Timeout));
     assert_eq!(lost_counts(&dapp), [Some(1), Some(2)]);
@@ -1468,7 +1468,7 @@ async fn oversize_payloads_are_refused_or_dropped() {
     let near = json!({"blob": "y".repeat(40_000)});
     let about = dapp.request("wallet.info", near).await.unwrap();
     assert_eq!(
-        about["protocol"], 2,
+        about["protocol"], 3,
         "a large but legal payload goes through"
     );
 
@@ -1905,12 +1905,14 @@ async fn relay_history(
     let mut reader = Raw::connect(relay_url).await;
     let handshake = reader.history(&request.channel).await;
     let session = reader.history(&info.channel).await;
-    let offers = handshake["history"]["publications"]
+    let published = handshake["history"]["publications"]
         .as_array()
         .cloned()
         .unwrap_or_default();
-    assert_eq!(offers.len(), 1, "the offer is in history");
-    assert_eq!(offers[0]["data"]["t"], "offer");
+    // The dApp's sealed request, then the wallet's offer: both boxes, no plaintext.
+    let kinds: Vec<_> = published.iter().map(|p| p["data"]["t"].clone()).collect();
+    assert_eq!(kinds, [json!("request"), json!("offer")], "{published:?}");
+    let offers = &published[1..];
     let frames = session["history"]["publications"]
         .as_array()
         .cloned()
@@ -1923,7 +1925,8 @@ async fn relay_history(
     );
     let boxes: Vec<String> = frames
         .iter()
-        .chain(&offers)
+        .chain(offers)
+        .chain(&published[..1])
         .map(|p| p["data"]["box"].as_str().expect("a sealed box").to_owned())
         .collect();
     (format!("{handshake}\n{session}"), boxes)

@@ -36,7 +36,7 @@ async fn trusted_pairing_serves_the_wallet_api() {
     assert_eq!(wallet.count("OTP "), 0, "no code in trusted mode");
 
     let about = dapp.request("wallet.info", json!({})).await.unwrap();
-    assert_eq!(about["protocol"], 2);
+    assert_eq!(about["protocol"], 3);
 
     let accounts = dapp.request("accounts.list", json!({})).await.unwrap();
     let accounts = accounts["accounts"].as_array().unwrap().clone();

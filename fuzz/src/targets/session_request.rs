@@ -7,7 +7,9 @@ use std::sync::OnceLock;
 use qrcode::EcLevel;
 
 use crate::{SplitMix, T0, dapp_options};
-use walletwire::protocol::{DappConnection, MAX_URI_LEN, Metadata, Mode, SessionRequest};
+use walletwire::protocol::{
+    DappConnection, Invitation, MAX_URI_LEN, Metadata, Mode, SessionRequest,
+};
 
 /// True if `walletwire::qr` can render `uri`. Rendering costs milliseconds (most of it
 /// choosing the best of eight masks, which cannot fail), so this runs only what can fail:
@@ -36,9 +38,9 @@ fn round_trip(request: &SessionRequest) {
     request.validate().expect("a parsed request is valid");
     let uri = request.to_uri();
     assert_eq!(
-        SessionRequest::from_uri(&uri).as_ref(),
-        Ok(request),
-        "the URI of a parsed request parses to it"
+        Invitation::from_uri(&uri),
+        Ok(request.invitation()),
+        "the URI of a parsed request parses to its invitation"
     );
     assert_eq!(
         SessionRequest::from_json(&request.to_json()).as_ref(),
@@ -54,15 +56,19 @@ pub fn run(data: &[u8]) {
     let text = String::from_utf8_lossy(rest);
     match selector % 3 {
         0 => {
-            if let Ok(request) = SessionRequest::from_uri(&text) {
-                round_trip(&request);
+            if let Ok(invitation) = Invitation::from_uri(&text) {
+                assert_eq!(
+                    Invitation::from_uri(&invitation.to_uri()).as_ref(),
+                    Ok(&invitation),
+                    "a parsed invitation re-encodes to itself"
+                );
             }
         }
         1 => {
             if let Ok(request) = SessionRequest::from_json(&text) {
                 round_trip(&request);
             }
-            let _ = SessionRequest::from_uri(&text);
+            let _ = Invitation::from_uri(&text);
         }
         _ => {
             // A dApp with fuzzed metadata and relay URL: name, url, icon, relay by line.

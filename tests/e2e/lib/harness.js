@@ -246,7 +246,7 @@ export async function startConnection(dapp, mode) {
   await dapp.click("#connect");
   await dapp.waitForSelector("#qr svg");
   const uri = await dapp.getAttribute("#open-link", "href");
-  if (!uri || !uri.startsWith("walletwire:connect?r=")) throw new Error(`unexpected link ${uri}`);
+  if (!uri || !uri.startsWith("walletwire:connect?v=3&")) throw new Error(`unexpected link ${uri}`);
   return uri;
 }
 

@@ -125,10 +125,12 @@ impl Relay {
 
 /// A fresh, empty data directory for one wallet.
 pub fn data_dir(name: &str) -> PathBuf {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
     let dir = std::env::temp_dir().join(format!(
-        "walletwire-wallet-test-{name}-{}-{}",
+        "walletwire-wallet-test-{name}-{}-{}-{}",
         std::process::id(),
-        now_ms()
+        now_ms(),
+        NEXT.fetch_add(1, Ordering::Relaxed)
     ));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("temp dir");
@@ -231,11 +233,16 @@ impl WalletProcess {
 
     /// Waits for the exit status, reading the rest of the output.
     pub async fn exit(&mut self) -> std::process::ExitStatus {
+        self.exit_within(WAIT).await
+    }
+
+    /// [`WalletProcess::exit`] with its own time limit.
+    pub async fn exit_within(&mut self, limit: Duration) -> std::process::ExitStatus {
         let run = async {
             while self.next_line().await.is_some() {}
             self.child.wait().await.expect("wait works")
         };
-        tokio::time::timeout(WAIT, run)
+        tokio::time::timeout(limit, run)
             .await
             .unwrap_or_else(|_| panic!("wallet did not exit in time; saw {:?}", self.seen))
     }
@@ -406,7 +413,7 @@ impl NativeDapp {
     /// The session request once the relay confirmed the handshake channel.
     pub async fn session_request(&mut self) -> SessionRequest {
         self.wait_for("session_request", |e| match e {
-            Event::SessionRequest(r) => Some(r.clone()),
+            Event::SessionRequest(r) => Some((**r).clone()),
             _ => None,
         })
         .await
