@@ -1,5 +1,5 @@
 // Typings of walletwire/eip1193 (eip1193.js): an EIP-1193 provider over a DappClient.
-import type { ConnectionMode, DappClient, ErrorCode, SessionInfo } from "./walletwire.js";
+import type { ConnectionMode, DappClient, ErrorCode, Scopes, SessionInfo } from "./walletwire.js";
 
 /** EIP-1193 / EIP-1474 codes this provider produces (the wallet's own codes pass through). */
 export declare const ProviderErrorCode: {
@@ -72,7 +72,7 @@ export interface Eip1193Provider {
 
 export interface Eip1193ProviderOptions {
   /** What `eth_requestAccounts` passes to `dapp.connect()` when there is no session. */
-  connect?: { mode?: ConnectionMode; ttlMs?: number };
+  connect?: { mode?: ConnectionMode; ttlMs?: number; scopes?: Scopes; optionalScopes?: Scopes };
   /** Timeout of each request to the wallet (the client's default otherwise). */
   timeoutMs?: number;
 }

@@ -59,6 +59,7 @@ function toProviderError(error, { connecting = false } = {}) {
   if (connecting && CONNECT_REFUSED.has(walletwireCode)) {
     return new ProviderRpcError(ProviderErrorCode.userRejected, `the wallet did not connect: ${message}`, data);
   }
+  if (walletwireCode === "method_not_granted") return new ProviderRpcError(ProviderErrorCode.unauthorized, message, data);
   if (NO_SESSION.has(walletwireCode)) return new ProviderRpcError(ProviderErrorCode.disconnected, message, data);
   if (walletwireCode === "invalid_params" || walletwireCode === "payload_too_large") {
     return new ProviderRpcError(ProviderErrorCode.invalidParams, message, data);

@@ -41,6 +41,15 @@ fn the_qr_code_carries_only_the_invitation_and_the_sealed_request_the_rest() {
         !uri.contains("Test"),
         "metadata stays out of the QR code: {uri}"
     );
+    // The demo's relay: 136 characters, a version-8 QR code (PROTOCOL.md §2.1); version 2's
+    // request was 465 characters, version 19.
+    let demo = Invitation {
+        relay: "ws://127.0.0.1:8080/connection/websocket".into(),
+        ..request.invitation()
+    };
+    assert_eq!(demo.to_uri().len(), 136);
+    let (width, _) = walletwire::qr::modules(&demo.to_uri()).unwrap();
+    assert_eq!((width - 17) / 4, 8, "QR version");
     let invitation = Invitation::from_uri(&uri).unwrap();
     assert_eq!(invitation, request.invitation());
     assert_eq!(invitation.to_uri(), uri);

@@ -142,3 +142,38 @@ fn committed_code_vectors() {
         assert_eq!(serde_json::from_str::<Payload>(&v[name]).unwrap(), payload);
     }
 }
+
+#[test]
+fn v3_invitation_and_sealed_request_vectors() {
+    use walletwire::crypto::request_key;
+    use walletwire::protocol::{Invitation, Mode, request_aad, scopes_from_json};
+    let v = vectors();
+    let dapp = KeyPair::from_secret(arr(&v["dapp_secret"]));
+    let id = &v["request_id"];
+    let key = request_key(id, &dapp.public());
+    assert_eq!(to_hex(key.as_bytes()), v["request_key"]);
+    let aad = request_aad(id);
+    assert_eq!(to_hex(&aad), v["request_aad"]);
+    let sealed = key.seal_with_nonce(arr(&v["request_nonce"]), &aad, v["request_body"].as_bytes());
+    let message = format!(
+        "{{\"t\":\"request\",\"box\":\"{}\"}}",
+        base64url::encode(&sealed)
+    );
+    assert_eq!(message, v["request_message"]);
+    // The QR code for these keys, and what a wallet makes of it and of the message.
+    let invitation = Invitation::from_uri(&v["request_uri"]).expect("the vector URI parses");
+    assert_eq!(invitation.id, *id);
+    assert_eq!(invitation.mode, Mode::Untrusted);
+    assert_eq!(invitation.public_key, base64url::encode(&dapp.public().0));
+    assert_eq!(invitation.relay, v["request_relay"]);
+    assert_eq!(invitation.to_uri(), v["request_uri"]);
+    let request = invitation.open(&message).expect("the vector box opens");
+    request.validate().expect("the vector request is valid");
+    assert_eq!(request.expires_at, 1_700_000_120_000);
+    assert_eq!(request.dapp.name, "Example dApp");
+    assert_eq!(
+        request.scopes,
+        Some(scopes_from_json(&v["request_scopes"]).unwrap())
+    );
+    assert_eq!(request.sealed_body(), v["request_body"]);
+}

@@ -120,6 +120,7 @@ fn wallet(storage: &str) -> (WalletClient, Recorder) {
     recorder.listen(
         |e, f| client.on(e, f.clone()),
         &[
+            "session_proposal",
             "display_otp",
             "connected",
             "message",
@@ -156,7 +157,9 @@ async fn paired(mode: &str, storage: &str) -> (DappClient, Recorder, WalletClien
     let connecting = d.connect(json(&format!(r#"{{"mode":"{mode}"}}"#)));
     let request = drec.wait("session_request", 1).await.remove(0);
     let uri = text(&request, "uri");
-    assert!(uri.starts_with("walletwire:connect?r="));
+    // Protocol v3: the QR code carries only version, mode, key and relay (PROTOCOL.md §2).
+    assert!(uri.starts_with("walletwire:connect?v=3&"), "{uri}");
+    assert!(uri.len() <= 200, "{} characters: {uri}", uri.len());
     let qr: Function = get(&request, "qrSvg").unchecked_into();
     assert!(
         qr.call0(&JsValue::NULL)
@@ -195,6 +198,57 @@ async fn paired(mode: &str, storage: &str) -> (DappClient, Recorder, WalletClien
     assert_eq!(text(&dapp_session, "id"), text(&wallet_session, "id"));
     assert_eq!(text(&dapp_session, "mode"), mode);
     (d, drec, w, wrec)
+}
+
+#[wasm_bindgen_test]
+async fn a_scoped_session_carries_the_grant_and_refuses_other_methods() {
+    let (d, drec) = dapp("memory");
+    let (w, wrec) = wallet("memory");
+    let connecting = d.connect(json(
+        r#"{"mode":"trusted","scopes":{"eip155":{"chains":["eip155:1"],"methods":["echo"],"events":["accountsChanged"]}}}"#,
+    ));
+    let request = drec.wait("session_request", 1).await.remove(0);
+    let uri = text(&request, "uri");
+    assert!(
+        !uri.contains("echo"),
+        "scopes travel sealed, not in the QR code: {uri}"
+    );
+    let wallet_connecting = w.connect(json(&format!(
+        r#"{{"uri":"{uri}","accounts":{{"eip155":["0x1111111111111111111111111111111111111111"]}}}}"#
+    )));
+    // The wallet read the sealed request: the scopes it asks for.
+    let proposal = wrec.wait("session_proposal", 1).await.remove(0);
+    let asked = get(&get(&get(&proposal, "request"), "scopes"), "eip155");
+    assert_eq!(
+        js_sys::JSON::stringify(&get(&asked, "methods")).unwrap(),
+        r#"["echo"]"#
+    );
+    let dapp_session = settle(connecting).await.expect("dApp connected");
+    let wallet_session = settle(wallet_connecting).await.expect("wallet connected");
+    for session in [&dapp_session, &wallet_session] {
+        let granted = get(&get(session, "scopes"), "eip155");
+        assert_eq!(
+            js_sys::JSON::stringify(&get(&granted, "accounts")).unwrap(),
+            r#"["eip155:1:0x1111111111111111111111111111111111111111"]"#
+        );
+    }
+    let _w_auto = auto_respond(|e, f| w.on(e, f.clone()));
+    let result = settle(d.request("echo", json("[1]"), JsValue::UNDEFINED))
+        .await
+        .unwrap();
+    assert_eq!(text(&result, "echo"), "echo");
+    // Outside the grant: refused on the dApp's side, nothing sent.
+    let error = settle(d.request("eth_sign", json("[]"), JsValue::UNDEFINED))
+        .await
+        .unwrap_err();
+    assert_eq!(text(&error, "code"), "method_not_granted");
+    assert_eq!(
+        wrec.all("request").len(),
+        1,
+        "only the granted request reached the wallet"
+    );
+    d.close();
+    w.close();
 }
 
 #[wasm_bindgen_test]
@@ -385,6 +439,9 @@ async fn bad_uris_and_an_unreachable_relay_give_typed_errors() {
     for (uri, code) in [
         ("https://example.com", "invalid_request"),
         ("walletwire:connect?r=e30", "invalid_request"),
+        // A link of protocol v2 (the request as JSON in `r`): refused by name.
+        ("walletwire:connect?r=eyJ2IjoyfQ", "unsupported_version"),
+        ("walletwire:connect?v=4&k=AAAA", "unsupported_version"),
     ] {
         let error = settle(w.connect(json(&format!(r#"{{"uri":"{uri}"}}"#))))
             .await

@@ -439,9 +439,7 @@ fn fail(pending: Box<Pending>, error: Error, ctx: &mut Ctx) -> Step<DappHandshak
 impl DappHandshake {
     fn pending(&self) -> &Pending {
         match self {
-            Self::Subscribing(p) | Self::Publishing(p) | Self::Listening(p) | Self::Syncing(p) => {
-                p
-            }
+            Self::Subscribing(p) | Self::Publishing(p) | Self::Listening(p) | Self::Syncing(p) => p,
         }
     }
 }
@@ -481,7 +479,9 @@ impl Handshake for DappHandshake {
             // the request it held is gone, so publish it again for wallets still to scan.
             Self::Listening(mut p) | Self::Syncing(mut p)
                 if p.request.channel == channel
-                    && p.position.as_ref().is_some_and(|pos| pos.epoch != top.epoch) =>
+                    && p.position
+                        .as_ref()
+                        .is_some_and(|pos| pos.epoch != top.epoch) =>
             {
                 p.position = Some(top);
                 p.publish_request(ctx);

@@ -337,15 +337,22 @@ impl Invitation {
             Mode::Untrusted => 'u',
             Mode::Trusted => 't',
         };
-        let mut uri = format!(
-            "{URI_PREFIX}v={PROTOCOL_VERSION}&m={mode}&k={}&r=",
-            base64url::encode(&k)
-        );
+        // No `core::fmt` on the dApp's shipped path (issue 12): the URI is pushed together.
+        let mut uri = String::from(URI_PREFIX);
+        const _: () = assert!(PROTOCOL_VERSION == 3, "the URI below names the version");
+        uri.push_str("v=3&m=");
+        uri.push(mode);
+        uri.push_str("&k=");
+        uri.push_str(&base64url::encode(&k));
+        uri.push_str("&r=");
+        const HEX: &[u8; 16] = b"0123456789ABCDEF";
         for b in self.relay.bytes() {
             if keeps(b) {
                 uri.push(char::from(b));
             } else {
-                uri.push_str(&format!("%{b:02X}"));
+                uri.push('%');
+                uri.push(char::from(HEX[usize::from(b >> 4)]));
+                uri.push(char::from(HEX[usize::from(b & 15)]));
             }
         }
         uri

@@ -7,10 +7,10 @@ use std::collections::VecDeque;
 
 use super::client::{RelayClient, RelayClientOptions, RelayError, RelayEvent, Transmit};
 use crate::crypto::RandomSource;
-use crate::protocol::{HANDSHAKE_PREFIX, STORAGE_FULL};
 #[cfg(feature = "dapp")]
 use crate::protocol::{DappConnection, DappOptions};
 use crate::protocol::{Discard, Error, Event, Limits, Output, Record, StreamPosition};
+use crate::protocol::{HANDSHAKE_PREFIX, STORAGE_FULL};
 #[cfg(feature = "wallet")]
 use crate::protocol::{Invitation, SessionRequest, WalletConnection, WalletOptions};
 use crate::sorted::SortedMap;

@@ -27,7 +27,7 @@ export type ErrorCode =
   | "timeout" | "peer_closed" | "session_expired" | "cancelled" | "remote_error"
   | "messages_lost" | "invalid_state" | "payload_too_large" | "too_many_pending"
   | "unknown_request" | "invalid_params" | "not_connected" | "storage_full"
-  | "tabs_unsupported"
+  | "tabs_unsupported" | "method_not_granted" | "request_not_found"
   | "relay_unreachable" | "relay_refused" | "relay_queue_full" | "relay_frame_too_large";
 
 /** Errors are `Error` objects with a stable `code`. */
@@ -42,6 +42,12 @@ export interface WalletwireError extends Error {
   sessionId?: string | null;
 }
 
+/** One namespace of CAIP-25 scopes: CAIP-2 chains (`eip155:1`), methods, events; a grant
+ * also lists its CAIP-10 accounts (`eip155:1:0xab…`). */
+export interface Scope { chains: string[]; methods: string[]; events: string[]; accounts?: string[] }
+/** CAIP-25 scopes by namespace (`{eip155: {...}}`). */
+export type Scopes = { [namespace: string]: Scope };
+
 export interface SessionInfo {
   id: string;
   channel: string;
@@ -51,12 +57,16 @@ export interface SessionInfo {
   relay: string;
   /** Unix ms; slides forward on every message. */
   expiresAt: number;
+  /** A scoped session (the dApp asked for scopes): what the wallet granted. Requests for
+   * other methods are refused with `method_not_granted`. */
+  scopes?: Scopes;
 }
 
-/** The request a wallet answers, as carried in the QR code. */
+/** A session request (protocol v3) as the wallet read it: the QR code's part (id, mode,
+ * key, relay) and the sealed part (expiry, the dApp's claimed metadata, scopes). */
 export interface SessionRequestJson {
-  v: 1; id: string; mode: ConnectionMode; channel: string; publicKey: string;
-  expiresAt: number; relay: string; dapp: Metadata;
+  v: 3; id: string; mode: ConnectionMode; channel: string; publicKey: string;
+  expiresAt: number; relay: string; dapp: Metadata; scopes?: Scopes; optionalScopes?: Scopes;
 }
 
 export interface IncomingRequest {
@@ -158,7 +168,7 @@ export class DappClient {
   /** Resolves with the session when connected; rejects with `request_expired`,
    * `otp_attempts_exhausted`, `otp_expired`, `handshake_contested` (two wallets answered:
    * call `connect()` again for a fresh request), `cancelled`, `relay_unreachable`, ... */
-  connect(options?: { mode?: ConnectionMode; ttlMs?: number }): Promise<SessionInfo>;
+  connect(options?: { mode?: ConnectionMode; ttlMs?: number; scopes?: Scopes; optionalScopes?: Scopes }): Promise<SessionInfo>;
   request<T = Json>(method: string, params?: Json, options?: RequestOptions): Promise<T>;
   notify(method: string, params?: Json, options?: SessionOptions): void;
   disconnect(options?: SessionOptions): void;
@@ -177,9 +187,17 @@ export class DappClient {
 const WALLET_TYPES: &'static str = r#"
 export interface DisplayOtpEvent { sessionId: string | null; otp: string; deadline: number }
 
+/** The wallet read the dApp's sealed request: who claims to ask, and for which scopes. */
+export interface SessionProposalEvent { sessionId: string | null; request: SessionRequestJson }
+
 export interface WalletClientEvents extends SessionEvents {
+  session_proposal: SessionProposalEvent;
   display_otp: DisplayOtpEvent;
 }
+
+/** What a wallet grants a scoped request: `grant` (default: everything asked for) and the
+ * addresses each granted namespace lists on its chains (`{eip155: ["0xab…"]}`). */
+export interface GrantOptions { grant?: Scopes; accounts?: { [namespace: string]: string[] } }
 
 export interface WalletClientOptions {
   wallet: Metadata;
@@ -197,7 +215,9 @@ export class WalletClient {
   constructor(options: WalletClientOptions);
   on<K extends keyof WalletClientEvents>(event: K, handler: (payload: WalletClientEvents[K]) => void): () => void;
   off<K extends keyof WalletClientEvents>(event: K, handler: (payload: WalletClientEvents[K]) => void): void;
-  connect(options: { uri: string } | { sessionRequest: SessionRequestJson | string }): Promise<SessionInfo>;
+  /** `uri`: a scanned QR code or deep link; the request is read from the relay first
+   * (`request_not_found` after 20 s without it). */
+  connect(options: ({ uri: string } | { sessionRequest: SessionRequestJson | string }) & GrantOptions): Promise<SessionInfo>;
   request<T = Json>(method: string, params?: Json, options?: RequestOptions): Promise<T>;
   notify(method: string, params?: Json, options?: SessionOptions): void;
   disconnect(options?: SessionOptions): void;

@@ -196,3 +196,57 @@ test("a provider created over a client that already has a live session follows i
   assert.equal(followed.accounts[0], first);
   assert.deepEqual(fresh.errors, []);
 });
+
+test("CAIP-25 scopes through the provider: the native wallet grants what viem's dApp asks for with its accounts, signs within the grant, and a method outside it is refused locally with 4100", async () => {
+  const scopedPage = await newPage(browser, `${base}/`);
+  const scopes = {
+    eip155: {
+      chains: ["eip155:1", "eip155:11155111"],
+      methods: ["eth_requestAccounts", "eth_accounts", "eth_chainId", "personal_sign"],
+      events: ["accountsChanged", "chainChanged"],
+    },
+  };
+  await scopedPage.evaluate(async (scopes) => {
+    const { DappClient } = await import("walletwire");
+    const { createEip1193Provider } = await import("walletwire/eip1193");
+    const client = new DappClient({
+      relayUrl: `ws://${location.host}/connection/websocket`,
+      dapp: { name: "Scoped dApp", url: location.origin },
+      storage: "memory",
+    });
+    client.on("session_request", (req) => (window.scopedUri = req.uri));
+    const provider = createEip1193Provider(client, { connect: { mode: "trusted", scopes } });
+    window.scoped = { client, provider, wallet: viem.createWalletClient({ transport: viem.custom(provider) }) };
+    window.scopedAddresses = window.scoped.wallet.requestAddresses();
+  }, scopes);
+  await scopedPage.waitForFunction(() => typeof window.scopedUri === "string");
+  const uri = await scopedPage.evaluate(() => window.scopedUri);
+  assert.ok(uri.length <= 200 && !uri.includes("personal_sign"), `scopes travel sealed: ${uri}`);
+  const scopedWallet = pairNativeWallet(uri);
+  assert.equal(await scopedWallet.waitLine(/^PROPOSAL /), "PROPOSAL Scoped_dApp");
+  await scopedWallet.waitLine(/^CONNECTED \S+$/);
+  const addresses = await scopedPage.evaluate(() => window.scopedAddresses);
+  const granted = await scopedPage.evaluate(() => window.scoped.client.sessions()[0].scopes);
+  assert.deepEqual(granted.eip155.methods, scopes.eip155.methods);
+  assert.deepEqual(
+    [...granted.eip155.accounts].sort(),
+    scopes.eip155.chains.flatMap((chain) => addresses.map((a) => `${chain}:${a}`)).sort(),
+    "CAIP-10 accounts of the wallet on every granted chain",
+  );
+  const message = "inside the grant";
+  const signature = await scopedPage.evaluate(([a, m]) => window.scoped.wallet.signMessage({ account: a, message: m }), [addresses[0], message]);
+  assert.equal(await verifyMessage({ address: addresses[0], message, signature }), true);
+  // eth_signTypedData_v4 is not granted: refused by the dApp's own client, never sent.
+  const refused = await scopedPage.evaluate(
+    ([a, data]) =>
+      window.scoped.wallet.signTypedData({ account: a, ...data }).then(
+        () => null,
+        (e) => ({ code: e.code ?? e.cause?.code, walletwireCode: (e.cause ?? e).data?.walletwireCode }),
+      ),
+    [addresses[0], MAIL],
+  );
+  assert.deepEqual(refused, { code: 4100, walletwireCode: "method_not_granted" });
+  assert.ok(!scopedWallet.lines.some((l) => l.includes("eth_signTypedData_v4")), scopedWallet.lines.join("\n"));
+  assert.equal((await scopedWallet.stop()).code, 0, scopedWallet.output);
+  assert.deepEqual(scopedPage.errors, []);
+});

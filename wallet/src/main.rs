@@ -158,7 +158,10 @@ impl Failure {
 
     fn protocol(error: &walletwire::protocol::Error) -> Self {
         let status = match error.code() {
-            "invalid_request" | "unsupported_version" | "request_too_large" | "request_expired"
+            "invalid_request"
+            | "unsupported_version"
+            | "request_too_large"
+            | "request_expired"
             | "request_not_found" => 2,
             _ => 4,
         };
@@ -228,15 +231,16 @@ fn finished(report: &ServeReport) -> Outcome {
     if report.connected == 0 && !report.interrupted {
         // The first failure says why: a request the dApp made wrong (read from the relay)
         // exits as a bad request does (2), a relay failure with 3, the rest with 4.
-        let (code, message) = report
-            .failures
-            .first()
-            .map_or(("handshake_failed", "the session was not established"), |(c, m)| {
-                (*c, m.as_str())
-            });
+        let (code, message) = report.failures.first().map_or(
+            ("handshake_failed", "the session was not established"),
+            |(c, m)| (*c, m.as_str()),
+        );
         let status = match code {
-            "invalid_request" | "unsupported_version" | "request_too_large"
-            | "request_expired" | "request_not_found" => 2,
+            "invalid_request"
+            | "unsupported_version"
+            | "request_too_large"
+            | "request_expired"
+            | "request_not_found" => 2,
             c if c.starts_with("relay") => 3,
             _ => 4,
         };

@@ -112,11 +112,26 @@ async fn malformed_and_future_requests() {
     let relay = "ws%3A%2F%2F127.0.0.1%3A9%2Fconnection%2Fwebsocket";
     let key = base64url::encode(&[7u8; 48]);
     for (uri, code) in [
-        (format!("walletwire:connect?v=3&m=t&k=AAAA&r={relay}"), "invalid_request"),
-        (format!("walletwire:connect?v=3&m=x&k={key}&r={relay}"), "invalid_request"),
-        (format!("walletwire:connect?v=3&m=t&k={key}&r=http://x"), "invalid_request"),
-        (format!("walletwire:connect?v=3&v=3&m=t&k={key}&r={relay}"), "invalid_request"),
-        (format!("walletwire:connect?v=three&k={key}&r={relay}"), "invalid_request"),
+        (
+            format!("walletwire:connect?v=3&m=t&k=AAAA&r={relay}"),
+            "invalid_request",
+        ),
+        (
+            format!("walletwire:connect?v=3&m=x&k={key}&r={relay}"),
+            "invalid_request",
+        ),
+        (
+            format!("walletwire:connect?v=3&m=t&k={key}&r=http://x"),
+            "invalid_request",
+        ),
+        (
+            format!("walletwire:connect?v=3&v=3&m=t&k={key}&r={relay}"),
+            "invalid_request",
+        ),
+        (
+            format!("walletwire:connect?v=three&k={key}&r={relay}"),
+            "invalid_request",
+        ),
     ] {
         let (status, error) = pair_fails(&uri, &[]).await;
         assert_eq!(status, Some(2), "{uri}");
