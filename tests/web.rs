@@ -252,6 +252,59 @@ async fn a_scoped_session_carries_the_grant_and_refuses_other_methods() {
 }
 
 #[wasm_bindgen_test]
+async fn a_wallet_that_asks_grants_what_its_user_approved_or_rejects() {
+    let scopes = r#"{"eip155":{"chains":["eip155:1","eip155:10"],"methods":["echo","eth_sign"],"events":[]}}"#;
+    for approve in [true, false] {
+        let (d, drec) = dapp("memory");
+        let (w, wrec) = wallet("memory");
+        let connecting = d.connect(json(&format!(
+            r#"{{"mode":"trusted","ttlMs":4000,"scopes":{scopes}}}"#
+        )));
+        let uri = text(&drec.wait("session_request", 1).await[0], "uri");
+        let wallet_connecting = w.connect(json(&format!(
+            r#"{{"uri":"{uri}","ask":true,"accounts":{{"eip155":["0xabc"]}}}}"#
+        )));
+        let proposal = wrec.wait("session_proposal", 1).await.remove(0);
+        sleep(300).await;
+        assert!(
+            drec.all("connected").is_empty(),
+            "nothing answered before the user decides"
+        );
+        let key = if approve { "approve" } else { "reject" };
+        let decide: Function = get(&proposal, key).unchecked_into();
+        let grant = json(r#"{"eip155":{"chains":["eip155:10"],"methods":["echo"],"events":[]}}"#);
+        settle(
+            decide
+                .call1(&JsValue::NULL, &grant)
+                .unwrap()
+                .unchecked_into(),
+        )
+        .await
+        .expect("the decision is taken");
+        if approve {
+            let session = settle(connecting).await.expect("dApp connected");
+            settle(wallet_connecting).await.expect("wallet connected");
+            assert_eq!(
+                js_sys::JSON::stringify(&get(&session, "scopes")).unwrap(),
+                r#"{"eip155":{"chains":["eip155:10"],"methods":["echo"],"events":[],"accounts":["eip155:10:0xabc"]}}"#
+            );
+            let error = settle(d.request("eth_sign", json("[]"), JsValue::UNDEFINED))
+                .await
+                .unwrap_err();
+            assert_eq!(text(&error, "code"), "method_not_granted");
+        } else {
+            let error = settle(wallet_connecting).await.unwrap_err();
+            assert_eq!(text(&error, "code"), "cancelled");
+            // The dApp was never answered: its request runs out.
+            let error = settle(connecting).await.unwrap_err();
+            assert_eq!(text(&error, "code"), "request_expired");
+        }
+        d.close();
+        w.close();
+    }
+}
+
+#[wasm_bindgen_test]
 async fn trusted_pairing_and_requests_both_ways() {
     let (d, drec, w, wrec) = paired("trusted", "memory").await;
     let _w_auto = auto_respond(|e, f| w.on(e, f.clone()));

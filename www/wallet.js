@@ -20,6 +20,11 @@ const ui = {
   otpCode: $("#otp-code"),
   otpDapp: $("#otp-dapp"),
   otpCountdown: $("#otp-countdown"),
+  proposalCard: $("#proposal-card"),
+  proposalDapp: $("#proposal-dapp"),
+  proposalScopes: $("#proposal-scopes"),
+  proposalApprove: $("#proposal-approve"),
+  proposalReject: $("#proposal-reject"),
   sessions: $("#sessions"),
   sessionsEmpty: $("#sessions-empty"),
   requests: $("#requests"),
@@ -253,10 +258,69 @@ client.on("relay", (event) => {
 client.on("error", (error) => log.add("error", error.code, error.message));
 
 // The sealed request was read: show who claims to ask (and for which scopes) beside the code.
+// The sealed request was read: show who claims to ask, and (a scoped request) which chains,
+// methods and events, for the user to allow (narrowing the chains) or reject.
 client.on("session_proposal", (proposal) => {
-  ui.otpDapp.textContent = proposal.request?.dapp?.name || "the dApp";
-  log.add("event", `request from ${ui.otpDapp.textContent}`, proposal.request?.scopes);
+  const name = proposal.request?.dapp?.name || "the dApp";
+  ui.otpDapp.textContent = name;
+  const asked = mergeScopes(proposal.request?.scopes, proposal.request?.optionalScopes);
+  log.add("event", `request from ${name}`, asked);
+  if (!asked) return; // unscoped: answered at once
+  ui.proposalDapp.textContent = name;
+  const boxes = [];
+  ui.proposalScopes.replaceChildren(
+    ...Object.entries(asked).map(([namespace, scope]) =>
+      h(
+        "fieldset",
+        { class: "scope", dataset: { namespace } },
+        h("legend", { text: namespace }),
+        ...scope.chains.map((chain) => {
+          const box = h("input", { type: "checkbox", checked: true, value: chain, dataset: { namespace } });
+          boxes.push(box);
+          return h("label", { class: "scope-chain" }, box, ` ${chain}`);
+        }),
+        h("p", { class: "meta", text: `methods: ${scope.methods.join(", ") || "none"}` }),
+        h("p", { class: "meta", text: `events: ${scope.events.join(", ") || "none"}` }),
+      ),
+    ),
+  );
+  const done = () => {
+    ui.proposalCard.hidden = true;
+    ui.proposalApprove.onclick = ui.proposalReject.onclick = null;
+  };
+  ui.proposalApprove.onclick = () => {
+    const grant = {};
+    for (const [namespace, scope] of Object.entries(asked)) {
+      const chains = boxes.filter((b) => b.dataset.namespace === namespace && b.checked).map((b) => b.value);
+      if (chains.length > 0) grant[namespace] = { ...scope, chains };
+    }
+    done();
+    proposal.approve(grant).then(
+      () => log.add("event", `allowed ${name}`, grant),
+      (error) => log.add("error", `allow: ${error.code}`, error.message),
+    );
+  };
+  ui.proposalReject.onclick = () => {
+    done();
+    proposal.reject().then(() => log.add("error", `rejected the connection from ${name}`));
+  };
+  ui.proposalCard.hidden = false;
+  ui.proposalApprove.focus({ preventScroll: true });
 });
+
+/** Required and optional scopes together: what the user is asked about. */
+function mergeScopes(required, optional) {
+  const out = {};
+  for (const scopes of [required, optional]) {
+    for (const [namespace, scope] of Object.entries(scopes || {})) {
+      const into = (out[namespace] ??= { chains: [], methods: [], events: [] });
+      for (const key of ["chains", "methods", "events"]) {
+        for (const item of scope[key] || []) if (!into[key].includes(item)) into[key].push(item);
+      }
+    }
+  }
+  return Object.keys(out).length > 0 ? out : null;
+}
 
 // ---- Pairing ----
 
@@ -271,7 +335,9 @@ async function pair(uri) {
   ui.pair.disabled = true;
   ui.pair.textContent = "Connecting…";
   try {
-    const pending = client.connect({ uri });
+    // A scoped request waits for the user (the proposal card); its granted chains list the
+    // wallet's EVM addresses as CAIP-10 accounts.
+    const pending = client.connect({ uri, ask: true, accounts: { eip155: wallet.evmAddresses() } });
     ui.uri.value = "";
     const session = await pending;
     ui.otpDapp.textContent = session.peer?.name || "the dApp";

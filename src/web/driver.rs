@@ -439,6 +439,42 @@ impl Driver {
     #[cfg(not(feature = "dapp"))]
     pub fn cancel_handshake(self: &Rc<Self>, _: ConnectionId) {}
 
+    /// The wallet's user decided on a proposed request: `approve` with `grant` (a scope set;
+    /// undefined: everything asked for), or reject it.
+    #[cfg(feature = "wallet")]
+    pub fn decide_proposal(
+        self: &Rc<Self>,
+        id: ConnectionId,
+        approve: bool,
+        grant: &JsValue,
+    ) -> Promise {
+        let holder = js_sys::Object::new();
+        set(&holder, "grant", grant);
+        let grant = match super::js::get_scopes(&holder, "grant") {
+            Ok(g) => g,
+            Err(e) => return rejected(e),
+        };
+        let result = self.with_hub(
+            |hub, now| match hub.connection(id).and_then(|c| c.wallet()) {
+                Some(wallet) if approve => wallet.approve(grant, now),
+                Some(wallet) => {
+                    wallet.reject(now);
+                    Ok(())
+                }
+                None => Err(Error::InvalidState("closed")),
+            },
+        );
+        match result {
+            Ok(()) => Promise::resolve(&JsValue::UNDEFINED),
+            Err(e) => rejected(from_protocol(&e)),
+        }
+    }
+
+    #[cfg(not(feature = "wallet"))]
+    pub fn decide_proposal(self: &Rc<Self>, _: ConnectionId, _: bool, _: &JsValue) -> Promise {
+        rejected(js_error("invalid_state", "no wallet handshake"))
+    }
+
     /// Publishes the frames an earlier owner tab left unacknowledged (in their order).
     pub fn republish(self: &Rc<Self>, frames: Vec<(String, String)>) {
         self.with_hub(|hub, now| {
@@ -622,6 +658,19 @@ impl Driver {
                 // The sealed request, read: who claims to ask, and for which scopes.
                 let payload = self.base(id);
                 set(&payload, "request", &json_to_js(&request.to_json()));
+                // With `ask`, a scoped request waits for one of these (PROTOCOL.md §5).
+                for approve in [true, false] {
+                    let weak = Rc::downgrade(self);
+                    let decide =
+                        Closure::<dyn FnMut(JsValue) -> Promise>::new(move |grant: JsValue| {
+                            match weak.upgrade() {
+                                Some(driver) => driver.decide_proposal(id, approve, &grant),
+                                None => rejected(js_error("invalid_state", "client closed")),
+                            }
+                        });
+                    let key = if approve { "approve" } else { "reject" };
+                    set(&payload, key, &decide.into_js_value());
+                }
                 self.emit_prompt(id, "session_proposal", &payload);
             }
             #[cfg(feature = "wallet")]

@@ -182,7 +182,7 @@ impl Endpoint {
                 }
                 (done(), None)
             }
-            Some(kind @ ("otp" | "cancel")) => {
+            Some(kind @ ("otp" | "cancel" | "approve" | "reject")) => {
                 let url = text("url").unwrap_or_default();
                 let driver = self
                     .drivers
@@ -194,6 +194,10 @@ impl Endpoint {
                 match driver {
                     Some(d) if kind == "otp" => {
                         (d.submit_otp(conn, &text("code").unwrap_or_default()), None)
+                    }
+                    Some(d) if kind == "approve" || kind == "reject" => {
+                        let grant = get(op, "grant").unwrap_or(JsValue::UNDEFINED);
+                        (d.decide_proposal(conn, kind == "approve", &grant), None)
                     }
                     Some(d) => {
                         d.cancel_handshake(conn);
@@ -418,6 +422,24 @@ impl Endpoint {
                 });
                 let key = if kind == "otp" { "submit" } else { "cancel" };
                 set(payload, key, &f.into_js_value());
+            }
+        }
+        #[cfg(feature = "wallet")]
+        if name == "session_proposal" {
+            for kind in ["approve", "reject"] {
+                let me = self.me.clone();
+                let message = message.clone();
+                let f = Closure::<dyn FnMut(JsValue) -> Promise>::new(move |grant: JsValue| {
+                    let call = op(kind);
+                    copy(&call, &message, "url");
+                    copy(&call, &message, "conn");
+                    set(&call, "grant", &grant);
+                    match me.upgrade() {
+                        Some(e) => e.dispatch(call),
+                        None => rejected(js_error("invalid_state", "client closed")),
+                    }
+                });
+                set(payload, kind, &f.into_js_value());
             }
         }
         let _ = message;

@@ -187,8 +187,16 @@ export class DappClient {
 const WALLET_TYPES: &'static str = r#"
 export interface DisplayOtpEvent { sessionId: string | null; otp: string; deadline: number }
 
-/** The wallet read the dApp's sealed request: who claims to ask, and for which scopes. */
-export interface SessionProposalEvent { sessionId: string | null; request: SessionRequestJson }
+/** The wallet read the dApp's sealed request: who claims to ask, and for which scopes. With
+ * `ask` set, a scoped request waits for `approve` (granting `grant`, default: everything
+ * asked for) or `reject` (the handshake ends, the dApp is not answered); otherwise the wallet
+ * has already answered and both reject with `invalid_state`. */
+export interface SessionProposalEvent {
+  sessionId: string | null;
+  request: SessionRequestJson;
+  approve(grant?: Scopes): Promise<void>;
+  reject(): Promise<void>;
+}
 
 export interface WalletClientEvents extends SessionEvents {
   session_proposal: SessionProposalEvent;
@@ -197,7 +205,12 @@ export interface WalletClientEvents extends SessionEvents {
 
 /** What a wallet grants a scoped request: `grant` (default: everything asked for) and the
  * addresses each granted namespace lists on its chains (`{eip155: ["0xab…"]}`). */
-export interface GrantOptions { grant?: Scopes; accounts?: { [namespace: string]: string[] } }
+export interface GrantOptions {
+  grant?: Scopes;
+  accounts?: { [namespace: string]: string[] };
+  /** Wait for `session_proposal`'s approve/reject before answering a scoped request. */
+  ask?: boolean;
+}
 
 export interface WalletClientOptions {
   wallet: Metadata;

@@ -62,6 +62,8 @@ fn connect(
         Err(e) => return rejected(e),
     }
     wallet_options.accounts = accounts(options);
+    // `ask`: a scoped request waits for `session_proposal`'s approve(grant) or reject().
+    wallet_options.ask = get(options, "ask").is_some_and(|v| v.is_truthy());
     if let Some(uri) = get_string(options, "uri") {
         // A scanned QR code: the request itself is read from the relay first.
         let invitation = match Invitation::from_uri(&uri) {

@@ -153,3 +153,74 @@ test("viem against the demo wallet page: requestAddresses pairs it; signMessage,
   assert.deepEqual(dapp.errors, []);
   assert.deepEqual(wallet.errors, []);
 });
+
+/** A dApp on eip1193.html whose provider asks for CAIP-25 scopes; returns its link. */
+async function scopedDapp(page, ttlMs) {
+  await page.evaluate(async (ttlMs) => {
+    const { DappClient } = await import("walletwire");
+    const { createEip1193Provider } = await import("walletwire/eip1193");
+    const client = new DappClient({ relayUrl: `ws://${location.host}/connection/websocket`, dapp: { name: "Scoped dApp", url: location.origin }, storage: "memory" });
+    client.on("session_request", (req) => (window.scopedUri = req.uri));
+    const scopes = {
+      eip155: {
+        chains: ["eip155:1", "eip155:11155111"],
+        methods: ["eth_requestAccounts", "eth_accounts", "eth_chainId", "personal_sign"],
+        events: ["accountsChanged", "chainChanged"],
+      },
+    };
+    const provider = createEip1193Provider(client, { connect: { mode: "trusted", ttlMs, scopes } });
+    window.scoped = { client, viem: viem.createWalletClient({ transport: viem.custom(provider) }) };
+    window.scopedAddresses = window.scoped.viem.requestAddresses().then(
+      (a) => ({ ok: a }),
+      (e) => ({ code: e.code, walletwireCode: (e.cause ?? e).data?.walletwireCode }),
+    );
+  }, ttlMs);
+  await page.waitForFunction(() => typeof window.scopedUri === "string");
+  return page.evaluate(() => window.scopedUri);
+}
+
+test("the demo wallet page shows a scoped request for approval: the user leaves Sepolia out, the grant carries only Ethereum with the page's accounts, a method outside it is 4100; a rejected request is never answered", async () => {
+  const dapp = await newPage(browser, `${base}/eip1193.html`);
+  const wallet = await newPage(browser, `${base}/wallet.html`);
+  const walletAccounts = await wallet.evaluate(() => window.walletwireDemo.wallet.evmAddresses());
+  await wallet.fill("#uri", await scopedDapp(dapp, 60_000));
+  await wallet.click("#pair");
+  const card = wallet.locator("#proposal-card");
+  await card.waitFor();
+  assert.equal(await wallet.textContent("#proposal-dapp"), "Scoped dApp");
+  assert.match(await card.textContent(), /personal_sign/);
+  await screenshot(wallet, "demo-wallet-scopes");
+  await card.getByLabel("eip155:11155111").uncheck();
+  await card.getByRole("button", { name: "Allow" }).click();
+  const addresses = await dapp.evaluate(() => window.scopedAddresses);
+  assert.deepEqual(addresses, { ok: walletAccounts });
+  const granted = await dapp.evaluate(() => window.scoped.client.sessions()[0].scopes);
+  assert.deepEqual(granted.eip155.chains, ["eip155:1"]);
+  assert.deepEqual(granted.eip155.accounts, walletAccounts.map((a) => `eip155:1:${a}`));
+  // Inside the grant: signed on the page and verified by viem.
+  const message = "scoped and signed";
+  const signing = dapp.evaluate(([a, m]) => window.scoped.viem.signMessage({ account: a, message: m }), [walletAccounts[0], message]);
+  await answerOnWallet(wallet, "personal_sign", true);
+  assert.equal(await verifyMessage({ address: walletAccounts[0], message, signature: await signing }), true);
+  // Outside it: refused in the dApp's page, no prompt on the wallet.
+  const refused = await dapp.evaluate(([a, data]) =>
+    window.scoped.viem.signTypedData({ account: a, ...data }).then(
+      () => null,
+      (e) => ({ code: e.code ?? e.cause?.code, walletwireCode: (e.cause ?? e).data?.walletwireCode }),
+    ), [walletAccounts[0], MAIL]);
+  assert.deepEqual(refused, { code: 4100, walletwireCode: "method_not_granted" });
+  assert.equal(await wallet.locator('.request-item[data-method="eth_signTypedData_v4"]').count(), 0);
+
+  // Another scoped dApp; the user rejects it: the dApp is never answered and its request runs out.
+  const other = await newPage(browser, `${base}/eip1193.html`);
+  await wallet.fill("#uri", await scopedDapp(other, 3_000));
+  await wallet.click("#pair");
+  await card.waitFor();
+  await card.getByRole("button", { name: "Reject" }).click();
+  await card.waitFor({ state: "hidden" });
+  assert.deepEqual(await other.evaluate(() => window.scopedAddresses), { code: 4001, walletwireCode: "request_expired" });
+  assert.equal(await other.evaluate(() => window.scoped.client.sessions().length), 0);
+  assert.deepEqual(dapp.errors, []);
+  assert.deepEqual(other.errors, []);
+  assert.deepEqual(wallet.errors, []);
+});
