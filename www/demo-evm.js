@@ -76,12 +76,16 @@ export class EvmError extends Error {
 /**
  * Answers one EVM request. `wallet` gives `accounts` (each with `evm`, a viem account),
  * `evmAddresses()` (the selected account first),
- * `chainOf(sessionId)`, `setChain(sessionId, chain)` and `recordEvm(tx)` / `evmNonce(from, chain)`.
+ * `chainOf(sessionId)`, `setChain(sessionId, chain)`, `recordEvm(tx)` / `evmNonce(from, chain)`,
+ * and optionally `scopesOf(sessionId)` (a scoped session's granted scopes, else null).
  * Returns `{result, notifications}`; notifications go out after the answer.
  */
 export async function answerEvm(wallet, sessionId, method, rawParams) {
   const params = positional(rawParams);
-  const chain = wallet.chainOf(sessionId);
+  // A scoped session (CAIP-25) is held to the eip155 chains its user granted.
+  const granted = wallet.scopesOf?.(sessionId)?.eip155?.chains.map((c) => Number(c.split(":")[1]));
+  let chain = wallet.chainOf(sessionId);
+  if (granted?.length && !granted.includes(chain)) chain = granted[0];
   const find = (address) => {
     if (typeof address !== "string" || !isAddress(address, { strict: false })) {
       throw new EvmError(INVALID_PARAMS, "expected a 0x-prefixed 20-byte address");
@@ -102,6 +106,7 @@ export async function answerEvm(wallet, sessionId, method, rawParams) {
       if (typeof id !== "string" || !/^0x[0-9a-fA-F]{1,16}$/.test(id)) throw new EvmError(INVALID_PARAMS, "chainId must be a hex quantity");
       const next = Number(BigInt(id));
       if (!CHAINS.includes(next)) throw new EvmError(UNRECOGNIZED_CHAIN, `unrecognized chain ${chainHex(BigInt(id))}`);
+      if (granted && !granted.includes(next)) throw new EvmError(UNRECOGNIZED_CHAIN, `chain ${chainHex(BigInt(id))} is not granted to this session`);
       if (next === chain) return { result: null, notifications: [] };
       wallet.setChain(sessionId, next);
       return { result: null, notifications: [{ method: "chainChanged", params: { chainId: chainHex(next) } }] };

@@ -37,6 +37,8 @@ const log = new ActivityLog($("#log"));
 await init();
 const wallet = await DemoWallet.open("walletwire demo wallet (browser)");
 const client = new WalletClient({ wallet: { name: "walletwire demo wallet", url: location.origin }, storage: "local" });
+// A scoped session's grant limits the chains it can switch to (demo-evm.js).
+wallet.scopesOf = (sessionId) => client.sessions().find((s) => s.id === sessionId)?.scopes ?? null;
 window.walletwireDemo = { client, wallet }; // for poking around in the developer tools
 
 /** The code on display: `{sessionId, otp, deadline}`. */

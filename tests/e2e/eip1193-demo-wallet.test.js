@@ -164,7 +164,7 @@ async function scopedDapp(page, ttlMs) {
     const scopes = {
       eip155: {
         chains: ["eip155:1", "eip155:11155111"],
-        methods: ["eth_requestAccounts", "eth_accounts", "eth_chainId", "personal_sign"],
+        methods: ["eth_requestAccounts", "eth_accounts", "eth_chainId", "wallet_switchEthereumChain", "personal_sign"],
         events: ["accountsChanged", "chainChanged"],
       },
     };
@@ -210,6 +210,16 @@ test("the demo wallet page shows a scoped request for approval: the user leaves 
     ), [walletAccounts[0], MAIL]);
   assert.deepEqual(refused, { code: 4100, walletwireCode: "method_not_granted" });
   assert.equal(await wallet.locator('.request-item[data-method="eth_signTypedData_v4"]').count(), 0);
+  // Sepolia was left out: the wallet refuses to switch to it (4902), the chain stays.
+  const switched = dapp.evaluate(() =>
+    window.scoped.viem.switchChain({ id: viem.sepolia.id }).then(
+      () => null,
+      (e) => ({ name: e.name, code: e.code }),
+    ),
+  );
+  await answerOnWallet(wallet, "wallet_switchEthereumChain", true);
+  assert.deepEqual(await switched, { name: "SwitchChainError", code: 4902 });
+  assert.equal(await dapp.evaluate(() => window.scoped.viem.getChainId()), 1);
 
   // Another scoped dApp; the user rejects it: the dApp is never answered and its request runs out.
   const other = await newPage(browser, `${base}/eip1193.html`);

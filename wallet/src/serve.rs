@@ -258,6 +258,8 @@ impl Service<'_> {
                     info.relay
                 );
                 report(format_args!("CONNECTED {}", info.id));
+                self.evm
+                    .insert(id, EvmSession::for_scopes(info.scopes.as_ref()));
                 self.sessions.insert(id, info.id);
             }
             Event::Request {

@@ -43,21 +43,48 @@ pub const EVM_METHODS: &[&str] = &[
     "eth_sendTransaction",
 ];
 
-/// What one session of the EVM methods remembers: the chain it is on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// What one session of the EVM methods remembers: the chain it is on, and the chains granted.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EvmSession {
     chain_id: u64,
+    /// A scoped session (CAIP-25): the `eip155` chains granted; others cannot be switched to.
+    granted: Option<Vec<u64>>,
 }
 
 impl Default for EvmSession {
     fn default() -> Self {
         Self {
             chain_id: DEFAULT_CHAIN,
+            granted: None,
         }
     }
 }
 
 impl EvmSession {
+    /// The EVM state of a session with these granted scopes (`None`: unscoped, every chain
+    /// this wallet knows): it starts on the default chain if granted, else the first granted.
+    pub fn for_scopes(scopes: Option<&walletwire::protocol::Scopes>) -> Self {
+        let Some(scopes) = scopes else {
+            return Self::default();
+        };
+        let granted: Vec<u64> = scopes
+            .get("eip155")
+            .map(|s| s.chains.as_slice())
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|c| c.strip_prefix("eip155:")?.parse().ok())
+            .collect();
+        let chain_id = if granted.contains(&DEFAULT_CHAIN) {
+            DEFAULT_CHAIN
+        } else {
+            granted.first().copied().unwrap_or(DEFAULT_CHAIN)
+        };
+        Self {
+            chain_id,
+            granted: Some(granted),
+        }
+    }
+
     /// The active chain.
     pub fn chain_id(&self) -> u64 {
         self.chain_id
@@ -176,6 +203,16 @@ impl WalletApi {
                     return Err(error(
                         UNRECOGNIZED_CHAIN,
                         format!("unrecognized chain {}", chain_hex(chain)),
+                    ));
+                }
+                if session
+                    .granted
+                    .as_ref()
+                    .is_some_and(|g| !g.contains(&chain))
+                {
+                    return Err(error(
+                        UNRECOGNIZED_CHAIN,
+                        format!("chain {} is not granted to this session", chain_hex(chain)),
                     ));
                 }
                 if session.chain_id != chain {
@@ -437,6 +474,31 @@ mod tests {
             .signing_hash()
             .unwrap();
         assert_eq!(recover(&hash, signature.as_str().unwrap()), expected);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn a_scoped_session_starts_on_a_granted_chain_and_switches_only_among_them() {
+        let (api, dir) = wallet();
+        let only_sepolia = walletwire::protocol::scopes_from_json(
+            r#"{"eip155":{"chains":["eip155:11155111"],"methods":[],"events":[]}}"#,
+        )
+        .unwrap();
+        let mut session = EvmSession::for_scopes(Some(&only_sepolia));
+        assert_eq!(ok(&api, &mut session, "eth_chainId", json!([])), "0xaa36a7");
+        assert_eq!(
+            code(
+                &api,
+                &mut session,
+                "wallet_switchEthereumChain",
+                json!([{"chainId": "0x1"}])
+            ),
+            UNRECOGNIZED_CHAIN,
+            "a chain this wallet knows but did not grant"
+        );
+        assert_eq!(ok(&api, &mut session, "eth_chainId", json!([])), "0xaa36a7");
+        let mut unscoped = EvmSession::for_scopes(None);
+        assert_eq!(ok(&api, &mut unscoped, "eth_chainId", json!([])), "0x1");
         let _ = std::fs::remove_dir_all(&dir);
     }
 
