@@ -163,3 +163,36 @@ fn refuses_a_low_order_dapp_key() {
         .unwrap_err();
     assert_eq!(err.code(), "weak_key");
 }
+
+#[test]
+fn attack_a_request_forged_with_the_qr_code_after_the_real_one_is_never_read() {
+    // Someone who saw the QR code can seal a request of their own (SECURITY.md): published
+    // after the dApp's (which is on the relay before the code is shown), it is never read,
+    // nor is a box under another key.
+    let mut pair = Pair::new(Mode::Untrusted);
+    let real = pair.request();
+    let mut forged = real.clone();
+    forged.dapp.name = "Uniswap".into();
+    let mut rng = SeededRandom::boxed(99);
+    let forged_box = forged.sealed_message(rng.as_mut()).unwrap();
+    let mut other_key = real.clone();
+    other_key.public_key = base64url::encode(&[9u8; 32]);
+    let foreign_box = other_key.sealed_message(rng.as_mut()).unwrap();
+    pair.relay.publish(&real.channel, forged_box);
+    pair.relay.publish(&real.channel, foreign_box);
+    pair.scan();
+    let read: Vec<_> = pair
+        .wallet()
+        .events
+        .iter()
+        .filter_map(|e| match e {
+            walletwire::protocol::Event::SessionProposal(r) => Some(r.dapp.name.clone()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        read,
+        ["Test dApp"],
+        "the first box that opens is the dApp's own"
+    );
+}
