@@ -310,15 +310,15 @@ impl Pair {
             request.invitation(),
             "the invitation survives its URI"
         );
-        let scanned = request.clone();
+        // The wallet scans the code and reads the sealed request from the relay (v3).
         let wallet_seed = seed ^ 0x5a5a_5a5a;
-        let wallet = WalletConnection::accept(
-            &scanned,
+        let wallet = WalletConnection::read(
+            &invitation,
             wallet_options(),
             now,
             SplitMix::boxed(wallet_seed),
         )
-        .expect("a fresh request is accepted");
+        .expect("a scanned invitation is read");
         let mut wallet = Side::new(Role::Wallet, AnyConnection::Wallet(wallet), wallet_seed);
         wallet.apply(&mut relay, now);
         Self {
