@@ -60,6 +60,14 @@ fn session_request() -> Vec<Seed> {
         seed("uri-untrusted", prefixed(0, &untrusted.to_uri())),
         seed("uri-trusted", prefixed(0, &trusted.to_uri())),
         seed("json", prefixed(1, &untrusted.to_json())),
+        // A sealed request body (the open branch seals it under the fixed invitation's key).
+        seed(
+            "sealed-body",
+            prefixed(
+                7,
+                r#"{"expiresAt":1700000120000,"dapp":{"name":"Example dApp"},"scopes":{"eip155":{"chains":["eip155:1"],"methods":["personal_sign"],"events":["accountsChanged"]}}}"#,
+            ),
+        ),
         // Found by fuzzing: escaped control characters made a request too large to scan.
         seed(
             "regression-escaped-url",

@@ -1,5 +1,5 @@
-//! `SessionRequest` as a wallet reads it (a scanned `walletwire:connect?r=` URI or bare JSON)
-//! and as a dApp makes it. A request that parses must re-encode to a URI and JSON that parse
+//! `SessionRequest` as a wallet reads it (a scanned `walletwire:connect?v=3&…` invitation, the
+//! sealed request it opens from the handshake channel, request JSON) and as a dApp makes it. A request that parses must re-encode to a URI and JSON that parse
 //! to the same request; a request a dApp makes must fit a URI the wallet accepts and a QR code
 //! (every one is checked; see `fits_qr_code`).
 use std::sync::OnceLock;
@@ -54,7 +54,8 @@ pub fn run(data: &[u8]) {
         return;
     };
     let text = String::from_utf8_lossy(rest);
-    match selector % 3 {
+    match selector % 4 {
+        3 => open(selector, &text),
         0 => {
             if let Ok(invitation) = Invitation::from_uri(&text) {
                 assert_eq!(
@@ -103,5 +104,55 @@ pub fn run(data: &[u8]) {
             round_trip(request);
             assert!(fits_qr_code(&uri), "a valid request fits a QR code");
         }
+    }
+}
+
+/// The fixed invitation the `open` branch reads with.
+fn invitation() -> Invitation {
+    let key = walletwire::crypto::KeyPair::from_secret([3u8; 32]);
+    Invitation {
+        id: "8b0a2b9e-3c1f-4a57-9d3e-5f6a7b8c9d0e".into(),
+        mode: Mode::Untrusted,
+        public_key: walletwire::base64url::encode(&key.public().0),
+        relay: crate::RELAY_URL.into(),
+    }
+}
+
+/// A handshake-channel publication opened as the invitation's sealed request: `text` as the
+/// publication, or (`selector & 4`) as a body sealed under the invitation's real key. What
+/// opens carries the invitation's fields; a valid one seals and opens back to itself.
+fn open(selector: u8, text: &str) {
+    let invitation = invitation();
+    let data = if selector & 4 == 0 {
+        text.to_owned()
+    } else {
+        let key = walletwire::crypto::request_key(
+            &invitation.id,
+            &invitation.dapp_public_key().expect("a valid key"),
+        );
+        let aad = walletwire::protocol::request_aad(&invitation.id);
+        let sealed = key.seal_with_nonce([7u8; 24], &aad, text.as_bytes());
+        format!(
+            "{{\"t\":\"request\",\"box\":\"{}\"}}",
+            walletwire::base64url::encode(&sealed)
+        )
+    };
+    let Ok(request) = invitation.open(&data) else {
+        return;
+    };
+    assert_eq!(
+        request.invitation(),
+        invitation,
+        "an opened request is the invitation's"
+    );
+    if request.validate().is_ok() {
+        let again = request
+            .sealed_message(SplitMix::boxed(1).as_mut())
+            .expect("a valid request seals");
+        assert_eq!(
+            invitation.open(&again).as_ref(),
+            Ok(&request),
+            "a valid opened request seals and opens back to itself"
+        );
     }
 }
