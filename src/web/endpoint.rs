@@ -407,43 +407,43 @@ impl Endpoint {
         }
         #[cfg(feature = "dapp")]
         if name == "otp_required" {
-            for kind in ["otp", "cancel"] {
-                let me = self.me.clone();
-                let message = message.clone();
-                let f = Closure::<dyn FnMut(JsValue) -> Promise>::new(move |code: JsValue| {
-                    let call = op(kind);
-                    copy(&call, &message, "url");
-                    copy(&call, &message, "conn");
-                    set(&call, "code", &code);
-                    match me.upgrade() {
-                        Some(e) => e.dispatch(call),
-                        None => rejected(js_error("invalid_state", "client closed")),
-                    }
-                });
-                let key = if kind == "otp" { "submit" } else { "cancel" };
-                set(payload, key, &f.into_js_value());
-            }
+            self.forward_to_owner(payload, message, "submit", "otp", "code");
+            self.forward_to_owner(payload, message, "cancel", "cancel", "code");
         }
         #[cfg(feature = "wallet")]
         if name == "session_proposal" {
             for kind in ["approve", "reject"] {
-                let me = self.me.clone();
-                let message = message.clone();
-                let f = Closure::<dyn FnMut(JsValue) -> Promise>::new(move |grant: JsValue| {
-                    let call = op(kind);
-                    copy(&call, &message, "url");
-                    copy(&call, &message, "conn");
-                    set(&call, "grant", &grant);
-                    match me.upgrade() {
-                        Some(e) => e.dispatch(call),
-                        None => rejected(js_error("invalid_state", "client closed")),
-                    }
-                });
-                set(payload, kind, &f.into_js_value());
+                self.forward_to_owner(payload, message, kind, kind, "grant");
             }
         }
         let _ = message;
         self.listeners.emit_local(name, payload);
+    }
+
+    /// Sets `payload[key]` to a function that hands the owner tab the call `op` for the
+    /// prompt `message` came with (its `url` and `conn`), its argument as `arg`.
+    #[cfg(any(feature = "dapp", feature = "wallet"))]
+    fn forward_to_owner(
+        &self,
+        payload: &JsValue,
+        message: &JsValue,
+        key: &str,
+        kind: &'static str,
+        arg: &'static str,
+    ) {
+        let me = self.me.clone();
+        let message = message.clone();
+        let f = Closure::<dyn FnMut(JsValue) -> Promise>::new(move |value: JsValue| {
+            let call = op(kind);
+            copy(&call, &message, "url");
+            copy(&call, &message, "conn");
+            set(&call, arg, &value);
+            match me.upgrade() {
+                Some(e) => e.dispatch(call),
+                None => rejected(js_error("invalid_state", "client closed")),
+            }
+        });
+        set(payload, key, &f.into_js_value());
     }
 
     /// Simulates a network drop on every relay link (the clients reconnect and recover).
