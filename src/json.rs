@@ -313,13 +313,27 @@ impl<'a> Reader<'a> {
     /// it), accepting what serde_json accepts for a value it skips or keeps raw. Nesting is
     /// tracked in a list, not by recursion, so depth costs no stack.
     pub fn raw(&mut self) -> Result<&'a str> {
+        self.raw_within(usize::MAX)
+    }
+
+    /// [`Reader::raw`] of a value with at most [`MAX_DEPTH`] nested containers (serde_json's
+    /// limit for a value it reads): what [`Json`] holds.
+    pub fn json(&mut self) -> Result<Json> {
+        self.raw_within(MAX_DEPTH as usize).map(|raw| Json(raw.to_owned()))
+    }
+
+    fn raw_within(&mut self, max_depth: usize) -> Result<&'a str> {
         self.peek();
         let start = self.pos;
         // The open containers, innermost last: true for an object.
         let mut open: Vec<bool> = Vec::new();
         loop {
             // A value.
-            match self.peek().ok_or(Invalid)? {
+            let next = self.peek().ok_or(Invalid)?;
+            if matches!(next, b'{' | b'[') && open.len() >= max_depth {
+                return Err(Invalid);
+            }
+            match next {
                 b'{' => {
                     self.pos += 1;
                     if self.peek() == Some(b'}') {
@@ -510,6 +524,105 @@ impl<'a> Reader<'a> {
     /// Skips any value.
     pub fn skip(&mut self) -> Result<()> {
         self.raw().map(drop)
+    }
+}
+
+/// One JSON value kept as its text: what a request's `params`, a response's `result` and a
+/// notification's `params` carry between the application and the peer.
+///
+/// The SDK never looks inside these values, so it does not parse them: the text is checked to
+/// be one RFC 8259 value (at most [`MAX_DEPTH`] nested containers) and passed on as written,
+/// numbers included (no rounding to `f64`, and the wasm carries no float parser or printer).
+/// Equality is equality of the text. Native code converts with `From<serde_json::Value>` and
+/// [`Json::value`].
+#[derive(Clone, PartialEq, Eq)]
+pub struct Json(String);
+
+impl Json {
+    /// `null`.
+    pub fn null() -> Self {
+        Self("null".to_owned())
+    }
+
+    /// Checks that `text` is one JSON value (whitespace around it allowed and dropped).
+    pub fn parse(text: &str) -> Result<Self> {
+        let mut reader = Reader::new(text);
+        let json = reader.json()?;
+        reader.finish()?;
+        Ok(json)
+    }
+
+    /// The text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// Whether the value is `null`.
+    pub fn is_null(&self) -> bool {
+        self.0 == "null"
+    }
+
+    /// The value as serde_json reads it (fails only where serde_json refuses what JSON allows:
+    /// a number beyond `f64`).
+    pub fn value(&self) -> serde_json::Result<Value> {
+        serde_json::from_str(&self.0)
+    }
+}
+
+impl Default for Json {
+    fn default() -> Self {
+        Self::null()
+    }
+}
+
+impl core::fmt::Debug for Json {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl core::fmt::Display for Json {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl From<Value> for Json {
+    fn from(value: Value) -> Self {
+        Self(value_text(&value))
+    }
+}
+
+impl From<&Value> for Json {
+    fn from(value: &Value) -> Self {
+        Self(value_text(value))
+    }
+}
+
+impl PartialEq<Value> for Json {
+    fn eq(&self, other: &Value) -> bool {
+        self.value().is_ok_and(|value| value == *other)
+    }
+}
+
+impl serde::Serialize for Json {
+    fn serialize<S: serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> core::result::Result<S::Ok, S::Error> {
+        use serde::ser::Error;
+        let raw =
+            serde_json::value::RawValue::from_string(self.0.clone()).map_err(S::Error::custom)?;
+        raw.serialize(serializer)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Json {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> core::result::Result<Self, D::Error> {
+        let raw = Box::<serde_json::value::RawValue>::deserialize(deserializer)?;
+        Ok(Self(raw.get().to_owned()))
     }
 }
 
@@ -715,6 +828,27 @@ mod tests {
         assert_eq!(raw("\"\\ud800\""), Ok("\"\\ud800\""));
         let deep = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
         assert_eq!(raw(&deep), Ok(deep.as_str()));
+    }
+
+    #[test]
+    fn json_texts_are_kept_as_written_and_nest_at_most_127_deep() {
+        let text = " {\"n\": 1.000000000000000000001e400, \"a\" : [ -0 ]} ";
+        let json = Json::parse(text).unwrap();
+        assert_eq!(json.as_str(), text.trim());
+        assert!(json.value().is_err(), "serde_json refuses a number beyond f64");
+        assert_eq!(Json::parse(" null ").unwrap(), Json::null());
+        assert!(Json::null().is_null());
+        assert_eq!(Json::from(serde_json::json!({"a": [1, 2.5]})).as_str(), "{\"a\":[1,2.5]}");
+        assert_eq!(Json::parse("[1]").unwrap(), serde_json::json!([1]));
+        assert_eq!(Json::parse("1 2"), Err(Invalid));
+        let nested = |depth: usize| format!("{}{}", "[".repeat(depth), "]".repeat(depth));
+        assert!(Json::parse(&nested(127)).is_ok());
+        assert_eq!(Json::parse(&nested(128)), Err(Invalid));
+        let objects = format!("{}1{}", "{\"a\":".repeat(128), "}".repeat(128));
+        assert_eq!(Json::parse(&objects), Err(Invalid));
+        // serde_json reads the same depths the same way.
+        assert!(serde_json::from_str::<Value>(&nested(127)).is_ok());
+        assert!(serde_json::from_str::<Value>(&nested(128)).is_err());
     }
 
     #[test]

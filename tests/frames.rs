@@ -31,7 +31,7 @@ fn notifications(events: &[Event]) -> Vec<i64> {
     events
         .iter()
         .filter_map(|e| match e {
-            Event::Notification { params, .. } => params.as_i64(),
+            Event::Notification { params, .. } => params.as_str().parse().ok(),
             _ => None,
         })
         .collect()

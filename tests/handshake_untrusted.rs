@@ -46,13 +46,13 @@ fn untrusted_pairing_with_otp_then_requests_and_wallet_close() {
     let wid = first_request_id(&pair.wallet().events);
     pair.wallet()
         .conn
-        .respond(wid, Ok(json!("sig")), now)
+        .respond(wid, Ok(json!("sig").into()), now)
         .unwrap();
     pair.drive();
     assert!(pair.dapp.has_event(|e| *e
         == Event::Response {
             id,
-            result: Ok(json!("sig"))
+            result: Ok(json!("sig").into())
         }));
 
     let wid = pair
@@ -62,12 +62,15 @@ fn untrusted_pairing_with_otp_then_requests_and_wallet_close() {
         .unwrap();
     pair.drive();
     let did = first_request_id(&pair.dapp.events);
-    pair.dapp.conn.respond(did, Ok(json!("ok")), now).unwrap();
+    pair.dapp
+        .conn
+        .respond(did, Ok(json!("ok").into()), now)
+        .unwrap();
     pair.drive();
     assert!(pair.wallet().has_event(|e| *e
         == Event::Response {
             id: wid,
-            result: Ok(json!("ok"))
+            result: Ok(json!("ok").into())
         }));
 
     pair.wallet().conn.close("wallet closed", now);

@@ -107,7 +107,7 @@ fn session_survives_reloads_on_both_sides_without_loss_or_duplicates() {
         .events
         .iter()
         .filter_map(|e| match e {
-            Event::Notification { params, .. } => params.as_i64(),
+            Event::Notification { params, .. } => params.as_str().parse::<i64>().ok(),
             _ => None,
         })
         .collect();

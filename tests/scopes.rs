@@ -134,11 +134,11 @@ fn a_method_outside_the_grant_is_refused_locally_and_nothing_is_sent() {
     let asked = first_request_id(&pair.wallet().events);
     pair.wallet()
         .conn
-        .respond(asked, Ok(json!("0xsig")), T0)
+        .respond(asked, Ok(json!("0xsig").into()), T0)
         .unwrap();
     pair.drive();
     assert!(pair.dapp.events.iter().any(
-        |e| matches!(e, Event::Response { id: i, result: Ok(v) } if *i == id && v == "0xsig")
+        |e| matches!(e, Event::Response { id: i, result: Ok(v) } if *i == id && *v == json!("0xsig"))
     ));
 }
 

@@ -3,39 +3,47 @@
 
 mod common;
 
-use std::net::{TcpListener, TcpStream};
+use std::os::unix::net::UnixStream;
+use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use common::{Client, Server, UNLIMITED_RATES, channel, epoch_of};
 use serde_json::json;
 
+/// A `redis-server` of the test's own on a Unix socket (no TCP port: a port picked free and
+/// then handed to redis-server could be taken in between by a relay another test starts).
 struct Redis {
     child: Child,
+    socket: PathBuf,
     url: String,
 }
 
 impl Redis {
     fn start() -> Self {
-        let port = TcpListener::bind("127.0.0.1:0")
-            .and_then(|listener| listener.local_addr())
-            .expect("a free port")
-            .port();
+        static NEXT: AtomicUsize = AtomicUsize::new(0);
+        let socket = std::env::temp_dir().join(format!(
+            "walletwire-redis-{}-{}.sock",
+            std::process::id(),
+            NEXT.fetch_add(1, Ordering::Relaxed)
+        ));
+        let _ = std::fs::remove_file(&socket);
         let child = Command::new("redis-server")
-            .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
+            .args(["--port", "0", "--unixsocket"])
+            .arg(&socket)
+            .args(["--unixsocketperm", "700"])
             .args(["--save", "", "--appendonly", "no", "--daemonize", "no"])
             .stdout(Stdio::null())
             .spawn()
             .expect("redis-server must be installed (apt-get install -y redis-server)");
         let deadline = Instant::now() + Duration::from_secs(10);
-        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        while UnixStream::connect(&socket).is_err() {
             assert!(Instant::now() < deadline, "redis-server did not start");
             std::thread::sleep(Duration::from_millis(20));
         }
-        Self {
-            child,
-            url: format!("redis://127.0.0.1:{port}"),
-        }
+        let url = format!("redis+unix://{}", socket.display());
+        Self { child, socket, url }
     }
 
     fn relay(&self, prefix: &str, extra: &[&str]) -> Server {
@@ -56,6 +64,7 @@ impl Drop for Redis {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+        let _ = std::fs::remove_file(&self.socket);
     }
 }
 
@@ -210,9 +219,10 @@ async fn redis_history_honours_size_limit_since_and_reverse() {
 
 /// `redis-cli DBSIZE` of the test's Redis.
 fn dbsize(redis: &Redis) -> u64 {
-    let port = redis.url.rsplit(':').next().expect("a port");
     let output = Command::new("redis-cli")
-        .args(["-p", port, "DBSIZE"])
+        .arg("-s")
+        .arg(&redis.socket)
+        .arg("DBSIZE")
         .output()
         .expect("redis-cli runs");
     String::from_utf8_lossy(&output.stdout)

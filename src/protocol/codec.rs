@@ -3,9 +3,7 @@
 //! bytes for the derived `Serialize`, and what is read is what the derived `Deserialize` reads
 //! (object form): the session request and session info here, the stored records in
 //! `record.rs` from these parts; `tests/json_codec.rs` holds both to that. Request parameters
-//! and results are `serde_json::Value`s, read and written by `crate::json` too.
-
-use serde_json::Value;
+//! and results are [`Json`] texts, checked and passed on as written.
 
 use super::Error;
 use super::info::SessionInfo;
@@ -18,7 +16,7 @@ use super::scope::{Scopes, scopes, write_scopes};
 use super::{Discard, Role, StreamPosition};
 use crate::base64url;
 use crate::crypto::{KEY_LEN, RandomSource, request_key};
-use crate::json::{self, Invalid, Object, Reader, once, value_text};
+use crate::json::{self, Invalid, Json, Object, Reader, once};
 
 fn role_name(role: Role) -> &'static str {
     match role {
@@ -27,8 +25,8 @@ fn role_name(role: Role) -> &'static str {
     }
 }
 
-fn value(r: &mut Reader<'_>) -> json::Result<Value> {
-    r.value()
+fn value(r: &mut Reader<'_>) -> json::Result<Json> {
+    r.json()
 }
 
 impl Frame {
@@ -279,13 +277,13 @@ impl Payload {
                 o.string("t", "req");
                 o.u64("id", *id);
                 o.string("method", method);
-                o.raw("params", &value_text(params));
+                o.raw("params", params.as_str());
             }
             Payload::Res { id, result, error } => {
                 o.string("t", "res");
                 o.u64("id", *id);
                 if !result.is_null() {
-                    o.raw("result", &value_text(result));
+                    o.raw("result", result.as_str());
                 }
                 if let Some(error) = error {
                     let mut e = Object::new(o.key("error"));
@@ -297,7 +295,7 @@ impl Payload {
             Payload::Note { method, params } => {
                 o.string("t", "note");
                 o.string("method", method);
-                o.raw("params", &value_text(params));
+                o.raw("params", params.as_str());
             }
         }
         o.end();
@@ -310,7 +308,7 @@ impl Payload {
         let mut r = Reader::new(text);
         let mut t = None;
         let (mut n, mut nonce, mut reason, mut id, mut method) = (None, None, None, None, None);
-        let (mut params, mut result, mut error) = (Value::Null, Value::Null, None);
+        let (mut params, mut result, mut error) = (Json::null(), Json::null(), None);
         let mut seen = 0;
         r.object(&mut |r, key| {
             match key {
@@ -458,8 +456,9 @@ fn write_position(o: &mut Object<'_>, name: &str, position: &StreamPosition) {
 }
 
 /// Reads the fields a versioned text is told apart by, ignoring the rest: `v` as any JSON
-/// value and, when `kind` is asked for, `kind` as a string (both `null` when absent).
-pub(super) fn head(text: &str, with_kind: bool) -> json::Result<(Option<Value>, Option<String>)> {
+/// value, kept when it is an integer that fits `u64` (what `Value::as_u64` gives), and, when
+/// `kind` is asked for, `kind` as a string (both `None` when absent or `null`).
+pub(super) fn head(text: &str, with_kind: bool) -> json::Result<(Option<u64>, Option<String>)> {
     let mut r = Reader::new(text);
     let (mut v, mut kind) = (None, None);
     let mut seen = 0;
@@ -467,8 +466,9 @@ pub(super) fn head(text: &str, with_kind: bool) -> json::Result<(Option<Value>, 
         match key {
             "v" => {
                 once(&mut seen, 0)?;
-                let value = value(r)?;
-                v = (!value.is_null()).then_some(value);
+                // JSON's integer grammar is what `u64::from_str` takes without a sign; a
+                // fraction, an exponent, a sign or a magnitude past `u64` is no version.
+                v = r.raw()?.parse::<u64>().ok();
             }
             "kind" if with_kind => {
                 once(&mut seen, 1)?;
@@ -711,7 +711,7 @@ impl SessionRequest {
         }
         let (version, _) =
             head(json, false).map_err(|_| Error::InvalidRequest("not a JSON object"))?;
-        match version.as_ref().and_then(serde_json::Value::as_u64) {
+        match version {
             Some(PROTOCOL_VERSION) => {}
             Some(other) => return Err(Error::UnsupportedVersion(other)),
             None => return Err(Error::InvalidRequest("missing version")),

@@ -3,7 +3,7 @@
 
 use std::collections::VecDeque;
 
-use serde_json::Value;
+use crate::json::Json;
 
 use super::info::SessionInfo;
 use super::message::RpcError;
@@ -276,12 +276,12 @@ impl<H: Handshake> Connection<H> {
     pub fn request(
         &mut self,
         method: &str,
-        params: Value,
+        params: impl Into<Json>,
         timeout_ms: Option<u64>,
         now: u64,
     ) -> Result<u64, Error> {
         let (session, rng, out) = self.parts()?;
-        session.request(method, params, timeout_ms, now, rng, out)
+        session.request(method, params.into(), timeout_ms, now, rng, out)
     }
 
     /// Forgets our request `id` without an event (its frame never left: see
@@ -293,11 +293,11 @@ impl<H: Handshake> Connection<H> {
     }
 
     /// Sends a notification (no response).
-    pub fn notify(&mut self, method: &str, params: Value, now: u64) -> Result<(), Error> {
+    pub fn notify(&mut self, method: &str, params: impl Into<Json>, now: u64) -> Result<(), Error> {
         let (session, rng, out) = self.parts()?;
         let payload = super::Payload::Note {
             method: method.to_owned(),
-            params,
+            params: params.into(),
         };
         session.send(&payload, now, rng, out)
     }
@@ -306,7 +306,7 @@ impl<H: Handshake> Connection<H> {
     pub fn respond(
         &mut self,
         id: u64,
-        outcome: Result<Value, RpcError>,
+        outcome: Result<Json, RpcError>,
         now: u64,
     ) -> Result<(), Error> {
         let (session, rng, out) = self.parts()?;

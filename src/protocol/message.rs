@@ -1,8 +1,8 @@
 //! Wire messages of the relay flow (`docs/PROTOCOL.md` §4-§6): the handshake offer on the
 //! handshake channel, session frames on the session channel, and the payloads inside frames.
 
+use crate::json::Json;
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 
 use super::request::Metadata;
 use super::{Role, StreamPosition};
@@ -115,15 +115,15 @@ pub enum Payload {
         method: String,
         /// Parameters.
         #[serde(default)]
-        params: Value,
+        params: Json,
     },
     /// Response to a request.
     Res {
         /// The request's id.
         id: u64,
         /// Result on success.
-        #[serde(default, skip_serializing_if = "Value::is_null")]
-        result: Value,
+        #[serde(default, skip_serializing_if = "Json::is_null")]
+        result: Json,
         /// Error on failure; when present, `result` is ignored.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         error: Option<RpcError>,
@@ -134,7 +134,7 @@ pub enum Payload {
         method: String,
         /// Parameters.
         #[serde(default)]
-        params: Value,
+        params: Json,
     },
 }
 
@@ -148,9 +148,9 @@ struct PayloadFields {
     id: Option<u64>,
     method: Option<String>,
     #[serde(default)]
-    params: Value,
+    params: Json,
     #[serde(default)]
-    result: Value,
+    result: Json,
     error: Option<RpcError>,
 }
 
@@ -257,14 +257,14 @@ mod tests {
                 Payload::Req {
                     id: 1,
                     method: "m".into(),
-                    params: json!({"a": [1, 2.5]}),
+                    params: json!({"a": [1, 2.5]}).into(),
                 },
                 r#"{"t":"req","id":1,"method":"m","params":{"a":[1,2.5]}}"#,
             ),
             (
                 Payload::Res {
                     id: 1,
-                    result: json!("ok"),
+                    result: json!("ok").into(),
                     error: None,
                 },
                 r#"{"t":"res","id":1,"result":"ok"}"#,
@@ -272,7 +272,7 @@ mod tests {
             (
                 Payload::Res {
                     id: 2,
-                    result: serde_json::Value::Null,
+                    result: crate::json::Json::null(),
                     error: Some(RpcError {
                         code: 4001,
                         message: "no".into(),
@@ -283,7 +283,7 @@ mod tests {
             (
                 Payload::Note {
                     method: "n".into(),
-                    params: json!(null),
+                    params: json!(null).into(),
                 },
                 r#"{"t":"note","method":"n","params":null}"#,
             ),
@@ -303,7 +303,7 @@ mod tests {
             Payload::Req {
                 id: 3,
                 method: "m".into(),
-                params: serde_json::Value::Null
+                params: crate::json::Json::null()
             }
         );
         assert_eq!(

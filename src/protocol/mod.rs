@@ -25,8 +25,8 @@ mod session;
 pub use session::METHOD_NOT_GRANTED_CODE;
 mod wallet;
 
+use crate::json::Json;
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 
 pub use channel::{HANDSHAKE_PREFIX, SESSION_PREFIX, is_channel, is_uuid, random_uuid};
 pub use connection::{Connection, Handshake};
@@ -140,21 +140,21 @@ pub enum Event {
         /// Method name.
         method: String,
         /// Parameters.
-        params: Value,
+        params: Json,
     },
     /// The peer sent a notification.
     Notification {
         /// Event name.
         method: String,
         /// Parameters.
-        params: Value,
+        params: Json,
     },
     /// One of our requests settled: a result, the peer's error, a timeout, or `PeerClosed`.
     Response {
         /// Our request id.
         id: u64,
         /// The outcome.
-        result: Result<Value, Error>,
+        result: Result<Json, Error>,
     },
     /// Answer to our ping.
     Pong {

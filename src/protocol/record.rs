@@ -146,7 +146,7 @@ impl Record {
             return Err(RecordError::Corrupt);
         }
         let (v, kind) = head(text, true).map_err(|_| RecordError::Corrupt)?;
-        match v.as_ref().and_then(serde_json::Value::as_u64) {
+        match v {
             Some(RECORD_VERSION) => {}
             Some(other) => return Err(RecordError::Version(other)),
             None => return Err(RecordError::Corrupt),

@@ -3,7 +3,7 @@
 
 use std::collections::VecDeque;
 
-use serde_json::Value;
+use crate::json::Json;
 
 use super::info::SessionInfo;
 use super::message::{Frame, Payload, RpcError, frame_aad};
@@ -151,7 +151,7 @@ impl Session {
     pub(crate) fn request(
         &mut self,
         method: &str,
-        params: Value,
+        params: Json,
         timeout_ms: Option<u64>,
         now: u64,
         rng: &mut dyn RandomSource,
@@ -190,7 +190,7 @@ impl Session {
     pub(crate) fn respond(
         &mut self,
         id: u64,
-        outcome: Result<Value, RpcError>,
+        outcome: Result<Json, RpcError>,
         now: u64,
         rng: &mut dyn RandomSource,
         out: &mut VecDeque<Output>,
@@ -206,7 +206,7 @@ impl Session {
             },
             Err(error) => Payload::Res {
                 id,
-                result: Value::Null,
+                result: Json::null(),
                 error: Some(error),
             },
         };
@@ -220,7 +220,7 @@ impl Session {
                 self.send(
                     &Payload::Res {
                         id,
-                        result: Value::Null,
+                        result: Json::null(),
                         error: Some(error),
                     },
                     now,

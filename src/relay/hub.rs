@@ -66,10 +66,11 @@ impl AnyConnection {
     pub fn request(
         &mut self,
         method: &str,
-        params: serde_json::Value,
+        params: impl Into<crate::json::Json>,
         timeout_ms: Option<u64>,
         now: u64,
     ) -> Result<u64, Error> {
+        let params = params.into();
         both!(self, c => c.request(method, params, timeout_ms, now))
     }
 
@@ -87,9 +88,10 @@ impl AnyConnection {
     pub fn notify(
         &mut self,
         method: &str,
-        params: serde_json::Value,
+        params: impl Into<crate::json::Json>,
         now: u64,
     ) -> Result<(), Error> {
+        let params = params.into();
         both!(self, c => c.notify(method, params, now))
     }
 
@@ -97,7 +99,7 @@ impl AnyConnection {
     pub fn respond(
         &mut self,
         id: u64,
-        outcome: Result<serde_json::Value, crate::protocol::RpcError>,
+        outcome: Result<crate::json::Json, crate::protocol::RpcError>,
         now: u64,
     ) -> Result<(), Error> {
         both!(self, c => c.respond(id, outcome, now))

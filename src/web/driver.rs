@@ -15,7 +15,7 @@ use web_sys::{CloseEvent, MessageEvent, WebSocket};
 
 use super::error::{from_protocol, js_error, set};
 use super::events::{Listeners, Settle, rejected};
-use super::js::{BrowserRandom, json_to_js, now, to_js};
+use super::js::{BrowserRandom, json_from_js, json_to_js, now};
 use super::storage::Store;
 use crate::protocol::{Disconnect, Error, Event, Limits, Record, Role, RpcError, State};
 use crate::relay::client::{RelayClientOptions, Transmit};
@@ -555,7 +555,7 @@ impl Driver {
         self: &Rc<Self>,
         id: ConnectionId,
         method: &str,
-        params: serde_json::Value,
+        params: crate::json::Json,
         timeout_ms: Option<u64>,
     ) -> (Promise, Option<u64>) {
         let sent = self.with_hub(|hub, now| {
@@ -702,11 +702,11 @@ impl Driver {
                 set(&payload, "type", &"request".into());
                 set(&payload, "id", &(request_id as f64).into());
                 set(&payload, "method", &method.into());
-                set(&payload, "params", &to_js(&params));
+                set(&payload, "params", &json_to_js(params.as_str()));
                 let weak = Rc::downgrade(self);
                 let respond = Closure::<dyn FnMut(JsValue) -> Result<(), JsValue>>::new(
                     move |result: JsValue| {
-                        let value = super::js::from_js(&result)?;
+                        let value = json_from_js(&result)?;
                         answer(&weak, id, request_id, Ok(value))
                     },
                 );
@@ -731,7 +731,7 @@ impl Driver {
                 let payload = self.base(id);
                 set(&payload, "type", &"notification".into());
                 set(&payload, "method", &method.into());
-                set(&payload, "params", &to_js(&params));
+                set(&payload, "params", &json_to_js(params.as_str()));
                 self.listeners.emit("message", &payload);
             }
             Event::Response {
@@ -739,7 +739,9 @@ impl Driver {
                 result,
             } => {
                 let settle = self.state.borrow_mut().requests.remove(&(id, request_id));
-                let outcome = result.map(|v| to_js(&v)).map_err(|e| from_protocol(&e));
+                let outcome = result
+                    .map(|v| json_to_js(v.as_str()))
+                    .map_err(|e| from_protocol(&e));
                 match (settle, self.listeners.bus(), self.session_id(id)) {
                     (Some(settle), _, _) => match outcome {
                         Ok(value) => settle.resolve(&value),
@@ -925,7 +927,7 @@ fn answer(
     weak: &Weak<Driver>,
     id: ConnectionId,
     request_id: u64,
-    outcome: Result<serde_json::Value, RpcError>,
+    outcome: Result<crate::json::Json, RpcError>,
 ) -> Result<(), JsValue> {
     let driver = weak
         .upgrade()

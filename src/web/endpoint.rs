@@ -11,7 +11,7 @@ use wasm_bindgen::prelude::*;
 use super::driver::{Driver, find};
 use super::error::{from_protocol, js_error, set};
 use super::events::{Listeners, Settle, rejected};
-use super::js::{BrowserRandom, from_js, get, get_ms, get_string, json_to_js, to_js};
+use super::js::{BrowserRandom, get, get_ms, get_string, json_from_js, json_to_js};
 use super::storage::Store;
 use super::tabs::{TabRole, Tabs};
 use crate::protocol::{Limits, Metadata, Record, Role};
@@ -139,7 +139,7 @@ impl Endpoint {
         let done = || Promise::resolve(&JsValue::UNDEFINED);
         match text("op").as_deref() {
             Some("request") => {
-                let params = match from_js(&get(op, "params").unwrap_or(JsValue::NULL)) {
+                let params = match json_from_js(&get(op, "params").unwrap_or(JsValue::NULL)) {
                     Ok(p) => p,
                     Err(e) => return (rejected(e), None),
                 };
@@ -159,9 +159,10 @@ impl Endpoint {
                 (promise, id.zip(session).map(|(id, s)| (s, id)))
             }
             Some("notify") => {
-                let sent = from_js(&get(op, "params").unwrap_or(JsValue::NULL)).and_then(|p| {
-                    self.notify_local(&text("method").unwrap_or_default(), p, text("sessionId"))
-                });
+                let sent =
+                    json_from_js(&get(op, "params").unwrap_or(JsValue::NULL)).and_then(|p| {
+                        self.notify_local(&text("method").unwrap_or_default(), p, text("sessionId"))
+                    });
                 (sent.map_or_else(rejected, |()| done()), None)
             }
             Some("disconnect") => {
@@ -245,8 +246,8 @@ impl Endpoint {
 
     pub fn request(&self, method: &str, params: &JsValue, options: &JsValue) -> Promise {
         // Checked here, so a follower refuses what cannot travel as JSON at once.
-        let params = match from_js(params) {
-            Ok(p) => to_js(&p),
+        let params = match json_from_js(params) {
+            Ok(p) => json_to_js(p.as_str()),
             Err(e) => return rejected(e),
         };
         let call = op("request");
@@ -260,7 +261,7 @@ impl Endpoint {
     fn notify_local(
         &self,
         method: &str,
-        params: serde_json::Value,
+        params: crate::json::Json,
         session: Option<String>,
     ) -> Result<(), JsValue> {
         let drivers = self.drivers.borrow().clone();
@@ -274,13 +275,13 @@ impl Endpoint {
 
     /// Sends a notification; in a follower tab a failure arrives as an `error` event.
     pub fn notify(&self, method: &str, params: &JsValue, options: &JsValue) -> Result<(), JsValue> {
-        let value = from_js(params)?;
+        let value = json_from_js(params)?;
         if self.local() {
             return self.notify_local(method, value, get_string(options, "sessionId"));
         }
         let call = op("notify");
         set(&call, "method", &method.into());
-        set(&call, "params", &to_js(&value));
+        set(&call, "params", &json_to_js(value.as_str()));
         copy(&call, options, "sessionId");
         let listeners = Rc::downgrade(&self.listeners);
         let failed = Closure::once_into_js(move |e: JsValue| {

@@ -13,45 +13,44 @@ pub fn now() -> u64 {
     js_sys::Date::now() as u64
 }
 
-/// A Rust JSON value as a plain JS value.
+/// A serde_json value as a plain JS value (the direct flow, whose messages are serde's).
+#[cfg(feature = "direct")]
 pub fn to_js(value: &serde_json::Value) -> JsValue {
-    // Written by the SDK's own JSON writer (relay entries) or serde_json (the direct entry,
-    // whose messages are serde's anyway): valid JSON either way, which JSON.parse accepts.
-    #[cfg(any(feature = "dapp", feature = "wallet"))]
-    let text = crate::json::value_text(value);
-    #[cfg(not(any(feature = "dapp", feature = "wallet")))]
-    let text = value.to_string();
-    js_sys::JSON::parse(&text).unwrap_or(JsValue::NULL)
+    json_to_js(&value.to_string())
 }
 
-/// JSON text the SDK wrote (`to_json` of its own types) as a plain JS value.
-#[cfg(any(feature = "dapp", feature = "wallet"))]
+/// JSON text (the SDK's own `to_json`, or a [`Json`](crate::json::Json) from the peer) as a
+/// plain JS value.
 pub fn json_to_js(text: &str) -> JsValue {
     js_sys::JSON::parse(text).unwrap_or(JsValue::NULL)
 }
 
-/// A JS value as JSON (`undefined` becomes `null`); refuses what JSON cannot carry
-/// (functions, cycles, BigInt).
+/// A JS value as JSON text (`undefined` becomes `null`) from the browser's own
+/// `JSON.stringify`; refuses what JSON cannot carry (functions, cycles, BigInt).
+#[cfg(any(feature = "dapp", feature = "wallet"))]
+pub fn json_from_js(value: &JsValue) -> Result<crate::json::Json, JsValue> {
+    if value.is_undefined() {
+        return Ok(crate::json::Json::null());
+    }
+    js_sys::JSON::stringify(value)
+        .ok()
+        .and_then(|text| text.as_string())
+        .and_then(|text| crate::json::Json::parse(&text).ok())
+        .ok_or_else(|| js_error("invalid_params", "value cannot be encoded as JSON"))
+}
+
+/// A JS value as a serde_json value (`undefined` becomes `null`); refuses what JSON cannot
+/// carry (functions, cycles, BigInt).
+#[cfg(feature = "direct")]
 pub fn from_js(value: &JsValue) -> Result<serde_json::Value, JsValue> {
     if value.is_undefined() {
         return Ok(serde_json::Value::Null);
     }
-    let invalid = || js_error("invalid_params", "value cannot be encoded as JSON");
-    let text = js_sys::JSON::stringify(value).map_err(|_| invalid())?;
-    let text: String = text.into();
-    // The relay entries read it with the SDK's own reader (no serde_json parser in their
-    // wasm); the direct entry, which parses its messages with serde_json, with serde_json.
-    #[cfg(any(feature = "dapp", feature = "wallet"))]
-    let value = {
-        let mut reader = crate::json::Reader::new(&text);
-        reader
-            .value()
-            .and_then(|value| reader.finish().map(|()| value))
-            .ok()
-    };
-    #[cfg(not(any(feature = "dapp", feature = "wallet")))]
-    let value = serde_json::from_str(&text).ok();
-    value.ok_or_else(invalid)
+    js_sys::JSON::stringify(value)
+        .ok()
+        .and_then(|text| text.as_string())
+        .and_then(|text| serde_json::from_str(&text).ok())
+        .ok_or_else(|| js_error("invalid_params", "value cannot be encoded as JSON"))
 }
 
 /// Reads an optional property.

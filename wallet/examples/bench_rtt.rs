@@ -97,7 +97,10 @@ struct Pair {
 enum Seen {
     Request(SessionRequest),
     Connected,
-    Response(u64, Result<Value, walletwire::protocol::Error>),
+    Response(
+        u64,
+        Result<walletwire::json::Json, walletwire::protocol::Error>,
+    ),
     Nothing,
 }
 
@@ -169,6 +172,9 @@ impl Pair {
         loop {
             if let Seen::Response(id, result) = self.step().await? {
                 let value = result.map_err(|e| format!("request {id} failed: {e:?}"))?;
+                let value = value
+                    .value()
+                    .map_err(|e| format!("response {id} is not JSON: {e}"))?;
                 let len = value["data"].as_str().map_or(0, str::len);
                 if len != expect_len {
                     return Err(format!("echo of {expect_len} B came back as {len} B"));

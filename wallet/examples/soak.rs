@@ -40,7 +40,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 use clap::Parser;
-use serde_json::{Value, json};
+use serde_json::json;
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::net::{TcpListener, TcpStream};
@@ -391,7 +391,8 @@ struct LinkReport {
     round_trips: Vec<u32>,
 }
 
-fn ids_of(value: &Value) -> Option<(u64, u64)> {
+fn ids_of(value: &walletwire::json::Json) -> Option<(u64, u64)> {
+    let value = value.value().ok()?;
     Some((value.get("s")?.as_u64()?, value.get("n")?.as_u64()?))
 }
 
@@ -861,7 +862,7 @@ impl Link {
             (RES, Ok(json!({"s": s, "n": n, "pad": self.cfg.pad})))
         };
         let result = match self.driver.hub().connection(conn) {
-            Some(c) => c.respond(id, outcome, now_ms()),
+            Some(c) => c.respond(id, outcome.map(Into::into), now_ms()),
             None => Err(Error::InvalidState("gone")),
         };
         self.sent(i, kind, result.map(|()| None));

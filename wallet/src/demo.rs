@@ -143,7 +143,10 @@ pub fn demo(mode: Mode) -> anyhow::Result<()> {
         .context("wallet received the request")?;
     wallet.conn.respond(
         incoming,
-        Ok(json!({"name": "walletwire reference wallet", "version": env!("CARGO_PKG_VERSION")})),
+        Ok(
+            json!({"name": "walletwire reference wallet", "version": env!("CARGO_PKG_VERSION")})
+                .into(),
+        ),
         now_ms(),
     )?;
     demo.settle();

@@ -27,6 +27,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 use tokio::sync::mpsc;
+use walletwire::json::Json;
 use walletwire::protocol::{Disconnect, Error, Event, RpcError};
 use walletwire::relay::hub::{ConnectionId, HubEvent};
 
@@ -272,6 +273,19 @@ impl Service<'_> {
                     self.name(id),
                     printable(&method)
                 ));
+                // The SDK passes parameters on as the dApp's JSON text; this wallet reads
+                // them with serde_json, which refuses only a number beyond f64.
+                let Ok(params) = params.value() else {
+                    let reply = Reply {
+                        outcome: Err(RpcError {
+                            code: -32602,
+                            message: "params hold a number this wallet cannot read".to_owned(),
+                        }),
+                        notifications: Vec::new(),
+                    };
+                    self.respond(driver, id, request, reply);
+                    return;
+                };
                 if !self.options.auto_approve && WalletApi::needs_approval(&method) {
                     let approval = Approval {
                         id,
@@ -366,7 +380,7 @@ impl Service<'_> {
         let Some(conn) = driver.hub().connection(id) else {
             return;
         };
-        match conn.respond(request, reply.outcome, now) {
+        match conn.respond(request, reply.outcome.map(Json::from), now) {
             Ok(()) => self.report.answered += 1,
             Err(Error::UnknownRequest) => {}
             Err(e) => report(format_args!("ERROR {} {e}", e.code())),

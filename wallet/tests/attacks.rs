@@ -20,11 +20,10 @@ mod common;
 use std::collections::VecDeque;
 use std::io::{Read, Write};
 use std::path::Path;
-use std::process::Stdio;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use common::{NativeDapp, Relay, WAIT, WalletProcess, data_dir, quick_relay_options};
+use common::{NativeDapp, Redis, Relay, WAIT, WalletProcess, data_dir, quick_relay_options};
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{Value, json};
 use tokio::net::{TcpListener, TcpStream};
@@ -339,7 +338,7 @@ impl NativeWallet {
             let event = self.driver.next().await;
             if let Some(Event::Request { id, .. }) = self.absorb(event) {
                 let conn = self.driver.hub().connection(self.id).expect("connection");
-                conn.respond(id, Ok(json!({"answeredBy": name})), now_ms())
+                conn.respond(id, Ok(json!({"answeredBy": name}).into()), now_ms())
                     .expect("respond");
             }
         }
@@ -1105,7 +1104,9 @@ async fn replayed_notifications_are_delivered_once_in_order() {
     while delivered.len() < 10 {
         delivered.push(
             dapp.wait_for("notification", |e| match e {
-                Event::Notification { params, .. } => params["n"].as_u64(),
+                Event::Notification { params, .. } => {
+                    params.value().ok().and_then(|v| v["n"].as_u64())
+                }
                 _ => None,
             })
             .await,
@@ -1948,59 +1949,6 @@ async fn relay_never_sees_plaintext_memory_broker() {
     dapp.close().await;
 }
 
-/// A `redis-server` on a free port, without persistence and with RDB compression off (so a
-/// snapshot holds the stored bytes as they are); killed when dropped.
-struct Redis {
-    child: std::process::Child,
-    port: u16,
-}
-
-impl Redis {
-    fn start() -> Self {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .expect("a free port")
-            .port();
-        let child = std::process::Command::new("redis-server")
-            .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
-            .args(["--save", "", "--appendonly", "no", "--rdbcompression", "no"])
-            .stdout(Stdio::null())
-            .spawn()
-            .expect("redis-server must be installed (scripts/setup.sh)");
-        let deadline = std::time::Instant::now() + WAIT;
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(
-                std::time::Instant::now() < deadline,
-                "redis-server did not start"
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        Self { child, port }
-    }
-
-    fn url(&self) -> String {
-        format!("redis://127.0.0.1:{}", self.port)
-    }
-
-    /// `redis-cli <args>`: stdout.
-    fn cli(&self, args: &[&str]) -> Vec<u8> {
-        let output = std::process::Command::new("redis-cli")
-            .args(["-p", &self.port.to_string()])
-            .args(args)
-            .output()
-            .expect("redis-cli runs");
-        assert!(output.status.success(), "redis-cli {args:?}");
-        output.stdout
-    }
-}
-
-impl Drop for Redis {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 /// Attack: the operator of a Redis-backed relay reads Redis. Three views of everything the
 /// relay stored or sent: every command it sent Redis (`MONITOR`, running before the relay
 /// starts), every key dumped by type (streams, hashes, strings, ...), and an RDB snapshot of
@@ -2009,14 +1957,17 @@ impl Drop for Redis {
 /// wallet's name or the request marker in any encoding.
 #[tokio::test]
 async fn relay_never_sees_plaintext_redis_broker() {
-    let redis = Redis::start();
+    // RDB compression off: a snapshot holds the stored bytes as they are.
+    let redis = Redis::start_with(&["--rdbcompression", "no"]).await;
     let monitor_file = std::env::temp_dir().join(format!(
         "walletwire-attack-monitor-{}-{}",
         std::process::id(),
         now_ms()
     ));
     let mut monitor = std::process::Command::new("redis-cli")
-        .args(["-p", &redis.port.to_string(), "monitor"])
+        .arg("-s")
+        .arg(&redis.socket)
+        .arg("monitor")
         .stdout(std::fs::File::create(&monitor_file).unwrap())
         .spawn()
         .expect("redis-cli runs");
@@ -2035,7 +1986,7 @@ async fn relay_never_sees_plaintext_redis_broker() {
             "--broker",
             "redis",
             "--redis-url",
-            &redis.url(),
+            &redis.url,
             "--redis-prefix",
             "attack",
         ],

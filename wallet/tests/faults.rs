@@ -61,6 +61,11 @@ fn number(value: &Value) -> Option<u64> {
     u64::from_str_radix(value.get("account")?.as_str()?, 16).ok()
 }
 
+/// [`number`] of a value the SDK delivered as JSON text.
+fn number_of(json: &walletwire::json::Json) -> Option<u64> {
+    number(&json.value().ok()?)
+}
+
 /// Who answers the dApp.
 enum Wallet<'a> {
     /// In this process: echoes each request and sends notifications.
@@ -94,7 +99,7 @@ impl Tally {
     fn dapp_event(&mut self, event: Event) {
         match event {
             Event::Response { id, result } => match (self.sent.get(&id), result) {
-                (Some(&(n, at)), Ok(value)) if number(&value) == Some(n) => {
+                (Some(&(n, at)), Ok(value)) if number_of(&value) == Some(n) => {
                     *self.answered.entry(n).or_default() += 1;
                     let took = at.elapsed();
                     self.fastest = Some(self.fastest.map_or(took, |f| f.min(took)));
@@ -103,7 +108,7 @@ impl Tally {
                     .trouble
                     .push(format!("dApp: request {id} ({sent:?}) ended {outcome:?}")),
             },
-            Event::Notification { params, .. } => match number(&params) {
+            Event::Notification { params, .. } => match number_of(&params) {
                 Some(n) => *self.notes.entry(n).or_default() += 1,
                 None => self
                     .trouble
@@ -234,7 +239,10 @@ enum WalletStep {
 async fn next_wallet_event(wallet: &mut Wallet<'_>) -> WalletStep {
     match wallet {
         Wallet::Native(wallet) => match wallet.next_event().await {
-            Some(Event::Request { id, params, .. }) => WalletStep::Request { id, params },
+            Some(Event::Request { id, params, .. }) => WalletStep::Request {
+                id,
+                params: params.value().expect("the dApp sent JSON serde_json reads"),
+            },
             Some(Event::MessagesLost { count }) => {
                 WalletStep::Trouble(format!("wallet: messages_lost {count:?}"))
             }

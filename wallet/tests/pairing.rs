@@ -206,14 +206,14 @@ async fn native_peers_request_both_ways() {
     );
     assert!(answered);
     assert_eq!(dapp_request.1, "dapp.origin");
-    assert_eq!(dapp_request.2["why"], "test");
+    assert_eq!(dapp_request.2.value().unwrap()["why"], "test");
     dapp.driver
         .hub()
         .connection(dapp.id)
         .unwrap()
         .respond(
             dapp_request.0,
-            Ok(json!({"origin": "http://127.0.0.1"})),
+            Ok(json!({"origin": "http://127.0.0.1"}).into()),
             now_ms(),
         )
         .unwrap();
@@ -227,7 +227,7 @@ async fn native_peers_request_both_ways() {
             event = wallet.next() => match event {
                 DriverEvent::Hub(HubEvent::Event { event: Event::Response { id, result }, .. }) => {
                     assert_eq!(id, asked);
-                    assert_eq!(result.unwrap()["origin"], "http://127.0.0.1");
+                    assert_eq!(result.unwrap().value().unwrap()["origin"], "http://127.0.0.1");
                     got_response = true;
                 }
                 DriverEvent::Hub(HubEvent::Event { event: Event::Request { id, method, .. }, .. }) => {

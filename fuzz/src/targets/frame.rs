@@ -365,7 +365,7 @@ pub fn run(data: &[u8]) {
                         message: "no".into(),
                     })
                 } else {
-                    Ok(json!(id))
+                    Ok(json!(id).into())
                 };
                 if let Some(conn) = side(&mut pair, wallet).conn.as_mut()
                     && conn.respond(id, outcome, now).is_ok()

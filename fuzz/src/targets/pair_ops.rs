@@ -18,7 +18,7 @@
 use std::collections::BTreeMap;
 
 use arbitrary::{Arbitrary, Unstructured};
-use serde_json::{Value, json};
+use serde_json::json;
 use walletwire::protocol::{Error, Event, Mode, Role, RpcError};
 
 use crate::input::{Encode, Text, read_all, variant};
@@ -240,11 +240,11 @@ enum Sent {
     Req {
         id: u64,
         method: String,
-        params: Value,
+        params: walletwire::json::Json,
     },
     Note {
         method: String,
-        params: Value,
+        params: walletwire::json::Json,
     },
     Res {
         id: u64,
@@ -277,12 +277,12 @@ const METHODS: [&str; 3] = ["wallet_getBalance", "wallet_sign", "x"];
 
 impl Run {
     /// Unique params, so a message delivered twice cannot pass for two messages.
-    fn params(&mut self, big: bool) -> Value {
+    fn params(&mut self, big: bool) -> walletwire::json::Json {
         self.counter += 1;
         if big {
-            json!({"n": self.counter, "blob": "x".repeat(50_000)})
+            json!({"n": self.counter, "blob": "x".repeat(50_000)}).into()
         } else {
-            json!({"n": self.counter})
+            json!({"n": self.counter}).into()
         }
     }
 

@@ -498,6 +498,7 @@ impl NativeDapp {
             _ => None,
         })
         .await
+        .map(|json| json.value().expect("the response is JSON serde_json reads"))
     }
 
     /// Sends a request and waits for its response.
@@ -573,7 +574,7 @@ impl NativeWallet {
             .hub()
             .connection(id)
             .expect("wallet connection")
-            .respond(request, outcome, now)
+            .respond(request, outcome.map(Into::into), now)
             .expect("the request is open");
     }
 }
@@ -592,38 +593,65 @@ impl DerefMut for NativeWallet {
     }
 }
 
-/// A `redis-server` of its own on a free loopback port, killed when dropped. The test fails,
-/// not skips, when `redis-server` is not installed (`scripts/setup.sh` installs it).
+/// A `redis-server` of its own on a Unix socket, killed when dropped (no TCP port: a port
+/// picked free and then handed to redis-server could be taken in between by a relay another
+/// test starts). The test fails, not skips, when `redis-server` is not installed
+/// (`scripts/setup.sh` installs it).
 pub struct Redis {
     _child: Child,
+    pub socket: PathBuf,
     pub url: String,
 }
 
 impl Redis {
     pub async fn start() -> Self {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|listener| listener.local_addr())
-            .expect("a free port")
-            .port();
+        Self::start_with(&[]).await
+    }
+
+    /// With extra `redis-server` arguments.
+    pub async fn start_with(extra: &[&str]) -> Self {
+        static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let socket = std::env::temp_dir().join(format!(
+            "walletwire-redis-{}-{}.sock",
+            std::process::id(),
+            NEXT.fetch_add(1, Ordering::Relaxed)
+        ));
+        let _ = std::fs::remove_file(&socket);
         let child = Command::new("redis-server")
-            .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
-            .args(["--save", "", "--appendonly", "no"])
+            .args(["--port", "0", "--unixsocket"])
+            .arg(&socket)
+            .args(["--unixsocketperm", "700", "--save", "", "--appendonly", "no"])
+            .args(extra)
             .stdout(Stdio::null())
             .kill_on_drop(true)
             .spawn()
             .expect("redis-server is installed (apt-get install -y redis-server)");
         let up = async {
-            while TcpStream::connect(("127.0.0.1", port)).await.is_err() {
+            while tokio::net::UnixStream::connect(&socket).await.is_err() {
                 tokio::time::sleep(Duration::from_millis(20)).await;
             }
         };
         tokio::time::timeout(WAIT, up)
             .await
             .expect("redis-server accepts connections in time");
+        let url = format!("redis+unix://{}", socket.display());
         Self {
             _child: child,
-            url: format!("redis://127.0.0.1:{port}"),
+            socket,
+            url,
         }
+    }
+
+    /// `redis-cli <args>` on this server: its stdout.
+    pub fn cli(&self, args: &[&str]) -> Vec<u8> {
+        let output = std::process::Command::new("redis-cli")
+            .arg("-s")
+            .arg(&self.socket)
+            .args(args)
+            .output()
+            .expect("redis-cli runs");
+        assert!(output.status.success(), "redis-cli {args:?}");
+        output.stdout
     }
 
     /// A relay on `port` (0: ephemeral) keeping its channels in this Redis under `prefix`;
@@ -633,6 +661,12 @@ impl Redis {
         args.extend_from_slice(&["--redis-prefix", prefix]);
         args.extend_from_slice(extra);
         Relay::start_with(port, &args).await
+    }
+}
+
+impl Drop for Redis {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.socket);
     }
 }
 
