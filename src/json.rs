@@ -319,7 +319,8 @@ impl<'a> Reader<'a> {
     /// [`Reader::raw`] of a value with at most [`MAX_DEPTH`] nested containers (serde_json's
     /// limit for a value it reads): what [`Json`] holds.
     pub fn json(&mut self) -> Result<Json> {
-        self.raw_within(MAX_DEPTH as usize).map(|raw| Json(raw.to_owned()))
+        self.raw_within(MAX_DEPTH as usize)
+            .map(|raw| Json(raw.to_owned()))
     }
 
     fn raw_within(&mut self, max_depth: usize) -> Result<&'a str> {
@@ -835,10 +836,16 @@ mod tests {
         let text = " {\"n\": 1.000000000000000000001e400, \"a\" : [ -0 ]} ";
         let json = Json::parse(text).unwrap();
         assert_eq!(json.as_str(), text.trim());
-        assert!(json.value().is_err(), "serde_json refuses a number beyond f64");
+        assert!(
+            json.value().is_err(),
+            "serde_json refuses a number beyond f64"
+        );
         assert_eq!(Json::parse(" null ").unwrap(), Json::null());
         assert!(Json::null().is_null());
-        assert_eq!(Json::from(serde_json::json!({"a": [1, 2.5]})).as_str(), "{\"a\":[1,2.5]}");
+        assert_eq!(
+            Json::from(serde_json::json!({"a": [1, 2.5]})).as_str(),
+            "{\"a\":[1,2.5]}"
+        );
         assert_eq!(Json::parse("[1]").unwrap(), serde_json::json!([1]));
         assert_eq!(Json::parse("1 2"), Err(Invalid));
         let nested = |depth: usize| format!("{}{}", "[".repeat(depth), "]".repeat(depth));

@@ -585,6 +585,9 @@ impl Hub {
         for id in closed {
             self.connections.remove(&id);
             self.owners.retain(|_, owner| *owner != id);
+            // An acknowledgement that never came (refused, or the link went for good) is
+            // forgotten with its connection.
+            self.handshake_pubs.retain(|_, (owner, _)| *owner != id);
         }
     }
 

@@ -131,12 +131,15 @@ test("wallet page reloaded while a request waits for the user: the dApp's reques
   // Sent through the SDK with a short deadline, so its settling can be watched.
   await dapp.evaluate((ms) => {
     const { client } = window.walletwireDemo;
+    // Timed on the page's clock: from the call to its settling, whatever the test waits for
+    // meanwhile (the wallet page's reload can take long on a busy machine).
+    const sentAt = Date.now();
     window.pendingOutcome = client
       .request("balances.get", { account: "00".repeat(32) }, { timeoutMs: ms })
-      .then((result) => ({ result }), (error) => ({ code: error.code }));
+      .then((result) => ({ result }), (error) => ({ code: error.code }))
+      .then((outcome) => ({ ...outcome, tookMs: Date.now() - sentAt }));
   }, timeoutMs);
   await waitingRequest(wallet, "balances.get").waitFor();
-  const started = Date.now();
 
   await openPage(wallet);
   await wallet.locator("#sessions .session-item").first().waitFor();
@@ -149,11 +152,12 @@ test("wallet page reloaded while a request waits for the user: the dApp's reques
   const first = await Promise.race([reappeared.then((shown) => (shown ? "shown again" : null)), outcome.then(() => "settled")]);
   if (first === "shown again") await approve(wallet, "balances.get");
   const settled = await outcome;
-  const tookMs = Date.now() - started;
+  const { tookMs } = settled;
   console.log(`wallet page reloaded mid-request: request ${first === "shown again" ? "shown again and answered" : "not shown again"}; dApp outcome ${JSON.stringify(settled)} after ${tookMs} ms`);
   if (first === "shown again") assert.equal(settled.result?.account, "00".repeat(32));
   else assert.equal(settled.code, "timeout");
-  assert.ok(tookMs < timeoutMs + WAIT);
+  // Answered before its deadline, or ended at it: never later (slack for a busy machine).
+  assert.ok(tookMs < timeoutMs + WAIT, `settled after ${tookMs} ms`);
 
   // The reloaded wallet page serves the session.
   const before = await sendRequest(dapp, "wallet.info");
