@@ -76,8 +76,8 @@ thread_local! {
 
 /// Runs `future` to completion on this thread's runtime. Nothing carries over between inputs:
 /// each builds a fresh relay or signaling server, and closes and awaits every connection
-/// before its future ends. Only a gone relay's broker sweeper may still wait for its next
-/// tick, when it ends without touching anything (its relay is dropped).
+/// before its future ends. A gone relay's broker sweeper ends when its broker drops (it used
+/// to wait for its next tick, which the paused clock never reached: one task per input).
 pub fn block_on<F: std::future::Future>(future: F) -> F::Output {
     RUNTIME.with(|runtime| runtime.block_on(future))
 }

@@ -32,3 +32,27 @@ pub fn run(data: &[u8]) {
         b.finish().await;
     });
 }
+
+#[cfg(test)]
+mod tests {
+    /// Inputs leave nothing behind on the shared runtime: a long run used to stop at the
+    /// fuzzer's memory limit because every input's relay left its broker sweeper waiting.
+    #[test]
+    fn an_input_leaves_no_task_behind() {
+        let seeds = crate::seeds::of("relay_client_frames");
+        let alive = || {
+            crate::block_on(async {
+                tokio::task::yield_now().await;
+                tokio::runtime::Handle::current()
+                    .metrics()
+                    .num_alive_tasks()
+            })
+        };
+        super::run(&seeds[0].1);
+        let before = alive();
+        for seed in seeds.iter().cycle().take(20) {
+            super::run(&seed.1);
+        }
+        assert_eq!(alive(), before, "tasks outlived their inputs");
+    }
+}

@@ -74,6 +74,8 @@ pub struct MemoryBroker {
     /// Payload bytes in every history together.
     bytes: AtomicUsize,
     genesis_key: [u8; 16],
+    /// Dropped with the broker, which ends its sweeper at once rather than at the next tick.
+    sweeper_stop: tokio::sync::watch::Sender<()>,
 }
 
 impl MemoryBroker {
@@ -86,6 +88,7 @@ impl MemoryBroker {
             caps,
             bytes: AtomicUsize::new(0),
             genesis_key: *uuid::Uuid::new_v4().as_bytes(),
+            sweeper_stop: tokio::sync::watch::channel(()).0,
         }
     }
 
@@ -266,13 +269,18 @@ impl MemoryBroker {
             .set_history_bytes(self.bytes.load(Ordering::Relaxed));
     }
 
-    /// Sweeps every `interval` until the process ends.
+    /// Sweeps every `interval` until the broker is dropped.
     pub fn spawn_sweeper(self: &Arc<Self>, interval: Duration) {
         let broker = Arc::downgrade(self);
+        let mut stop = self.sweeper_stop.subscribe();
         tokio::spawn(async move {
             let mut ticker = tokio::time::interval(interval);
             loop {
-                ticker.tick().await;
+                tokio::select! {
+                    _ = ticker.tick() => {}
+                    // Only an error ever comes: the broker (the sender) is gone.
+                    _ = stop.changed() => return,
+                }
                 let Some(broker) = broker.upgrade() else {
                     return;
                 };
@@ -313,6 +321,30 @@ mod tests {
 
     fn broker() -> MemoryBroker {
         broker_with(CAPS)
+    }
+
+    /// A dropped broker's sweeper ends at once, not an interval later (the fuzz harness builds
+    /// one relay per input on a paused clock that never reaches the next tick).
+    #[tokio::test]
+    async fn the_sweeper_ends_with_its_broker_not_at_its_next_tick() {
+        let metrics = tokio::runtime::Handle::current().metrics();
+        let before = metrics.num_alive_tasks();
+        let broker = Arc::new(broker());
+        broker.spawn_sweeper(Duration::from_secs(3600));
+        tokio::task::yield_now().await;
+        assert_eq!(metrics.num_alive_tasks(), before + 1);
+        drop(broker);
+        for _ in 0..10 {
+            if metrics.num_alive_tasks() == before {
+                break;
+            }
+            tokio::task::yield_now().await;
+        }
+        assert_eq!(
+            metrics.num_alive_tasks(),
+            before,
+            "the sweeper outlived its broker"
+        );
     }
 
     const POLICY: HistoryPolicy = HistoryPolicy {
