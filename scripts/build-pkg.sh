@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the npm package into pkg/: one wasm build per entry, each with only its cargo feature
 # (the dApp entry carries no wallet or WebRTC code), then wasm-bindgen (ES module + typings)
-# and wasm-opt -Oz from npm binaryen, then the package.json with the subpath exports:
+# and wasm-opt -Oz --converge from npm binaryen, then the package.json with the subpath exports:
 #
 #   walletwire          feature dapp     pkg/walletwire.js  walletwire_bg.wasm  walletwire.d.ts
 #   walletwire/wallet   feature wallet   pkg/wallet.js      wallet_bg.wasm      wallet.d.ts
@@ -31,7 +31,9 @@ for entry in "${entries[@]}"; do
     --no-default-features --features "$feature"
   wasm-bindgen --target web --out-dir pkg --out-name "$out" \
     target/wasm32-unknown-unknown/release/walletwire.wasm
-  tools/node_modules/.bin/wasm-opt -Oz --strip-debug --strip-producers \
+  # --low-memory-unused: wasm-ld puts data at 1024 and up (its --global-base), so addresses
+  # below 1 KiB are never used and wasm-opt may fold offsets into them.
+  tools/node_modules/.bin/wasm-opt -Oz --converge --low-memory-unused --strip-debug --strip-producers \
     --enable-bulk-memory --enable-reference-types --enable-nontrapping-float-to-int \
     --enable-sign-ext --enable-mutable-globals --enable-multivalue \
     "pkg/${out}_bg.wasm" -o "pkg/${out}_bg.wasm"

@@ -417,7 +417,7 @@ if (only.includes("crypto")) {
     title: "Encryption throughput in the browser",
     about:
       `One page of headless Chromium. walletwire: its XChaCha20-Poly1305 (\`crypto::Key::seal_with_nonce\` / \`open\`, the ` +
-      `RustCrypto chacha20poly1305 crate) compiled to wasm with the same release profile and \`wasm-opt -Oz\` as \`pkg/\`, looped ` +
+      `RustCrypto chacha20poly1305 crate) compiled to wasm with the same release profile and \`wasm-opt -Oz --converge --low-memory-unused\` as \`pkg/\`, looped ` +
       `inside wasm through the \`bench\` cargo feature (src/web/bench.rs); @noble/ciphers: \`xchacha20poly1305\` in JS; eciesjs: ` +
       `\`encrypt\`/\`decrypt\` with a secp256k1 key (a fresh ephemeral key and ECDH per seal, ECDH per open, then AES-256-GCM), ` +
       `the per-message scheme MetaMask MWP uses. Same plaintexts and a 73-byte associated data (a frame's) for the AEADs. ` +

@@ -54,13 +54,14 @@ build_wasm() {
   fi
   rm -rf "$out"
   wasm-bindgen --target web --out-dir "$out" --out-name walletwire_bench "$wasm"
-  tools/node_modules/.bin/wasm-opt "$level" --strip-debug --strip-producers \
+  # shellcheck disable=SC2086 # $level may be several flags
+  tools/node_modules/.bin/wasm-opt $level --strip-debug --strip-producers \
     --enable-bulk-memory --enable-reference-types --enable-nontrapping-float-to-int \
     --enable-sign-ext --enable-mutable-globals --enable-multivalue \
     "$out/walletwire_bench_bg.wasm" -o "$out/walletwire_bench_bg.wasm"
 }
-# As shipped: the root Cargo.toml's size-first release profile, wasm-opt -Oz (build-pkg.sh).
-build_wasm wasm target/bench-peers -Oz
+# As shipped: the root Cargo.toml's size-first release profile and build-pkg.sh's wasm-opt flags.
+build_wasm wasm target/bench-peers "-Oz --converge --low-memory-unused"
 if [ "$fast" = 1 ]; then
   build_wasm wasm-o3 target/bench-peers-o3 -O3 3
 else

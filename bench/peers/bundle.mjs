@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Bundle size: everything a dApp ships to connect, minified, then gzip -9 and brotli.
 //
-//   walletwire: pkg/ as scripts/build-pkg.sh builds it (wasm after wasm-opt -Oz, plus the
+//   walletwire: pkg/ as scripts/build-pkg.sh builds it (wasm after wasm-opt -Oz --converge, plus the
 //               JS glue bundled and minified by esbuild from an entry importing `init` and
 //               `DappClient`);
 //   MetaMask mobile wallet protocol: dapp-client + core + centrifuge + eciesjs and the key
@@ -177,7 +177,7 @@ writeResult(options, {
   about:
     "Everything a dApp ships to connect, all bundled in the same run with esbuild `--bundle --minify --format=esm " +
     "--platform=browser`, then compressed with node's zlib (gzip level 9, brotli quality 11). walletwire: `pkg/` as " +
-    "`scripts/build-pkg.sh` builds it, one row per npm entry (the entry's wasm after `wasm-opt -Oz`, which the page " +
+    "`scripts/build-pkg.sh` builds it, one row per npm entry (the entry's wasm after `wasm-opt -Oz --converge --low-memory-unused`, which the page " +
     "fetches, plus its JS glue bundled from an entry importing `init` and the entry's client class). MetaMask MWP: `-dapp-client` + `-core` (with `centrifuge`) + " +
     "`eciesjs`, plus the key manager and localStorage store a dApp has to write itself (bench/peers/entries/mwp-dapp.js). " +
     "WalletConnect: `@walletconnect/sign-client` (`SignClient`). Bytes; ratio columns are peer / walletwire " +
@@ -186,7 +186,7 @@ writeResult(options, {
     "bundle",
     "JS, minified (B)",
     "JS, gzip -9 (B)",
-    "wasm, after wasm-opt -Oz (B)",
+    "wasm, after wasm-opt (B)",
     "wasm, gzip -9 (B)",
     "total, minified (B)",
     "**total, gzip -9 (B)**",

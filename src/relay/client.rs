@@ -168,9 +168,18 @@ enum Link {
 
 #[derive(Debug)]
 enum Pending {
-    Subscribe { channel: String, recovering: bool },
-    Publish { id: u64 },
-    History { channel: String },
+    Subscribe {
+        channel: String,
+        recovering: bool,
+    },
+    Publish {
+        id: u64,
+    },
+    /// `backfill`: read for a subscription's backfill, not for a sync.
+    History {
+        channel: String,
+        backfill: bool,
+    },
     Unsubscribe,
     Ping,
 }
@@ -187,6 +196,21 @@ struct Subscription {
     /// Recovery failed in the same epoch (history trimmed): the retained part of the stream
     /// is being read with `history` before the subscription goes live.
     backfill: bool,
+    /// The backfill's `history` was sent right behind its `subscribe` (a fresh read of
+    /// everything retained: it needs nothing from the subscribe reply).
+    backfill_read: bool,
+    /// The subscribe reply's top (offset, epoch) while that `history` is out.
+    backfill_top: Option<(u64, String)>,
+    /// That `history`'s result, had it come before the subscribe reply.
+    backfill_early: Option<wire::HistoryResultOf<String>>,
+}
+
+impl Subscription {
+    fn reset_backfill_read(&mut self) {
+        self.backfill_read = false;
+        self.backfill_top = None;
+        self.backfill_early = None;
+    }
 }
 
 #[derive(Debug)]
@@ -258,6 +282,13 @@ impl RelayClient {
         matches!(self.link, Link::Up { .. })
     }
 
+    /// True once `connect` is sent: commands may follow it at once. The relay runs a
+    /// connection's commands in order (RELAY.md), so they run after `connect`; if `connect`
+    /// fails the link drops and everything is sent again over the next one.
+    fn can_send(&self) -> bool {
+        matches!(self.link, Link::Up { .. } | Link::Handshaking { .. })
+    }
+
     /// Publications waiting for acknowledgement.
     /// The publications the relay has not acknowledged, in order: `(channel, data)`.
     pub fn unacknowledged(&self) -> impl Iterator<Item = (&str, &str)> {
@@ -298,7 +329,7 @@ impl RelayClient {
         let retries = self
             .queue
             .iter()
-            .filter(|o| self.is_connected() && !o.in_flight && o.retry_at > 0)
+            .filter(|o| self.can_send() && !o.in_flight && o.retry_at > 0)
             .map(|o| o.retry_at)
             .min();
         [link, replies, retries].into_iter().flatten().min()
@@ -346,6 +377,12 @@ impl RelayClient {
             request.offset = p.offset;
             request.epoch = p.epoch.clone();
         }
+        // A fresh backfill reads everything retained: its `history` goes right behind the
+        // `subscribe` (the relay runs them in order, so nothing published in between is
+        // missed: it is in the history or pushed, and offsets drop the copies).
+        let read_now = sub.backfill && !recovering;
+        sub.reset_backfill_read();
+        sub.backfill_read = read_now;
         let command = Command {
             subscribe: Some(request),
             ..Default::default()
@@ -358,6 +395,9 @@ impl RelayClient {
             },
             now,
         );
+        if read_now {
+            self.send_history(channel, now);
+        }
     }
 
     fn send_publish(&mut self, index: usize, now: u64) {
@@ -375,11 +415,9 @@ impl RelayClient {
 
     fn send_history(&mut self, channel: &str, now: u64) {
         // A backfill reads everything retained (no `since`: the position is gone).
-        let since = self
-            .subscriptions
-            .get(channel)
-            .filter(|s| !s.backfill)
-            .and_then(|s| s.position.clone());
+        let sub = self.subscriptions.get(channel);
+        let backfill = sub.is_some_and(|s| s.backfill);
+        let since = sub.filter(|s| !s.backfill).and_then(|s| s.position.clone());
         let request = HistoryRequest {
             channel: channel.to_owned(),
             limit: -1,
@@ -397,6 +435,7 @@ impl RelayClient {
             command,
             Pending::History {
                 channel: channel.to_owned(),
+                backfill,
             },
             now,
         );
@@ -405,7 +444,7 @@ impl RelayClient {
     /// Subscribes to `channel`, recovering after `since` when given (an empty epoch: from the
     /// oldest publication retained). Idempotent.
     pub fn subscribe(&mut self, channel: &str, since: Option<StreamPosition>, now: u64) {
-        let connected = self.is_connected();
+        let connected = self.can_send();
         let sub = self.subscriptions.get_or_default(channel.to_owned());
         match since {
             // An empty epoch: everything the relay retains, read with `history` before the
@@ -421,7 +460,7 @@ impl RelayClient {
 
     /// Leaves `channel`.
     pub fn unsubscribe(&mut self, channel: &str, now: u64) {
-        if self.subscriptions.remove(channel).is_some() && self.is_connected() {
+        if self.subscriptions.remove(channel).is_some() && self.can_send() {
             let request = wire::UnsubscribeRequest {
                 channel: channel.to_owned(),
             };
@@ -465,7 +504,7 @@ impl RelayClient {
     /// Delivers every publication the relay holds for `channel` after the last one
     /// delivered, then [`RelayEvent::Synced`]. Reconnects first if the link is down.
     pub fn sync(&mut self, channel: &str, now: u64) {
-        let connected = self.is_connected();
+        let connected = self.can_send();
         let Some(sub) = self.subscriptions.get_mut(channel) else {
             self.events.push_back(RelayEvent::Synced {
                 channel: channel.to_owned(),
@@ -499,8 +538,9 @@ impl RelayClient {
             version: env!("CARGO_PKG_VERSION").into(),
             ..Default::default()
         };
-        // The connect reply is matched through `link`, not `pending`: until it arrives no other
-        // command may be sent.
+        // The connect reply is matched through `link`, not `pending`. The subscriptions and the
+        // queued publications follow `connect` at once, without waiting for its reply: one
+        // round trip less for every (re)connection. The relay runs them after `connect`.
         let id = self.next_command;
         self.next_command = self.next_command.wrapping_add(1).max(1);
         let command = Command {
@@ -511,6 +551,21 @@ impl RelayClient {
         let text = command.to_json();
         self.transmits.push_back(Transmit::Send(text));
         self.link = Link::Handshaking { id, since: now };
+        self.send_subscriptions(now);
+        self.flush_queue(now);
+    }
+
+    /// Subscribes every channel that has no subscribe in flight.
+    fn send_subscriptions(&mut self, now: u64) {
+        let idle: Vec<String> = self
+            .subscriptions
+            .iter()
+            .filter(|(_, sub)| !sub.subscribing)
+            .map(|(channel, _)| channel.clone())
+            .collect();
+        for channel in idle {
+            self.send_subscribe(&channel, now);
+        }
     }
 
     /// The socket closed or failed to open (`code` 0 when there was no close frame).
@@ -531,6 +586,7 @@ impl RelayClient {
         for sub in self.subscriptions.values_mut() {
             sub.subscribing = false;
             sub.buffered.clear();
+            sub.reset_backfill_read();
         }
         for out in &mut self.queue {
             out.in_flight = false;
@@ -657,21 +713,41 @@ impl RelayClient {
                     self.refused(out.channel, error, now, false);
                 }
             }
-            (Pending::History { channel }, None)
+            // A backfill read of a subscription that is gone (refused, left): nobody waits.
+            (
+                Pending::History {
+                    channel,
+                    backfill: true,
+                },
+                _,
+            ) if !self.subscriptions.get(&channel).is_some_and(|s| s.backfill) => {}
+            (Pending::History { channel, .. }, None)
                 if self.subscriptions.get(&channel).is_some_and(|s| s.backfill) =>
             {
                 self.backfilled(&channel, reply.history.unwrap_or_default(), now);
             }
-            (Pending::History { channel }, Some(_))
+            (Pending::History { channel, .. }, Some(_))
                 if self.subscriptions.get(&channel).is_some_and(|s| s.backfill) =>
             {
                 // The loss is already reported; go live from the top.
-                if let Some(sub) = self.subscriptions.get_mut(&channel) {
-                    sub.backfill = false;
+                let Some(sub) = self.subscriptions.get_mut(&channel) else {
+                    return;
+                };
+                sub.backfill = false;
+                if sub.backfill_read {
+                    // The subscribe went with the read: its reply gives the top, or gave it.
+                    let top = sub.backfill_top.take();
+                    sub.reset_backfill_read();
+                    if let Some((offset, epoch)) = top {
+                        sub.subscribing = false;
+                        let buffered = std::mem::take(&mut sub.buffered);
+                        self.go_live(&channel, &[], offset, &epoch, buffered, now);
+                    }
+                } else {
+                    self.send_subscribe(&channel, now);
                 }
-                self.send_subscribe(&channel, now);
             }
-            (Pending::History { channel }, None) => {
+            (Pending::History { channel, .. }, None) => {
                 if let Some(result) = reply.history {
                     for publication in result.publications {
                         self.deliver(
@@ -684,7 +760,7 @@ impl RelayClient {
                 }
                 self.synced(&channel);
             }
-            (Pending::History { channel }, Some(error)) => {
+            (Pending::History { channel, .. }, Some(error)) => {
                 if error.code == ErrorCode::UnrecoverablePosition.code() {
                     self.events.push_back(RelayEvent::RecoveryFailed {
                         channel: channel.clone(),
@@ -721,10 +797,8 @@ impl RelayClient {
         };
         self.attempts = 0;
         self.events.push_back(RelayEvent::Connected);
-        let channels: Vec<String> = self.subscriptions.keys().cloned().collect();
-        for channel in channels {
-            self.send_subscribe(&channel, now);
-        }
+        // Sent with `connect` already; nothing new unless a reply in between changed that.
+        self.send_subscriptions(now);
         self.flush_queue(now);
     }
 
@@ -732,7 +806,7 @@ impl RelayClient {
     /// if the relay refused one temporarily while a later one went through, the peer would see
     /// them out of order and drop the retried one as a replay.
     fn flush_queue(&mut self, now: u64) {
-        if !self.is_connected() {
+        if !self.can_send() {
             return;
         }
         let mut busy_channels: Vec<String> = Vec::new();
@@ -807,6 +881,16 @@ impl RelayClient {
             self.send_subscribe(channel, now);
             return;
         }
+        if backfill_pending && sub.backfill_read {
+            // Its `history` is out already: go live with it, now if it came first.
+            sub.buffered = buffered;
+            if let Some(early) = sub.backfill_early.take() {
+                return self.backfilled(channel, early, now);
+            }
+            sub.subscribing = true;
+            sub.backfill_top = Some((result.offset, result.epoch));
+            return;
+        }
         if (recovering && !result.recovered) || backfill_pending {
             // Same epoch, but the relay trimmed the history past our position (we were away
             // longer than its window). What it still holds is the newest part of what we
@@ -843,6 +927,18 @@ impl RelayClient {
         let Some(sub) = self.subscriptions.get_mut(channel) else {
             return;
         };
+        if sub.backfill_read && sub.backfill_top.is_none() && sub.backfill_early.is_none() {
+            // Read right behind a subscribe that has not answered yet: live after it does.
+            // (`subscribed` takes this result back through `backfill_early`.)
+            let still_subscribing = self.pending.values().any(
+                |(what, _)| matches!(what, Pending::Subscribe { channel: c, .. } if c == channel),
+            );
+            if still_subscribing {
+                sub.backfill_early = Some(result);
+                return;
+            }
+        }
+        sub.reset_backfill_read();
         sub.backfill = false;
         sub.subscribing = false;
         let buffered = std::mem::take(&mut sub.buffered);
@@ -1170,5 +1266,250 @@ mod tests {
         reply(&mut c, format!(r#"{{"id":{first},"publish":{{}}}}"#));
         let left: Vec<_> = c.unacknowledged().collect();
         assert_eq!(left, [("session:x", "2"), ("session:y", "3")]);
+    }
+
+    /// Every command sent before the connect reply, in order.
+    fn sent_all(c: &mut RelayClient) -> Vec<String> {
+        std::iter::from_fn(|| c.poll_transmit())
+            .filter_map(|t| match t {
+                Transmit::Send(text) => Some(text),
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn subscriptions_and_publications_follow_connect_without_waiting_for_its_reply() {
+        let mut c = client();
+        c.subscribe("session:a", None, NOW);
+        c.subscribe("session:b", None, NOW);
+        c.publish("session:a", "1".into(), NOW).unwrap();
+        c.handle_timeout(NOW);
+        assert_eq!(c.poll_transmit(), Some(Transmit::Open));
+        assert_eq!(c.poll_transmit(), None, "nothing before the socket opens");
+        c.handle_open(NOW);
+        let texts = sent_all(&mut c);
+        let kinds: Vec<&str> = texts
+            .iter()
+            .map(|t| {
+                ["connect", "subscribe", "publish"]
+                    .into_iter()
+                    .find(|k| t.contains(&format!("\"{k}\"")))
+                    .unwrap_or("?")
+            })
+            .collect();
+        assert_eq!(kinds, ["connect", "subscribe", "subscribe", "publish"]);
+        let ids: Vec<u64> = texts
+            .iter()
+            .map(|t| {
+                serde_json::from_str::<serde_json::Value>(t).unwrap()["id"]
+                    .as_u64()
+                    .unwrap()
+            })
+            .collect();
+        // The connect reply sends nothing again; the pipelined replies are matched.
+        reply(
+            &mut c,
+            format!(
+                r#"{{"id":{},"connect":{{"client":"c","version":"0","ping":25,"pong":true}}}}"#,
+                ids[0]
+            ),
+        );
+        assert_eq!(c.poll_event(), Some(RelayEvent::Connected));
+        assert_eq!(c.poll_transmit(), None, "no command twice");
+        reply(
+            &mut c,
+            format!(
+                r#"{{"id":{},"subscribe":{{"epoch":"e","offset":0}}}}
+{{"id":{},"subscribe":{{"epoch":"f","offset":3}}}}
+{{"id":{},"publish":{{}}}}"#,
+                ids[1], ids[2], ids[3]
+            ),
+        );
+        let events: Vec<RelayEvent> = std::iter::from_fn(|| c.poll_event()).collect();
+        assert!(
+            matches!(&events[..], [
+            RelayEvent::Subscribed { channel: a, .. },
+            RelayEvent::Subscribed { channel: b, top },
+            RelayEvent::Published { id: 1 },
+        ] if a == "session:a" && b == "session:b" && top.offset == 3),
+            "{events:?}"
+        );
+        assert_eq!(c.queued(), 0);
+    }
+
+    #[test]
+    fn a_refused_connect_ends_the_pipelined_commands_with_the_link() {
+        let mut c = client();
+        c.subscribe("session:a", None, NOW);
+        c.publish("session:a", "1".into(), NOW).unwrap();
+        c.handle_timeout(NOW);
+        c.handle_open(NOW);
+        let texts = sent_all(&mut c);
+        assert_eq!(texts.len(), 3);
+        let id = serde_json::from_str::<serde_json::Value>(&texts[0]).unwrap()["id"]
+            .as_u64()
+            .unwrap();
+        reply(
+            &mut c,
+            format!(r#"{{"id":{id},"error":{{"code":3501,"message":"bad request"}}}}"#),
+        );
+        assert!(!c.is_connected());
+        assert_eq!(c.poll_timeout(), None, "terminal: nothing is retried");
+        assert_eq!(c.queued(), 0);
+        assert!(matches!(
+            c.publish("session:a", "2".into(), NOW),
+            Err(RelayError::Refused)
+        ));
+    }
+
+    #[test]
+    fn a_link_lost_during_connect_sends_the_pipelined_commands_again_once() {
+        let mut c = client();
+        c.subscribe("session:a", None, NOW);
+        c.publish("session:a", "1".into(), NOW).unwrap();
+        c.handle_timeout(NOW);
+        c.handle_open(NOW);
+        assert_eq!(sent_all(&mut c).len(), 3);
+        c.handle_close(1006, NOW);
+        let retry = c.poll_timeout().expect("a reconnect is scheduled");
+        c.handle_timeout(retry);
+        assert_eq!(c.poll_transmit(), Some(Transmit::Open));
+        c.handle_open(retry);
+        let texts = sent_all(&mut c);
+        assert_eq!(
+            texts.len(),
+            3,
+            "connect, subscribe, publish again: {texts:?}"
+        );
+        assert!(texts[1].contains("session:a") && texts[2].contains(r#""data":1"#));
+    }
+
+    /// A wallet reading a dApp's handshake channel: subscribe, then everything retained.
+    fn backfill_sent(c: &mut RelayClient) -> (u32, u32) {
+        connect(c);
+        while c.poll_event().is_some() {}
+        let everything = StreamPosition {
+            offset: 0,
+            epoch: String::new(),
+        };
+        c.subscribe("handshake:x", Some(everything), NOW);
+        let (subscribe, text) = sent(c);
+        assert!(text.contains(r#""subscribe""#), "{text}");
+        let (history, text) = sent(c);
+        assert!(
+            text.contains(r#""history""#) && !text.contains("since"),
+            "the read goes right behind the subscribe: {text}"
+        );
+        assert_eq!(c.poll_transmit(), None);
+        (subscribe, history)
+    }
+
+    /// Offsets of the publications delivered, 0 for `Subscribed` (with its top checked).
+    fn delivered(c: &mut RelayClient, top: u64) -> Vec<u64> {
+        std::iter::from_fn(|| c.poll_event())
+            .map(|event| match event {
+                RelayEvent::Publication { position, .. } => position.offset,
+                RelayEvent::Subscribed { top: t, .. } => {
+                    assert_eq!(t.offset, top);
+                    0
+                }
+                other => panic!("unexpected {other:?}"),
+            })
+            .collect()
+    }
+
+    const SUBSCRIBED_AT_2: &str =
+        r#""subscribe":{"recoverable":true,"positioned":true,"epoch":"e","offset":2}"#;
+    const PUSH_3: &str = r#"{"push":{"channel":"handshake:x","pub":{"data":{"n":3},"offset":3}}}"#;
+    const HISTORY_1_TO_3: &str = r#""history":{"publications":[{"data":{"n":1},"offset":1},{"data":{"n":2},"offset":2},{"data":{"n":3},"offset":3}],"epoch":"e","offset":3}"#;
+
+    #[test]
+    fn a_backfill_reads_the_history_without_waiting_for_the_subscribe_reply() {
+        let mut c = client();
+        let (subscribe, history) = backfill_sent(&mut c);
+        reply(&mut c, format!(r#"{{"id":{subscribe},{SUBSCRIBED_AT_2}}}"#));
+        // Published between the two commands: pushed, and in the history too.
+        reply(&mut c, PUSH_3.into());
+        assert_eq!(c.poll_event(), None, "nothing before the history");
+        reply(&mut c, format!(r#"{{"id":{history},{HISTORY_1_TO_3}}}"#));
+        assert_eq!(delivered(&mut c, 3), [1, 2, 3, 0], "each once, then live");
+        reply(
+            &mut c,
+            r#"{"push":{"channel":"handshake:x","pub":{"data":{"n":4},"offset":4}}}"#.into(),
+        );
+        assert_eq!(delivered(&mut c, 3), [4]);
+        assert_eq!(c.poll_transmit(), None, "nothing read twice");
+    }
+
+    #[test]
+    fn a_backfill_history_answered_before_its_subscribe_waits_for_it() {
+        let mut c = client();
+        let (subscribe, history) = backfill_sent(&mut c);
+        reply(&mut c, format!(r#"{{"id":{history},{HISTORY_1_TO_3}}}"#));
+        assert_eq!(c.poll_event(), None, "not live before the subscribe reply");
+        reply(&mut c, PUSH_3.into());
+        reply(&mut c, format!(r#"{{"id":{subscribe},{SUBSCRIBED_AT_2}}}"#));
+        assert_eq!(
+            delivered(&mut c, 3),
+            [1, 2, 3, 0],
+            "one Subscribed, no copies"
+        );
+        assert_eq!(c.poll_transmit(), None);
+    }
+
+    #[test]
+    fn a_failed_backfill_read_goes_live_from_the_subscribe_top() {
+        let mut c = client();
+        let (subscribe, history) = backfill_sent(&mut c);
+        reply(&mut c, format!(r#"{{"id":{subscribe},{SUBSCRIBED_AT_2}}}"#));
+        reply(&mut c, PUSH_3.into());
+        reply(
+            &mut c,
+            format!(r#"{{"id":{history},"error":{{"code":100,"message":"internal"}}}}"#),
+        );
+        assert_eq!(
+            delivered(&mut c, 2),
+            [0, 3],
+            "live at the top, then the push"
+        );
+        assert_eq!(c.poll_transmit(), None, "no second subscribe");
+    }
+
+    #[test]
+    fn a_refused_backfill_subscription_ignores_its_read() {
+        let mut c = client();
+        let (subscribe, history) = backfill_sent(&mut c);
+        reply(
+            &mut c,
+            format!(r#"{{"id":{subscribe},"error":{{"code":103,"message":"permission denied"}}}}"#),
+        );
+        assert!(matches!(c.poll_event(), Some(RelayEvent::Refused { .. })));
+        reply(&mut c, format!(r#"{{"id":{history},{HISTORY_1_TO_3}}}"#));
+        assert_eq!(
+            c.poll_event(),
+            None,
+            "no publication, no Synced for a refused channel"
+        );
+    }
+
+    #[test]
+    fn a_backfill_cut_by_a_reconnect_reads_again() {
+        let mut c = client();
+        let (subscribe, _) = backfill_sent(&mut c);
+        reply(&mut c, format!(r#"{{"id":{subscribe},{SUBSCRIBED_AT_2}}}"#));
+        c.handle_close(1006, NOW);
+        while c.poll_event().is_some() {}
+        let retry = c.poll_timeout().expect("reconnect scheduled");
+        c.handle_timeout(retry);
+        c.handle_open(retry);
+        let texts: Vec<String> = std::iter::from_fn(|| c.poll_transmit())
+            .filter_map(|t| match t {
+                Transmit::Send(text) => Some(text),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(texts.len(), 3, "connect, subscribe, history: {texts:?}");
+        assert!(texts[2].contains(r#""history""#) && !texts[2].contains("since"));
     }
 }
