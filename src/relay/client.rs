@@ -196,21 +196,24 @@ struct Subscription {
     /// Recovery failed in the same epoch (history trimmed): the retained part of the stream
     /// is being read with `history` before the subscription goes live.
     backfill: bool,
-    /// The backfill's `history` was sent right behind its `subscribe` (a fresh read of
-    /// everything retained: it needs nothing from the subscribe reply).
-    backfill_read: bool,
-    /// The subscribe reply's top (offset, epoch) while that `history` is out.
-    backfill_top: Option<(u64, String)>,
-    /// That `history`'s result, had it come before the subscribe reply.
-    backfill_early: Option<wire::HistoryResultOf<String>>,
+    /// A fresh backfill's `history`, sent right behind its `subscribe`, and which of the two
+    /// has answered.
+    read: PipelinedRead,
 }
 
-impl Subscription {
-    fn reset_backfill_read(&mut self) {
-        self.backfill_read = false;
-        self.backfill_top = None;
-        self.backfill_early = None;
-    }
+/// A backfill's `history` sent right behind its `subscribe` (a fresh read of everything
+/// retained needs nothing from the subscribe reply), until both have answered.
+#[derive(Debug, Default)]
+enum PipelinedRead {
+    /// None out (the backfill, if any, reads after the subscribe reply).
+    #[default]
+    No,
+    /// Both out.
+    Sent,
+    /// The subscribe answered first, at this top (offset, epoch); the read is out.
+    Subscribed(u64, String),
+    /// The read answered first, with this; the subscribe is out.
+    Answered(wire::HistoryResultOf<String>),
 }
 
 #[derive(Debug)]
@@ -381,8 +384,11 @@ impl RelayClient {
         // `subscribe` (the relay runs them in order, so nothing published in between is
         // missed: it is in the history or pushed, and offsets drop the copies).
         let read_now = sub.backfill && !recovering;
-        sub.reset_backfill_read();
-        sub.backfill_read = read_now;
+        sub.read = if read_now {
+            PipelinedRead::Sent
+        } else {
+            PipelinedRead::No
+        };
         let command = Command {
             subscribe: Some(request),
             ..Default::default()
@@ -586,7 +592,7 @@ impl RelayClient {
         for sub in self.subscriptions.values_mut() {
             sub.subscribing = false;
             sub.buffered.clear();
-            sub.reset_backfill_read();
+            sub.read = PipelinedRead::No;
         }
         for out in &mut self.queue {
             out.in_flight = false;
@@ -734,17 +740,16 @@ impl RelayClient {
                     return;
                 };
                 sub.backfill = false;
-                if sub.backfill_read {
-                    // The subscribe went with the read: its reply gives the top, or gave it.
-                    let top = sub.backfill_top.take();
-                    sub.reset_backfill_read();
-                    if let Some((offset, epoch)) = top {
+                match std::mem::take(&mut sub.read) {
+                    // The subscribe went with the read and gave the top already.
+                    PipelinedRead::Subscribed(offset, epoch) => {
                         sub.subscribing = false;
                         let buffered = std::mem::take(&mut sub.buffered);
                         self.go_live(&channel, &[], offset, &epoch, buffered, now);
                     }
-                } else {
-                    self.send_subscribe(&channel, now);
+                    // It went with the read and will: its reply goes live.
+                    PipelinedRead::Sent | PipelinedRead::Answered(_) => {}
+                    PipelinedRead::No => self.send_subscribe(&channel, now),
                 }
             }
             (Pending::History { channel, .. }, None) => {
@@ -881,14 +886,14 @@ impl RelayClient {
             self.send_subscribe(channel, now);
             return;
         }
-        if backfill_pending && sub.backfill_read {
-            // Its `history` is out already: go live with it, now if it came first.
+        if backfill_pending && !matches!(sub.read, PipelinedRead::No) {
+            // Its `history` went with it: go live with that, now if it came first.
             sub.buffered = buffered;
-            if let Some(early) = sub.backfill_early.take() {
+            if let PipelinedRead::Answered(early) = std::mem::take(&mut sub.read) {
                 return self.backfilled(channel, early, now);
             }
             sub.subscribing = true;
-            sub.backfill_top = Some((result.offset, result.epoch));
+            sub.read = PipelinedRead::Subscribed(result.offset, result.epoch);
             return;
         }
         if (recovering && !result.recovered) || backfill_pending {
@@ -927,18 +932,13 @@ impl RelayClient {
         let Some(sub) = self.subscriptions.get_mut(channel) else {
             return;
         };
-        if sub.backfill_read && sub.backfill_top.is_none() && sub.backfill_early.is_none() {
-            // Read right behind a subscribe that has not answered yet: live after it does.
-            // (`subscribed` takes this result back through `backfill_early`.)
-            let still_subscribing = self.pending.values().any(
-                |(what, _)| matches!(what, Pending::Subscribe { channel: c, .. } if c == channel),
-            );
-            if still_subscribing {
-                sub.backfill_early = Some(result);
-                return;
-            }
+        if matches!(sub.read, PipelinedRead::Sent) {
+            // Read right behind a subscribe that has not answered yet: live after it does
+            // (`subscribed` takes this result back).
+            sub.read = PipelinedRead::Answered(result);
+            return;
         }
-        sub.reset_backfill_read();
+        sub.read = PipelinedRead::No;
         sub.backfill = false;
         sub.subscribing = false;
         let buffered = std::mem::take(&mut sub.buffered);
@@ -1091,14 +1091,17 @@ mod tests {
         c.handle_text(&text, NOW);
     }
 
+    /// The id of a command (0 for a pong).
+    fn id_of(text: &str) -> u32 {
+        let value: serde_json::Value = serde_json::from_str(text).unwrap();
+        value["id"].as_u64().unwrap_or(0) as u32
+    }
+
     /// The id of the next command sent, with its text.
     fn sent(c: &mut RelayClient) -> (u32, String) {
         loop {
             match c.poll_transmit() {
-                Some(Transmit::Send(text)) => {
-                    let value: serde_json::Value = serde_json::from_str(&text).unwrap();
-                    return (value["id"].as_u64().unwrap_or(0) as u32, text);
-                }
+                Some(Transmit::Send(text)) => return (id_of(&text), text),
                 Some(_) => continue,
                 None => panic!("nothing sent"),
             }
@@ -1268,7 +1271,7 @@ mod tests {
         assert_eq!(left, [("session:x", "2"), ("session:y", "3")]);
     }
 
-    /// Every command sent before the connect reply, in order.
+    /// Every command queued for sending, in order.
     fn sent_all(c: &mut RelayClient) -> Vec<String> {
         std::iter::from_fn(|| c.poll_transmit())
             .filter_map(|t| match t {
@@ -1299,14 +1302,7 @@ mod tests {
             })
             .collect();
         assert_eq!(kinds, ["connect", "subscribe", "subscribe", "publish"]);
-        let ids: Vec<u64> = texts
-            .iter()
-            .map(|t| {
-                serde_json::from_str::<serde_json::Value>(t).unwrap()["id"]
-                    .as_u64()
-                    .unwrap()
-            })
-            .collect();
+        let ids: Vec<u32> = texts.iter().map(|t| id_of(t)).collect();
         // The connect reply sends nothing again; the pipelined replies are matched.
         reply(
             &mut c,
@@ -1347,9 +1343,7 @@ mod tests {
         c.handle_open(NOW);
         let texts = sent_all(&mut c);
         assert_eq!(texts.len(), 3);
-        let id = serde_json::from_str::<serde_json::Value>(&texts[0]).unwrap()["id"]
-            .as_u64()
-            .unwrap();
+        let id = id_of(&texts[0]);
         reply(
             &mut c,
             format!(r#"{{"id":{id},"error":{{"code":3501,"message":"bad request"}}}}"#),
@@ -1503,12 +1497,7 @@ mod tests {
         let retry = c.poll_timeout().expect("reconnect scheduled");
         c.handle_timeout(retry);
         c.handle_open(retry);
-        let texts: Vec<String> = std::iter::from_fn(|| c.poll_transmit())
-            .filter_map(|t| match t {
-                Transmit::Send(text) => Some(text),
-                _ => None,
-            })
-            .collect();
+        let texts = sent_all(&mut c);
         assert_eq!(texts.len(), 3, "connect, subscribe, history: {texts:?}");
         assert!(texts[2].contains(r#""history""#) && !texts[2].contains("since"));
     }
