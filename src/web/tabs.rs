@@ -29,6 +29,10 @@ const VERSION: f64 = 1.0;
 const GRACE_MS: u64 = 5_000;
 /// Calls without a timeout of their own (`resume`, `otp`, ...).
 const CALL_MS: u64 = 15_000;
+/// Longest a client granted the lock waits for the previous owner's `bye` (its last channel
+/// message and its last storage write) before it takes over anyway: the previous owner
+/// crashed, or it is a client of an older version that says no `bye`.
+const HANDOVER_MS: u64 = 1_000;
 /// Calls of one tab an owner remembers having run (a resent call runs once).
 const MAX_SEEN: usize = 4096;
 /// Unacknowledged frames of the owner a follower keeps (the relay client queues at most 1024
@@ -104,6 +108,17 @@ pub struct Tabs {
     answered: RefCell<std::collections::VecDeque<(String, f64, JsValue)>>,
     /// The page's `freeze` / `resume` listeners (Page Lifecycle).
     lifecycle: RefCell<Option<OnLifecycle>>,
+    /// The window's `pagehide` and `storage` listeners.
+    on_window: RefCell<Option<OnLifecycle>>,
+    /// This client's term as the owner (random, new each time it takes charge).
+    term: RefCell<String>,
+    /// The term of the owner this client last heard announce itself (its own after stepping
+    /// down).
+    owner_term: RefCell<Option<String>>,
+    /// The term of the last `bye` this client received on the channel.
+    last_bye: RefCell<Option<String>>,
+    /// Granted the lock, waiting for the previous owner's `bye` (the cap's timer).
+    handover: Cell<Option<i32>>,
     /// The owner stepped down when the page froze; it queues for the lock again on `resume`.
     frozen: Cell<bool>,
     /// The origin's `localStorage`, where the owner keeps its last answers to followers.
@@ -111,6 +126,9 @@ pub struct Tabs {
     /// Prefix of those answers' keys, `walletwire-tabs:v1:<role>:answer:` (outside the
     /// records' `walletwire:v1:`); a key ends with `<session>:<slot>`.
     answers: String,
+    /// Where an owner writes its term as the last thing it stores,
+    /// `walletwire-tabs:v1:<role>:bye`.
+    bye_key: String,
 }
 
 impl core::fmt::Debug for Tabs {
@@ -242,10 +260,16 @@ impl Tabs {
             endpoint: RefCell::new(Weak::new()),
             _on_message: RefCell::new(None),
             lifecycle: RefCell::new(None),
+            on_window: RefCell::new(None),
+            term: RefCell::new(String::new()),
+            owner_term: RefCell::new(None),
+            last_bye: RefCell::new(None),
+            handover: Cell::new(None),
             answered: RefCell::new(std::collections::VecDeque::new()),
             frozen: Cell::new(false),
             storage: web_sys::window().and_then(|w| w.local_storage().ok().flatten()),
             answers: format!("walletwire-tabs:v1:{role}:answer:"),
+            bye_key: format!("walletwire-tabs:v1:{role}:bye"),
         });
         let weak = Rc::downgrade(&tabs);
         let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |e: MessageEvent| {
@@ -295,6 +319,69 @@ impl Tabs {
             }
         }
         *self.lifecycle.borrow_mut() = Some(lifecycle);
+        // An owner's tab closing or navigating says `bye`; another tab's storage writes may
+        // carry a `bye` or an answer this client waits for.
+        let weak = Rc::downgrade(self);
+        let on_window = Closure::<dyn FnMut(web_sys::Event)>::new(move |e: web_sys::Event| {
+            let Some(tabs) = weak.upgrade() else { return };
+            if e.type_() == "pagehide" {
+                if tabs.role.get() == TabRole::Owner {
+                    tabs.say_bye();
+                }
+                return;
+            }
+            let key = get_string(&e, "key").unwrap_or_default();
+            if key == tabs.bye_key {
+                tabs.handed_over();
+            } else if key.starts_with(tabs.answers.as_str()) {
+                tabs.recover_answers();
+            }
+        });
+        if let Some(window) = web_sys::window() {
+            for event in ["pagehide", "storage"] {
+                let _ = window
+                    .add_event_listener_with_callback(event, on_window.as_ref().unchecked_ref());
+            }
+        }
+        *self.on_window.borrow_mut() = Some(on_window);
+    }
+
+    /// The owner's term ends: the term goes to storage after everything else it wrote, and a
+    /// `bye` to the channel after everything else it posted. The next owner waits for both
+    /// (the browser orders neither the channel nor storage with the lock: PROTOCOL.md §12).
+    fn say_bye(&self) {
+        let term = self.term.borrow().clone();
+        if let Some(storage) = &self.storage {
+            let _ = storage.set_item(&self.bye_key, &term);
+        }
+        let m = msg("bye");
+        set(&m, "tab", &self.me.clone().into());
+        set(&m, "term", &term.into());
+        self.post(&m);
+    }
+
+    /// True once this client, granted the lock, has heard the previous owner's `bye` on the
+    /// channel and sees it in storage: everything that owner posted and stored has arrived.
+    fn heard_bye(&self) -> bool {
+        let previous = self.owner_term.borrow().clone();
+        let Some(previous) = previous else {
+            return false;
+        };
+        if previous == *self.term.borrow() {
+            return true;
+        }
+        let stored = self
+            .storage
+            .as_ref()
+            .is_none_or(|s| s.get_item(&self.bye_key).ok().flatten().as_ref() == Some(&previous));
+        stored && self.last_bye.borrow().as_ref() == Some(&previous)
+    }
+
+    /// While a handover waits: takes over once the previous owner's `bye` is complete.
+    fn handed_over(self: &Rc<Self>) {
+        if self.handover.get().is_some() && self.heard_bye() {
+            self.take_charge();
+        }
     }
 
     /// The page is being frozen: an owner hands its sessions over. Its requests still waiting
@@ -307,7 +394,9 @@ impl Tabs {
         self.frozen.set(true);
         self.role.set(TabRole::Follower);
         self.was_follower.set(true);
-        *self.owner.borrow_mut() = None;
+        // The last owner this tab knows is itself: taking the lock back needs no `bye`.
+        *self.owner.borrow_mut() = Some(self.me.clone());
+        *self.owner_term.borrow_mut() = Some(self.term.borrow().clone());
         if let Some(endpoint) = self.endpoint.borrow().upgrade() {
             let (waiting, unsent) = endpoint.suspend();
             // Kept in case this tab takes the lock back itself (the other tabs have copies).
@@ -349,6 +438,7 @@ impl Tabs {
                 );
             }
         }
+        self.say_bye();
         if let Some(release) = self.release.borrow_mut().take() {
             let _ = release.call0(&JsValue::NULL);
         }
@@ -381,15 +471,39 @@ impl Tabs {
         self.role.get()
     }
 
-    /// Lock granted: hold it until [`Tabs::leave`], and take over.
+    /// Lock granted: hold it until [`Tabs::leave`], and take over once the previous owner's
+    /// `bye` is in (at most [`HANDOVER_MS`] later); calls made meanwhile wait.
     fn own(self: &Rc<Self>) -> JsValue {
         let mut release = None;
         let held = Promise::new(&mut |resolve, _| release = Some(resolve));
         *self.release.borrow_mut() = release;
+        if !self.was_follower.get() || self.heard_bye() {
+            self.take_charge();
+        } else {
+            self.role.set(TabRole::Deciding);
+            let weak = Rc::downgrade(self);
+            let timer = set_timer(HANDOVER_MS, move || {
+                if let Some(tabs) = weak.upgrade() {
+                    tabs.take_charge();
+                }
+            });
+            self.handover.set(Some(timer));
+        }
+        held.into()
+    }
+
+    /// Becomes the owner: resumes what the previous owner drove, runs this client's calls.
+    fn take_charge(self: &Rc<Self>) {
+        if let Some(timer) = self.handover.take() {
+            clear_timer(timer);
+        }
         self.role.set(TabRole::Owner);
         *self.owner.borrow_mut() = Some(self.me.clone());
+        let term = random_id();
+        *self.owner_term.borrow_mut() = Some(term.clone());
+        *self.term.borrow_mut() = term;
         let Some(endpoint) = self.endpoint.borrow().upgrade() else {
-            return held.into();
+            return;
         };
         if self.was_follower.get() {
             let mut outbox: Vec<(String, Vec<(String, String)>)> = Vec::new();
@@ -424,7 +538,6 @@ impl Tabs {
         self.recover_answers();
         self.sweep_answers(&endpoint);
         self.announce(&endpoint);
-        held.into()
     }
 
     fn answer_key(&self, session: &str, slot: u8) -> String {
@@ -551,6 +664,7 @@ impl Tabs {
     fn announce(&self, endpoint: &Endpoint) {
         let m = msg("owner");
         set(&m, "tab", &self.me.clone().into());
+        set(&m, "term", &self.term.borrow().clone().into());
         set(&m, "sessions", &plain(&endpoint.sessions_local().into()));
         self.post(&m);
     }
@@ -723,6 +837,20 @@ impl Tabs {
     /// Leaves: releases the lock (the next tab takes over) or stops waiting for it; calls
     /// still waiting reject with `cancelled`.
     pub fn leave(&self) {
+        if let Some(timer) = self.handover.take() {
+            clear_timer(timer);
+        }
+        if self.role.get() == TabRole::Owner {
+            self.say_bye();
+        }
+        if let (Some(on_window), Some(window)) =
+            (self.on_window.borrow_mut().take(), web_sys::window())
+        {
+            for event in ["pagehide", "storage"] {
+                let _ = window
+                    .remove_event_listener_with_callback(event, on_window.as_ref().unchecked_ref());
+            }
+        }
         if let (Some(lifecycle), Some(document)) = (
             self.lifecycle.borrow_mut().take(),
             web_sys::window().and_then(|w| w.document()),
@@ -776,10 +904,15 @@ impl Tabs {
             }
             (TabRole::Owner, "call") => self.serve(m),
             (TabRole::Owner, _) => {}
+            (_, "bye") => {
+                *self.last_bye.borrow_mut() = get_string(m, "term");
+                self.handed_over();
+            }
             (_, "owner") => {
                 let tab = get_string(m, "tab");
                 let changed = *self.owner.borrow() != tab;
                 *self.owner.borrow_mut() = tab;
+                *self.owner_term.borrow_mut() = get_string(m, "term");
                 if let Some(list) = get(m, "sessions") {
                     *self.sessions.borrow_mut() = js_sys::Array::from(&list).to_vec();
                 }

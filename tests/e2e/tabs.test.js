@@ -140,6 +140,35 @@ for (const n of [2, 3]) {
   });
 }
 
+test("30 owners in a row hand over in the same task as their last requests (a freeze): each next owner continues the counters and the frames, and every request gets its own answer", async () => {
+  // The browser orders neither localStorage nor the BroadcastChannel with the Web Lock: a
+  // tab granted the lock can read the previous owner's record from before its last sends, or
+  // miss its last `out` copies. It waits for the previous owner's `bye` (PROTOCOL.md §12).
+  const { pages: [a, b], context } = await tabsOf(2);
+  await clients([a, b], "dapp");
+  const { wallet, session } = await pairTrusted(a);
+  await waitFor(b, (id) => dappEvents.connected.some((s) => s.id === id), session);
+  let [owner, next] = [a, b];
+  for (let i = 0; i < 30; i++) {
+    // Three requests, then the freeze in the same task: the owner steps down at once.
+    await owner.evaluate(([tag]) => {
+      window.pending = tabs.burst(tag, 3, 5000);
+      document.dispatchEvent(new Event("freeze"));
+    }, [`a${String(i).padStart(2, "0")}`]);
+    assertOwnAnswers(await next.evaluate(([tag]) => tabs.burst(tag, 3, 5000),
+      [`b${String(i).padStart(2, "0")}`]), `handover ${i}, the next owner`);
+    await owner.evaluate(() => document.dispatchEvent(new Event("resume")));
+    assertOwnAnswers(await owner.evaluate(() => window.pending), `handover ${i}, the owner that stepped down`);
+    [owner, next] = [next, owner];
+  }
+  const ids = requestIds(wallet);
+  assert.equal(new Set(ids).size, ids.length, "a request id reached the wallet twice");
+  assert.ok(ids.length >= 180, `${ids.length} requests reached the wallet`);
+  assert.deepEqual([...a.errors, ...b.errors], []);
+  await wallet.stop();
+  await context.close();
+});
+
 test("a lone tab posts nothing for other tabs while it is alone; once a second tab says hello, it gets the session and the owner's frames are copied to it", async () => {
   // A second BroadcastChannel object in the first page sees every message walletwire posts.
   const spy = () => {
@@ -234,14 +263,27 @@ test("the owner tab is frozen while its requests wait for the wallet (Page Lifec
   await context.close();
 });
 
-test("an owner tab that goes away before its answers reach the followers: they find them in storage, as the new owner and as a follower", async () => {
+test("an owner tab whose answers never reach the followers on the channel: they find them in storage, at once (the storage event) and when the owner changes, as the new owner and as a follower", async () => {
   // What a closing tab posted last may never be delivered; here the owner's `done` messages
-  // are dropped on purpose while `window.dropDone` is set.
+  // are dropped on purpose while `window.dropDone` is set, and a follower's `storage` events
+  // while `window.noStorageEvents` is set (as when the owner closes before they fire).
   const { pages: [a, b, c], context } = await tabsOf(3, () => {
     const post = BroadcastChannel.prototype.postMessage;
     BroadcastChannel.prototype.postMessage = function (m) {
       if (window.dropDone && m?.t === "done") return undefined;
       return post.call(this, m);
+    };
+    const add = window.addEventListener;
+    const remove = window.removeEventListener;
+    const wrapped = new WeakMap();
+    window.addEventListener = function (type, listener, options) {
+      if (type !== "storage") return add.call(this, type, listener, options);
+      const gated = (e) => { if (!window.noStorageEvents) listener(e); };
+      wrapped.set(listener, gated);
+      return add.call(this, type, gated, options);
+    };
+    window.removeEventListener = function (type, listener, options) {
+      return remove.call(this, type, wrapped.get(listener) ?? listener, options);
     };
   });
   await clients([a, b, c], "dapp");
@@ -251,20 +293,29 @@ test("an owner tab that goes away before its answers reach the followers: they f
   const session = await connecting;
   for (const page of [b, c]) await waitFor(page, (id) => dappEvents.connected.some((s) => s.id === id), session);
   await a.evaluate(() => { window.dropDone = true; });
+  const kept = (n) => waitFor(c, (count) => Object.keys(localStorage)
+    .filter((k) => k.startsWith("walletwire-tabs:v1:dapp:answer:")).length === count, n);
+  // No `done` arrives, and the owner is still there: the answers come from storage.
+  assertOwnAnswers(await b.evaluate(() => tabs.burst("b6", 3)), "a follower, from the storage event");
+  await kept(3);
+
   // b (the next owner: it queued for the lock first) and c each send requests through a.
+  for (const page of [b, c]) await page.evaluate(() => { window.noStorageEvents = true; });
   for (const [page, tag] of [[b, "b7"], [c, "c7"]]) {
     await page.evaluate((t) => { window.pending = tabs.burst(t, 3); }, tag);
   }
-  // Answered by the wallet and kept by a, but no `done` reached them.
-  await waitFor(c, () => Object.keys(localStorage).filter((k) => k.startsWith("walletwire-tabs:v1:dapp:answer:")).length === 6);
+  // Answered by the wallet and kept by a, but neither a `done` nor a storage event reached them.
+  await kept(9);
   assert.equal(await b.evaluate(() => Promise.race([window.pending, new Promise((r) => setTimeout(() => r("waiting"), 300))])), "waiting");
   await a.close();
   assertOwnAnswers(await b.evaluate(() => window.pending), "the new owner");
   assertOwnAnswers(await c.evaluate(() => window.pending), "the follower");
   assertOwnAnswers(await c.evaluate(() => tabs.burst("c8", 3)), "after the change of owner");
   // The session ends: its kept answers go.
+  for (const page of [b, c]) await page.evaluate(() => { window.noStorageEvents = false; });
   await b.evaluate(() => dapp.disconnect());
-  await waitFor(c, () => !Object.keys(localStorage).some((k) => k.startsWith("walletwire-tabs:")));
+  await waitFor(c, () => !Object.keys(localStorage).some((k) => k.startsWith("walletwire-tabs:v1:dapp:answer:")));
+  assert.deepEqual([...b.errors, ...c.errors], []);
   await wallet.stop();
   await context.close();
 });
