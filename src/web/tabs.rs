@@ -182,6 +182,23 @@ pub fn plain(value: &JsValue) -> JsValue {
         .unwrap_or(JsValue::NULL)
 }
 
+/// The document's Page Lifecycle events a client listens to.
+const LIFECYCLE_EVENTS: &[&str] = &["freeze", "resume"];
+/// The window's events a client listens to.
+const WINDOW_EVENTS: &[&str] = &["pagehide", "storage"];
+
+/// Adds (`on`) or removes `f` as `target`'s listener of each of `events`.
+fn listen(target: &web_sys::EventTarget, events: &[&str], f: &OnLifecycle, on: bool) {
+    let f = f.as_ref().unchecked_ref();
+    for event in events {
+        let _ = if on {
+            target.add_event_listener_with_callback(event, f)
+        } else {
+            target.remove_event_listener_with_callback(event, f)
+        };
+    }
+}
+
 fn lock_manager() -> Option<JsValue> {
     let navigator = get(&js_sys::global(), "navigator")?;
     get(&navigator, "locks")
@@ -313,10 +330,7 @@ impl Tabs {
             }
         });
         if let Some(document) = web_sys::window().and_then(|w| w.document()) {
-            for event in ["freeze", "resume"] {
-                let _ = document
-                    .add_event_listener_with_callback(event, lifecycle.as_ref().unchecked_ref());
-            }
+            listen(&document, LIFECYCLE_EVENTS, &lifecycle, true);
         }
         *self.lifecycle.borrow_mut() = Some(lifecycle);
         // An owner's tab closing or navigating says `bye`; another tab's storage writes may
@@ -338,10 +352,7 @@ impl Tabs {
             }
         });
         if let Some(window) = web_sys::window() {
-            for event in ["pagehide", "storage"] {
-                let _ = window
-                    .add_event_listener_with_callback(event, on_window.as_ref().unchecked_ref());
-            }
+            listen(&window, WINDOW_EVENTS, &on_window, true);
         }
         *self.on_window.borrow_mut() = Some(on_window);
     }
@@ -846,19 +857,13 @@ impl Tabs {
         if let (Some(on_window), Some(window)) =
             (self.on_window.borrow_mut().take(), web_sys::window())
         {
-            for event in ["pagehide", "storage"] {
-                let _ = window
-                    .remove_event_listener_with_callback(event, on_window.as_ref().unchecked_ref());
-            }
+            listen(&window, WINDOW_EVENTS, &on_window, false);
         }
         if let (Some(lifecycle), Some(document)) = (
             self.lifecycle.borrow_mut().take(),
             web_sys::window().and_then(|w| w.document()),
         ) {
-            for event in ["freeze", "resume"] {
-                let _ = document
-                    .remove_event_listener_with_callback(event, lifecycle.as_ref().unchecked_ref());
-            }
+            listen(&document, LIFECYCLE_EVENTS, &lifecycle, false);
         }
         self.channel.set_onmessage(None);
         self.channel.close();
